@@ -1,0 +1,186 @@
+/*
+ * strata.h - the whole public contract of libstrata, an embeddable LSM-tree
+ * key-value store. Tools, benchmarks and the server use nothing else.
+ *
+ * Conventions that hold for every function below:
+ *  - Fallible functions return STRATA_OK (0) or a negative STRATA_E* code;
+ *    STRATA_NOTFOUND is a result, not an error. strata_errmsg() gives the
+ *    calling thread's detailed message for the last failure.
+ *  - Output parameters are last, named *_out, and are set on every path
+ *    (to NULL / 0 when the call fails).
+ *  - Memory returned to the caller (values, property text) is malloc'ed by
+ *    the library and released with strata_free().
+ *  - A strata_db is safe to use from many threads at once. A strata_batch
+ *    belongs to one thread at a time.
+ *  - Bad input (NULL handles, keys or values over the limits) returns
+ *    STRATA_EINVAL and changes nothing.
+ */
+#ifndef STRATA_H
+#define STRATA_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define STRATA_VERSION_MAJOR 0
+#define STRATA_VERSION_MINOR 1
+#define STRATA_VERSION_PATCH 0
+#define STRATA_VERSION "0.1.0"
+
+/* ---- Result codes ------------------------------------------------------ */
+
+#define STRATA_OK 0
+#define STRATA_NOTFOUND (-1)  /* the key has no value (a result)          */
+#define STRATA_EINVAL (-2)    /* bad argument, option or directory        */
+#define STRATA_ETYPE (-3)     /* fragments of a key do not combine        */
+#define STRATA_ECORRUPT (-4)  /* bytes on disk fail their checks          */
+#define STRATA_EIO (-5)       /* the OS reported an I/O error             */
+#define STRATA_ENOSPC (-6)    /* the disk is full                         */
+#define STRATA_ENOMEM (-7)    /* an allocation failed; nothing changed    */
+#define STRATA_EBUSY (-8)     /* locked by another handle, or still in use */
+#define STRATA_EREADONLY (-9) /* writes refused until reopen (see below)  */
+
+/* A static, never-NULL name for a result code ("STRATA_EIO: I/O error"). */
+const char *strata_strerror(int code);
+
+/*
+ * The calling thread's last detailed error message (file, offset, what was
+ * expected and what was found), or "" when none was recorded. Valid until
+ * the calling thread's next call into the library. Also set by a failed
+ * strata_open().
+ */
+const char *strata_errmsg(void);
+
+/* Releases memory the library returned (values, property text). NULL ok. */
+void strata_free(void *p);
+
+/* ---- Options ----------------------------------------------------------- */
+
+/* sync_mode: when the write-ahead log is forced to stable storage. */
+#define STRATA_SYNC_NONE 0     /* leave it to the OS (survives a process crash, not a power loss) */
+#define STRATA_SYNC_PERIODIC 1 /* a background thread fsyncs every sync_interval_ms */
+#define STRATA_SYNC_ALWAYS 2   /* every write is fsynced before it returns */
+
+/* wal_recovery: what strata_open does with a damaged write-ahead log. */
+#define STRATA_RECOVER_STRICT 0       /* a torn tail of the newest log is dropped (and counted); any
+                                         other damage fails the open with STRATA_ECORRUPT */
+#define STRATA_RECOVER_SKIP_CORRUPT 1 /* keep the valid prefix: replay stops at the first damaged
+                                         record, the damaged log is cut there, newer logs are
+                                         removed, and what was dropped is counted in strata.stats */
+
+typedef struct strata_options {
+  int create_if_missing;     /* create the directory and database if absent. Default 1 */
+  int error_if_exists;       /* fail with STRATA_EINVAL if a database exists. Default 0 */
+  size_t memtable_bytes;     /* memtable size before it is sealed. Default 64 MiB */
+  int sync_mode;             /* STRATA_SYNC_*. Default STRATA_SYNC_NONE */
+  uint32_t sync_interval_ms; /* period of STRATA_SYNC_PERIODIC. Default 1000; min 1 */
+  int wal_recovery;          /* STRATA_RECOVER_*. Default STRATA_RECOVER_STRICT */
+  size_t max_key_bytes;      /* longest key accepted. Default 65536 (64 KiB) */
+  size_t max_value_bytes;    /* longest value accepted. Default 67108864 (64 MiB) */
+} strata_options;
+
+/* Fills *o with the defaults written above. Thread-safe; o must not be NULL. */
+void strata_options_init(strata_options *o);
+
+/* ---- Opening and closing ---------------------------------------------- */
+
+typedef struct strata_db strata_db;
+
+/*
+ * Opens (or creates) the database in directory dir, replaying its
+ * write-ahead logs. o may be NULL for the defaults. On success *db_out is a
+ * handle to release with strata_close(); on failure it is NULL and
+ * strata_errmsg() says why.
+ * Errors: STRATA_EINVAL (NULL arguments, bad options, dir missing with
+ * create_if_missing = 0, a database present with error_if_exists = 1, or dir
+ * holding files that are not a strata database), STRATA_EBUSY (the directory
+ * is open in this or another process), STRATA_ECORRUPT (a damaged log, see
+ * wal_recovery), STRATA_EIO / STRATA_ENOSPC, STRATA_ENOMEM.
+ */
+int strata_open(const char *dir, const strata_options *o, strata_db **db_out);
+
+/*
+ * Syncs the log, stops background work and releases the handle and the
+ * directory lock. NULL is STRATA_EINVAL. Returns the first error met while
+ * syncing (the handle is released all the same), or STRATA_EBUSY, closing
+ * nothing, while iterators or snapshots are still open. Must not race with
+ * other calls on the same handle.
+ */
+int strata_close(strata_db *db);
+
+/* ---- Single writes and reads ------------------------------------------ */
+
+/*
+ * Keys and values are byte strings of any content. A key may be empty; a
+ * NULL pointer is accepted only with length 0. Keys longer than
+ * max_key_bytes or values longer than max_value_bytes are STRATA_EINVAL.
+ * Each write is atomic and durable as sync_mode says. Writes fail with
+ * STRATA_EREADONLY after a failed log fsync, until the database is
+ * reopened; STRATA_EIO / STRATA_ENOSPC when the log append fails (the write
+ * is not applied and the database stays writable).
+ */
+int strata_put(strata_db *db, const void *key, size_t klen, const void *val, size_t vlen);
+int strata_delete(strata_db *db, const void *key, size_t klen);
+
+/*
+ * Reads the newest value of key. On STRATA_OK *val_out is a malloc'ed copy
+ * (release with strata_free; NUL-terminated for convenience, the
+ * terminator not counted in *vlen_out). On STRATA_NOTFOUND or an error,
+ * *val_out is NULL and *vlen_out 0. Never blocks on writers.
+ */
+int strata_get(strata_db *db, const void *key, size_t klen, void **val_out, size_t *vlen_out);
+
+/* ---- Batches ----------------------------------------------------------- */
+
+/*
+ * A batch collects writes that strata_write applies all or nothing, also
+ * across a crash, in the order they were added. The batch owns copies of
+ * every key and value. Not thread-safe: one thread at a time.
+ */
+typedef struct strata_batch strata_batch;
+
+#define STRATA_SYNC 1 /* strata_write flag: fsync the log before returning */
+
+/* A new empty batch, or NULL when memory is exhausted. */
+strata_batch *strata_batch_new(void);
+
+/* Add one write to the batch. Errors: STRATA_EINVAL (NULL batch, NULL
+ * pointer with a non-zero length), STRATA_ENOMEM (the batch is unchanged). */
+int strata_batch_put(strata_batch *b, const void *key, size_t klen, const void *val, size_t vlen);
+int strata_batch_delete(strata_batch *b, const void *key, size_t klen);
+
+/* Empties the batch for reuse. NULL is ignored. */
+void strata_batch_clear(strata_batch *b);
+
+/* Releases the batch. NULL is ignored. */
+void strata_batch_free(strata_batch *b);
+
+/*
+ * Applies every write of b atomically. flags: 0 or STRATA_SYNC (fsync the
+ * log before returning, whatever sync_mode says). Concurrent writers share
+ * one log append and one fsync (group commit). The limits of the open
+ * database are checked on every key and value first; an empty batch is a
+ * no-op. The batch is left as it was. Errors as strata_put.
+ */
+int strata_write(strata_db *db, strata_batch *b, int flags);
+
+/* ---- Insight ----------------------------------------------------------- */
+
+/*
+ * Human-readable text about the open database, malloc'ed into *text_out
+ * (release with strata_free). Names:
+ *   "strata.stats"  counters: writes, batches, bytes, syncs, reads, WAL
+ *                   bytes and records replayed, bytes dropped at recovery.
+ * Errors: STRATA_EINVAL (unknown name, NULL argument), STRATA_ENOMEM.
+ */
+int strata_property(strata_db *db, const char *name, char **text_out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* STRATA_H */

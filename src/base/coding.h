@@ -1,0 +1,42 @@
+/*
+ * coding.h - little-endian fixed-width integers and LEB128 varints, the
+ * building blocks of every on-disk format (docs/FORMAT.md, "Integers").
+ */
+#ifndef STRATA_BASE_CODING_H
+#define STRATA_BASE_CODING_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#define ST_VARINT64_MAX 10
+
+static inline void st_put_fixed32(char *p, uint32_t v) {
+  for (int i = 0; i < 4; i++) p[i] = (char)(v >> (8 * i));
+}
+static inline void st_put_fixed64(char *p, uint64_t v) {
+  for (int i = 0; i < 8; i++) p[i] = (char)(v >> (8 * i));
+}
+static inline uint32_t st_get_fixed32(const char *p) {
+  uint32_t v = 0;
+  for (int i = 0; i < 4; i++) v |= (uint32_t)(unsigned char)p[i] << (8 * i);
+  return v;
+}
+static inline uint64_t st_get_fixed64(const char *p) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; i++) v |= (uint64_t)(unsigned char)p[i] << (8 * i);
+  return v;
+}
+
+/* Writes v as a varint at p (room for ST_VARINT64_MAX bytes); returns the
+ * number of bytes written. */
+size_t st_put_varint64(char *p, uint64_t v);
+
+/* Number of bytes st_put_varint64 writes for v. */
+size_t st_varint64_len(uint64_t v);
+
+/* Decodes a varint from [p, limit). Returns the byte after it, or NULL when
+ * the input ends early or the varint is longer than 64 bits allow. */
+const char *st_get_varint64(const char *p, const char *limit, uint64_t *v_out);
+
+#endif

@@ -1,0 +1,27 @@
+/*
+ * crc32c.h - CRC-32C (Castagnoli), the checksum of every framed record and
+ * block on disk. Uses the SSE4.2 crc32 instruction when the CPU has it.
+ */
+#ifndef STRATA_BASE_CRC32C_H
+#define STRATA_BASE_CRC32C_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* CRC-32C of data[0, n) continued from crc (0 to start). Thread-safe. */
+uint32_t st_crc32c_extend(uint32_t crc, const void *data, size_t n);
+
+static inline uint32_t st_crc32c(const void *data, size_t n) { return st_crc32c_extend(0, data, n); }
+
+/* Stored CRCs are masked so that a CRC computed over bytes that embed
+ * another CRC does not degenerate (the LevelDB/RocksDB convention). */
+static inline uint32_t st_crc32c_mask(uint32_t crc) { return ((crc >> 15) | (crc << 17)) + 0xa282ead8u; }
+static inline uint32_t st_crc32c_unmask(uint32_t m) {
+  uint32_t rot = m - 0xa282ead8u;
+  return (rot >> 17) | (rot << 15);
+}
+
+/* 1 when the hardware path is in use (for tests and stats). */
+int st_crc32c_hw(void);
+
+#endif

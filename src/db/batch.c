@@ -1,0 +1,103 @@
+/* batch.c - building write batches (the public strata_batch_* functions). */
+#include "db/batch.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/error.h"
+#include "format/batch_rep.h"
+#include "format/kind.h"
+
+#define INITIAL_CAP 128
+
+int st_batch_init(strata_batch *b) {
+  memset(b, 0, sizeof *b);
+  b->buf = malloc(INITIAL_CAP);
+  if (!b->buf) return st_error(STRATA_ENOMEM, "batch: out of memory");
+  b->cap = INITIAL_CAP;
+  b->len = ST_WAL_HEADER + ST_BATCH_HEADER;
+  memset(b->buf, 0, b->len);
+  return STRATA_OK;
+}
+
+void st_batch_destroy(strata_batch *b) {
+  free(b->buf);
+  b->buf = NULL;
+}
+
+static int reserve(strata_batch *b, size_t more) {
+  if (more > SIZE_MAX / 2 - b->len) return st_error(STRATA_ENOMEM, "batch: too large");
+  if (b->len + more <= b->cap) return STRATA_OK;
+  size_t cap = b->cap * 2;
+  while (cap < b->len + more) cap *= 2;
+  char *nb = realloc(b->buf, cap);
+  if (!nb) return st_error(STRATA_ENOMEM, "batch: out of memory growing to %zu bytes", cap);
+  b->buf = nb;
+  b->cap = cap;
+  return STRATA_OK;
+}
+
+int st_batch_add(strata_batch *b, unsigned kind, const void *key, size_t klen, const void *val, size_t vlen) {
+  size_t n = st_batch_record_len(kind, klen, vlen);
+  int rc = reserve(b, n);
+  if (rc) return rc;
+  st_batch_record_put(b->buf + b->len, kind, key, klen, val, vlen);
+  b->len += n;
+  b->count++;
+  st_batch_set_header(st_batch_rep(b), 0, b->count);
+  if (klen > b->max_klen) b->max_klen = klen;
+  if (vlen > b->max_vlen) b->max_vlen = vlen;
+  return STRATA_OK;
+}
+
+int st_batch_append_batch(strata_batch *dst, const strata_batch *src) {
+  size_t n = src->len - ST_WAL_HEADER - ST_BATCH_HEADER;
+  int rc = reserve(dst, n);
+  if (rc) return rc;
+  memcpy(dst->buf + dst->len, src->buf + ST_WAL_HEADER + ST_BATCH_HEADER, n);
+  dst->len += n;
+  dst->count += src->count;
+  st_batch_set_header(st_batch_rep(dst), 0, dst->count);
+  if (src->max_klen > dst->max_klen) dst->max_klen = src->max_klen;
+  if (src->max_vlen > dst->max_vlen) dst->max_vlen = src->max_vlen;
+  return STRATA_OK;
+}
+
+strata_batch *strata_batch_new(void) {
+  strata_batch *b = malloc(sizeof *b);
+  if (!b) return NULL;
+  if (st_batch_init(b)) {
+    free(b);
+    return NULL;
+  }
+  return b;
+}
+
+void strata_batch_free(strata_batch *b) {
+  if (!b) return;
+  st_batch_destroy(b);
+  free(b);
+}
+
+void strata_batch_clear(strata_batch *b) {
+  if (!b) return;
+  b->len = ST_WAL_HEADER + ST_BATCH_HEADER;
+  b->count = 0;
+  b->max_klen = b->max_vlen = 0;
+  st_batch_set_header(st_batch_rep(b), 0, 0);
+}
+
+/* Keys and values may be NULL only when empty. */
+static int check_bytes(const void *p, size_t n) { return p == NULL && n != 0; }
+
+int strata_batch_put(strata_batch *b, const void *key, size_t klen, const void *val, size_t vlen) {
+  if (!b || check_bytes(key, klen) || check_bytes(val, vlen))
+    return st_error(STRATA_EINVAL, "strata_batch_put: NULL batch, or NULL pointer with a non-zero length");
+  return st_batch_add(b, ST_KIND_PUT, key, klen, val, vlen);
+}
+
+int strata_batch_delete(strata_batch *b, const void *key, size_t klen) {
+  if (!b || check_bytes(key, klen))
+    return st_error(STRATA_EINVAL, "strata_batch_delete: NULL batch, or NULL key with a non-zero length");
+  return st_batch_add(b, ST_KIND_DELETE, key, klen, NULL, 0);
+}

@@ -1,0 +1,38 @@
+/*
+ * batch.h - the inside of strata_batch: the encoded batch (format/
+ * batch_rep.h) kept behind ST_WAL_HEADER bytes of room, so that the write
+ * path can frame it as a log record without copying.
+ */
+#ifndef STRATA_DB_BATCH_H
+#define STRATA_DB_BATCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "strata.h"
+#include "wal/wal_format.h"
+
+struct strata_batch {
+  char *buf;       /* ST_WAL_HEADER bytes of room, then the batch encoding */
+  size_t len;      /* bytes of buf in use, room included */
+  size_t cap;
+  uint32_t count;  /* records */
+  size_t max_klen; /* longest key and value, checked against the db limits */
+  size_t max_vlen;
+};
+
+/* The encoding (header + records) and its length. */
+static inline char *st_batch_rep(strata_batch *b) { return b->buf + ST_WAL_HEADER; }
+static inline size_t st_batch_rep_len(const strata_batch *b) { return b->len - ST_WAL_HEADER; }
+
+/* Initializes an embedded batch (strata_batch_new allocates one). */
+int st_batch_init(strata_batch *b);
+void st_batch_destroy(strata_batch *b);
+
+/* Appends one record. STRATA_ENOMEM leaves b unchanged. */
+int st_batch_add(strata_batch *b, unsigned kind, const void *key, size_t klen, const void *val, size_t vlen);
+
+/* Appends every record of src to dst (group commit). STRATA_ENOMEM. */
+int st_batch_append_batch(strata_batch *dst, const strata_batch *src);
+
+#endif

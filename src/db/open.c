@@ -1,0 +1,176 @@
+/*
+ * open.c - strata_open and strata_close: the directory, its lock, the
+ * STRATA marker that tells a database from a foreign directory, recovery,
+ * a fresh log, and the background sync thread.
+ */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/error.h"
+#include "db/db_impl.h"
+
+/* Files that may be present in a directory that is not yet a database:
+ * the lock and a marker whose creation a crash interrupted. */
+typedef struct dir_scan {
+  int foreign;
+  char example[256];
+} dir_scan;
+
+static void scan_entry(void *arg, const char *name) {
+  dir_scan *s = arg;
+  if (strcmp(name, ST_LOCK_NAME) == 0 || strcmp(name, ST_MARKER_NAME ".tmp") == 0) return;
+  if (!s->foreign) snprintf(s->example, sizeof s->example, "%s", name);
+  s->foreign = 1;
+}
+
+/* Makes sure dir exists (creating it when allowed). */
+static int ensure_dir(st_env *env, const char *dir, const strata_options *o) {
+  int is_dir;
+  int rc = env->exists(env, dir, &is_dir);
+  if (rc == STRATA_OK) {
+    if (!is_dir) return st_error(STRATA_EINVAL, "open %s: not a directory", dir);
+    return STRATA_OK;
+  }
+  if (rc != STRATA_NOTFOUND) return rc;
+  if (!o->create_if_missing)
+    return st_error(STRATA_EINVAL, "open %s: no such directory (create_if_missing is 0)", dir);
+  rc = env->mkdir(env, dir);
+  if (rc) return rc;
+  /* The new directory's own entry must survive a power loss too. */
+  char parent[PATH_MAX];
+  snprintf(parent, sizeof parent, "%s", dir);
+  char *slash = strrchr(parent, '/');
+  if (slash == parent)
+    slash[1] = '\0';
+  else if (slash)
+    *slash = '\0';
+  else
+    snprintf(parent, sizeof parent, ".");
+  return env->sync_dir(env, parent);
+}
+
+/* Checks the marker, or creates it in an empty directory. */
+static int check_marker(strata_db *db) {
+  char path[PATH_MAX], *text = NULL;
+  size_t len;
+  snprintf(path, sizeof path, "%s/%s", db->dir, ST_MARKER_NAME);
+  int rc = st_env_read_all(db->env, path, &text, &len);
+  if (rc == STRATA_OK) {
+    int ok = len == strlen(ST_MARKER_TEXT) && memcmp(text, ST_MARKER_TEXT, len) == 0;
+    free(text);
+    if (!ok)
+      return st_error(STRATA_EINVAL, "open %s: %s is not a format this version reads (expected \"%s\")", db->dir,
+                      ST_MARKER_NAME, "strata database / format 1");
+    if (db->opt.error_if_exists)
+      return st_error(STRATA_EINVAL, "open %s: a database exists (error_if_exists is 1)", db->dir);
+    return STRATA_OK;
+  }
+  if (rc != STRATA_NOTFOUND) return rc;
+
+  dir_scan scan = {0};
+  rc = db->env->list_dir(db->env, db->dir, scan_entry, &scan);
+  if (rc) return rc;
+  if (scan.foreign)
+    return st_error(STRATA_EINVAL, "open %s: the directory holds files (such as \"%s\") but is not a strata database",
+                    db->dir, scan.example);
+  if (!db->opt.create_if_missing)
+    return st_error(STRATA_EINVAL, "open %s: no database here (create_if_missing is 0)", db->dir);
+  return st_env_write_atomic(db->env, db->dir, ST_MARKER_NAME, ST_MARKER_TEXT, strlen(ST_MARKER_TEXT));
+}
+
+/* Frees everything open() may have set up; db->mu is initialized. */
+static void destroy(strata_db *db) {
+  if (db->wal) st_wal_writer_close(db->wal);
+  if (db->mem) st_memtable_unref(db->mem);
+  if (db->lock) db->env->unlock(db->lock);
+  st_batch_destroy(&db->group);
+  st_cond_destroy(&db->sync_cv);
+  st_mutex_destroy(&db->mu);
+  free(db->dir);
+  free(db);
+}
+
+int st_db_open(const char *dir, const strata_options *o, st_env *env, strata_db **db_out) {
+  strata_options defaults;
+  char path[PATH_MAX];
+  st_error_clear();
+  if (db_out) *db_out = NULL;
+  if (!dir || !db_out || !*dir) return st_error(STRATA_EINVAL, "strata_open: NULL or empty directory, or NULL db_out");
+  if (strlen(dir) > PATH_MAX - 64) return st_error(STRATA_EINVAL, "strata_open: directory path is too long");
+  if (!o) {
+    strata_options_init(&defaults);
+    o = &defaults;
+  }
+  int rc = st_options_check(o);
+  if (rc) return rc;
+
+  strata_db *db = calloc(1, sizeof *db);
+  if (!db) return st_error(STRATA_ENOMEM, "strata_open: out of memory");
+  st_mutex_init(&db->mu);
+  st_cond_init(&db->sync_cv);
+  db->env = env;
+  db->opt = *o;
+  db->dir = strdup(dir);
+  if (!db->dir || st_batch_init(&db->group)) {
+    db->group.buf = NULL;
+    rc = st_error(STRATA_ENOMEM, "strata_open: out of memory");
+    goto fail;
+  }
+  /* Trailing slashes would double up in every path we build. */
+  for (size_t n = strlen(db->dir); n > 1 && db->dir[n - 1] == '/'; n--) db->dir[n - 1] = '\0';
+
+  if ((rc = ensure_dir(env, db->dir, o))) goto fail;
+  snprintf(path, sizeof path, "%s/%s", db->dir, ST_LOCK_NAME);
+  if ((rc = env->lock(env, path, &db->lock))) goto fail;
+  if ((rc = check_marker(db))) goto fail;
+  if ((rc = st_memtable_new(&db->mem))) goto fail;
+  if ((rc = st_db_recover(db))) goto fail;
+
+  /* New writes go to a new log, so that a log is never appended to
+   * across opens: its tail was checked once, at the open that ended it. */
+  db->wal_number = db->next_file++;
+  st_db_log_path(db, db->wal_number, path, sizeof path);
+  if ((rc = st_wal_writer_create(env, path, &db->wal))) goto fail;
+  if ((rc = env->sync_dir(env, db->dir))) goto fail;
+  if (o->sync_mode == STRATA_SYNC_PERIODIC && (rc = st_db_sync_thread_start(db))) goto fail;
+  *db_out = db;
+  return STRATA_OK;
+fail:
+  if (db->wal) {
+    /* Remove the new, empty log so that a failed open changes nothing. */
+    st_wal_writer_close(db->wal);
+    db->wal = NULL;
+    env->unlink(env, path);
+  }
+  {
+    /* Cleanup must not overwrite the message of the first error. */
+    char msg[512];
+    snprintf(msg, sizeof msg, "%s", strata_errmsg());
+    destroy(db);
+    st_error(rc, "%s", msg);
+  }
+  return rc;
+}
+
+int strata_open(const char *dir, const strata_options *o, strata_db **db_out) {
+  return st_db_open(dir, o, st_env_posix(), db_out);
+}
+
+int strata_close(strata_db *db) {
+  if (!db) return st_error(STRATA_EINVAL, "strata_close: NULL database");
+  st_db_sync_thread_stop(db);
+  int rc = STRATA_OK;
+  st_mutex_lock(&db->mu);
+  int readonly = db->bg_error != 0;
+  st_mutex_unlock(&db->mu);
+  /* Leave nothing in the OS's buffers that a clean close could have made
+   * durable; after a failed fsync, a retry proves nothing. */
+  if (!readonly) rc = st_wal_sync(db->wal);
+  int crc = st_wal_writer_close(db->wal);
+  if (!rc) rc = crc;
+  db->wal = NULL;
+  destroy(db);
+  return rc;
+}

@@ -1,0 +1,188 @@
+/*
+ * recovery.c - replays the write-ahead logs into the memtable at open, and
+ * applies DESIGN.md's rules to damage: a torn tail of the newest log (no
+ * valid record after it) is a crash tail, cut off and counted; any other
+ * damage is STRATA_ECORRUPT, or with STRATA_RECOVER_SKIP_CORRUPT the end of
+ * the valid prefix: the log is cut there and newer logs are removed.
+ */
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/error.h"
+#include "db/db_impl.h"
+#include "format/batch_rep.h"
+#include "wal/wal_reader.h"
+
+typedef struct log_list {
+  uint64_t *nums;
+  size_t n, cap;
+  uint64_t max_number; /* largest number of any numbered file */
+  int oom;
+} log_list;
+
+static void collect(void *arg, const char *name) {
+  log_list *l = arg;
+  uint64_t num;
+  if (!st_db_parse_log_name(name, &num)) return;
+  if (num > l->max_number) l->max_number = num;
+  if (l->n == l->cap) {
+    size_t cap = l->cap ? l->cap * 2 : 16;
+    uint64_t *nn = realloc(l->nums, cap * sizeof *nn);
+    if (!nn) {
+      l->oom = 1;
+      return;
+    }
+    l->nums = nn;
+    l->cap = cap;
+  }
+  l->nums[l->n++] = num;
+}
+
+static int cmp_u64(const void *a, const void *b) {
+  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+static int insert_record(void *arg, uint64_t seq, unsigned kind, const char *key, size_t klen, const char *val,
+                         size_t vlen) {
+  strata_db *db = arg;
+  uint64_t last = atomic_load_explicit(&db->last_seq, memory_order_relaxed);
+  if (seq > last) atomic_store_explicit(&db->last_seq, seq, memory_order_relaxed);
+  atomic_fetch_add_explicit(&db->stats.recovered_records, 1, memory_order_relaxed);
+  return st_memtable_add(db->mem, seq, kind, key, klen, val, vlen);
+}
+
+/* Cuts the log at path to size bytes and makes that durable. */
+static int cut_log(strata_db *db, const char *path, uint64_t size) {
+  st_file *f;
+  int rc = db->env->open_file(db->env, path, ST_OPEN_APPEND, &f);
+  if (rc) return rc;
+  rc = db->env->truncate(f, size);
+  if (!rc) rc = db->env->sync(f);
+  int crc = db->env->close(f);
+  return rc ? rc : crc;
+}
+
+/*
+ * Replays one log. *damage_out is set to the offset of the first damaged
+ * record (or UINT64_MAX when the log is whole); *tail_out to 1 when no
+ * valid record follows that damage.
+ */
+static int replay_log(strata_db *db, const char *path, int newest, uint64_t *damage_out, int *tail_out,
+                      uint64_t *size_out) {
+  st_wal_reader *r;
+  *damage_out = UINT64_MAX;
+  *tail_out = 0;
+  *size_out = 0;
+  int rc = st_wal_reader_open(db->env, path, &r);
+  if (rc) return rc;
+  *size_out = st_wal_reader_size(r);
+  for (;;) {
+    const char *rec;
+    size_t len;
+    rc = st_wal_read(r, &rec, &len);
+    if (rc == STRATA_NOTFOUND) {
+      rc = STRATA_OK;
+      break;
+    }
+    if (rc == STRATA_OK) {
+      /* Validate the whole batch before applying any of it: batches stay
+       * whole. A well-framed record that does not decode is damage in
+       * the middle, never a torn tail. */
+      uint64_t at = st_wal_reader_offset(r) - len - ST_WAL_HEADER;
+      rc = st_batch_rep_walk(rec, len, NULL, NULL);
+      if (rc == STRATA_ECORRUPT) {
+        char why[512];
+        snprintf(why, sizeof why, "%s", strata_errmsg());
+        *damage_out = at;
+        st_error(STRATA_ECORRUPT, "wal %s: record at offset %llu does not decode: %s", path,
+                 (unsigned long long)at, why);
+        break;
+      }
+      if (!rc) rc = st_batch_rep_walk(rec, len, insert_record, db);
+      if (rc) break;
+      atomic_fetch_add_explicit(&db->stats.recovered_batches, 1, memory_order_relaxed);
+      continue;
+    }
+    if (rc != STRATA_ECORRUPT) break;
+    *damage_out = st_wal_reader_offset(r);
+    int found = 0;
+    if (newest) {
+      char msg[512];
+      snprintf(msg, sizeof msg, "%s", strata_errmsg());
+      int rc2 = st_wal_reader_valid_after(r, &found);
+      if (rc2) {
+        rc = rc2;
+        break;
+      }
+      st_error(STRATA_ECORRUPT, "%s%s", msg, found ? " (valid records follow it)" : "");
+    }
+    *tail_out = newest && !found;
+    break;
+  }
+  st_wal_reader_close(r);
+  return rc;
+}
+
+int st_db_recover(strata_db *db) {
+  log_list logs = {0};
+  char path[PATH_MAX];
+  int rc = db->env->list_dir(db->env, db->dir, collect, &logs);
+  if (!rc && logs.oom) rc = st_error(STRATA_ENOMEM, "recovery: out of memory listing %s", db->dir);
+  if (rc) goto done;
+  qsort(logs.nums, logs.n, sizeof *logs.nums, cmp_u64);
+
+  int dir_changed = 0;
+  size_t i;
+  for (i = 0; i < logs.n; i++) {
+    uint64_t damage, size;
+    int tail;
+    st_db_log_path(db, logs.nums[i], path, sizeof path);
+    rc = replay_log(db, path, i + 1 == logs.n, &damage, &tail, &size);
+    if (rc && rc != STRATA_ECORRUPT) goto done;
+    atomic_fetch_add_explicit(&db->stats.recovered_logs, 1, memory_order_relaxed);
+    if (damage == UINT64_MAX) {
+      if (size == 0) {
+        /* An empty log holds nothing: drop it rather than keep one per open. */
+        if ((rc = db->env->unlink(db->env, path))) goto done;
+        dir_changed = 1;
+      }
+      continue;
+    }
+    if (tail) {
+      atomic_fetch_add_explicit(&db->stats.wal_tail_dropped_bytes, size - damage, memory_order_relaxed);
+      if ((rc = cut_log(db, path, damage))) goto done;
+      rc = STRATA_OK;
+      continue;
+    }
+    if (db->opt.wal_recovery != STRATA_RECOVER_SKIP_CORRUPT) {
+      rc = STRATA_ECORRUPT; /* the message is already recorded */
+      goto done;
+    }
+    /* Keep the valid prefix: everything from the damage on is dropped. */
+    uint64_t dropped = size - damage;
+    if ((rc = cut_log(db, path, damage))) goto done;
+    for (size_t j = i + 1; j < logs.n; j++) {
+      st_file *f;
+      uint64_t sz = 0;
+      st_db_log_path(db, logs.nums[j], path, sizeof path);
+      if (db->env->open_file(db->env, path, ST_OPEN_READ, &f) == STRATA_OK) {
+        db->env->size(f, &sz);
+        db->env->close(f);
+      }
+      if ((rc = db->env->unlink(db->env, path))) goto done;
+      dropped += sz;
+      dir_changed = 1;
+    }
+    atomic_fetch_add_explicit(&db->stats.wal_corrupt_dropped_bytes, dropped, memory_order_relaxed);
+    rc = STRATA_OK;
+    break;
+  }
+  if (dir_changed && (rc = db->env->sync_dir(db->env, db->dir))) goto done;
+  db->next_file = logs.max_number + 1;
+  rc = STRATA_OK;
+done:
+  free(logs.nums);
+  return rc;
+}

@@ -1,0 +1,228 @@
+/*
+ * write.c - the write path: a queue of writers whose head (the leader)
+ * joins the batches queued behind it into one log record, appends it,
+ * fsyncs once if any of them asked for it, inserts it into the memtable and
+ * then publishes the new sequence number (group commit).
+ */
+#include <string.h>
+
+#include "base/error.h"
+#include "db/db_impl.h"
+#include "format/batch_rep.h"
+#include "format/ikey.h"
+#include "format/kind.h"
+
+/* A group stops growing past this many bytes, or past a small leader's
+ * size plus 128 KiB, so that a small write is not made to wait behind a
+ * large group. */
+#define GROUP_MAX (1u << 20)
+#define GROUP_SMALL (128u << 10)
+
+struct st_writer {
+  strata_batch *batch; /* NULL: a sync request only */
+  int sync;
+  int done;
+  int rc;
+  st_cond cv;
+  st_writer *next;
+};
+
+void st_db_set_bg_error(strata_db *db, int err) {
+  if (!db->bg_error) db->bg_error = err;
+}
+
+static int insert_record(void *arg, uint64_t seq, unsigned kind, const char *key, size_t klen, const char *val,
+                         size_t vlen) {
+  return st_memtable_add(arg, seq, kind, key, klen, val, vlen);
+}
+
+/* Chooses the group led by the queue head (mu held): returns the last
+ * writer in it and the batch that holds all its records (the leader's own
+ * when nobody joins). */
+static st_writer *build_group(strata_db *db, strata_batch **batch_out, int *sync_out, int *rc_out) {
+  st_writer *lead = db->queue_head, *last = lead;
+  strata_batch *batch = lead->batch;
+  int sync = lead->sync;
+  size_t size = batch ? st_batch_rep_len(batch) : 0;
+  size_t max = size <= GROUP_SMALL ? size + GROUP_SMALL : GROUP_MAX;
+  *rc_out = STRATA_OK;
+  for (st_writer *w = lead->next; w; w = w->next) {
+    if (w->sync && !sync) break; /* a non-sync leader does not pay for others' fsync */
+    if (w->batch) {
+      size += st_batch_rep_len(w->batch);
+      if (size > max) break;
+      if (batch == NULL) {
+        batch = w->batch;
+      } else {
+        if (batch != &db->group) {
+          strata_batch_clear(&db->group);
+          if ((*rc_out = st_batch_append_batch(&db->group, batch))) break;
+          batch = &db->group;
+        }
+        if ((*rc_out = st_batch_append_batch(&db->group, w->batch))) break;
+      }
+    }
+    last = w;
+  }
+  if (*rc_out) {
+    /* Out of memory while joining: write the leader alone. */
+    last = lead;
+    batch = lead->batch;
+    *rc_out = STRATA_OK;
+  }
+  *batch_out = batch;
+  *sync_out = sync || db->opt.sync_mode == STRATA_SYNC_ALWAYS;
+  return last;
+}
+
+/* Runs as leader for the group; mu is not held. The leader is the only
+ * thread touching the log and inserting into the memtable. *fatal_out is
+ * set when the failure must make the database read-only: a failed fsync
+ * may have dropped dirty pages that a retry would report as clean; an
+ * append whose partial bytes could not be cut off leaves the log's tail
+ * unknown; a memtable insert that failed half-way left part of a batch
+ * under sequence numbers that the next write would reuse. */
+static int commit_group(strata_db *db, strata_batch *batch, int sync, uint64_t seq, st_memtable *mem,
+                        int *fatal_out) {
+  int rc;
+  int has_records = batch && batch->count;
+  *fatal_out = 0;
+  if (has_records) {
+    st_batch_set_header(st_batch_rep(batch), seq, batch->count);
+    rc = st_wal_append(db->wal, batch->buf, st_batch_rep_len(batch));
+    if (rc) {
+      *fatal_out = db->wal->broken;
+      return rc;
+    }
+    atomic_fetch_add_explicit(&db->stats.wal_bytes, ST_WAL_HEADER + st_batch_rep_len(batch), memory_order_relaxed);
+  }
+  if (sync) {
+    rc = st_wal_sync(db->wal);
+    if (rc) {
+      *fatal_out = 1;
+      return rc;
+    }
+    atomic_fetch_add_explicit(&db->stats.wal_syncs, 1, memory_order_relaxed);
+  }
+  if (has_records) {
+    rc = st_batch_rep_walk(st_batch_rep(batch), st_batch_rep_len(batch), insert_record, mem);
+    if (rc) {
+      *fatal_out = 1;
+      return rc;
+    }
+  }
+  return STRATA_OK;
+}
+
+int st_db_write(strata_db *db, strata_batch *batch, int sync) {
+  st_writer w = {.batch = batch, .sync = sync};
+  st_cond_init(&w.cv);
+  st_mutex_lock(&db->mu);
+  if (db->queue_tail)
+    db->queue_tail->next = &w;
+  else
+    db->queue_head = &w;
+  db->queue_tail = &w;
+  while (!w.done && db->queue_head != &w) st_cond_wait(&w.cv, &db->mu);
+  if (w.done) {
+    st_mutex_unlock(&db->mu);
+    st_cond_destroy(&w.cv);
+    if (w.rc == STRATA_OK && batch) atomic_fetch_add_explicit(&db->stats.batches, 1, memory_order_relaxed);
+    return w.rc;
+  }
+
+  /* This thread leads. */
+  strata_batch *group;
+  int group_sync, rc;
+  st_writer *last = build_group(db, &group, &group_sync, &rc);
+  if (db->bg_error) {
+    rc = st_error(STRATA_EREADONLY, "database is read-only after an earlier failure (%s); reopen it",
+                  strata_strerror(db->bg_error));
+  } else {
+    uint64_t seq = atomic_load_explicit(&db->last_seq, memory_order_relaxed) + 1;
+    st_memtable *mem = db->mem;
+    st_mutex_unlock(&db->mu);
+    int fatal;
+    rc = commit_group(db, group, group_sync, seq, mem, &fatal);
+    st_mutex_lock(&db->mu);
+    if (rc == STRATA_OK && group)
+      atomic_store_explicit(&db->last_seq, seq + group->count - 1, memory_order_release);
+    if (fatal) st_db_set_bg_error(db, rc);
+    if (rc == STRATA_OK) {
+      atomic_fetch_add_explicit(&db->stats.groups, 1, memory_order_relaxed);
+      if (group) atomic_fetch_add_explicit(&db->stats.records, group->count, memory_order_relaxed);
+    }
+  }
+
+  /* Hand results to every member of the group and pass leadership on. */
+  for (;;) {
+    st_writer *m = db->queue_head;
+    db->queue_head = m->next;
+    if (!db->queue_head) db->queue_tail = NULL;
+    if (m != &w) {
+      m->rc = rc;
+      m->done = 1;
+      st_cond_signal(&m->cv);
+    }
+    if (m == last) break;
+  }
+  if (db->queue_head) st_cond_signal(&db->queue_head->cv);
+  st_mutex_unlock(&db->mu);
+  st_cond_destroy(&w.cv);
+  if (rc == STRATA_OK && batch) atomic_fetch_add_explicit(&db->stats.batches, 1, memory_order_relaxed);
+  return rc;
+}
+
+/* Checks a batch against the limits of db before it is queued. */
+static int check_limits(const strata_db *db, const strata_batch *b) {
+  if (b->max_klen > db->opt.max_key_bytes)
+    return st_error(STRATA_EINVAL, "key of %zu bytes is over max_key_bytes (%zu)", b->max_klen, db->opt.max_key_bytes);
+  if (b->max_vlen > db->opt.max_value_bytes)
+    return st_error(STRATA_EINVAL, "value of %zu bytes is over max_value_bytes (%zu)", b->max_vlen,
+                    db->opt.max_value_bytes);
+  return STRATA_OK;
+}
+
+int strata_write(strata_db *db, strata_batch *b, int flags) {
+  if (!db || !b) return st_error(STRATA_EINVAL, "strata_write: NULL database or batch");
+  if (flags & ~STRATA_SYNC) return st_error(STRATA_EINVAL, "strata_write: unknown flags 0x%x", (unsigned)flags);
+  int rc = check_limits(db, b);
+  if (rc) return rc;
+  if (b->count == 0) return STRATA_OK;
+  return st_db_write(db, b, (flags & STRATA_SYNC) != 0);
+}
+
+/* A single write goes through a batch on the stack: one code path. */
+static int write_one(strata_db *db, unsigned kind, const void *key, size_t klen, const void *val, size_t vlen) {
+  char buf[512];
+  strata_batch b;
+  size_t need = ST_WAL_HEADER + ST_BATCH_HEADER + st_batch_record_len(kind, klen, vlen);
+  if (!db) return st_error(STRATA_EINVAL, "NULL database");
+  if ((key == NULL && klen) || (val == NULL && vlen))
+    return st_error(STRATA_EINVAL, "NULL key or value with a non-zero length");
+  if (klen > db->opt.max_key_bytes)
+    return st_error(STRATA_EINVAL, "key of %zu bytes is over max_key_bytes (%zu)", klen, db->opt.max_key_bytes);
+  if (vlen > db->opt.max_value_bytes)
+    return st_error(STRATA_EINVAL, "value of %zu bytes is over max_value_bytes (%zu)", vlen, db->opt.max_value_bytes);
+  if (need <= sizeof buf) {
+    /* Small writes build their batch in place, with no allocation. */
+    memset(&b, 0, sizeof b);
+    b.buf = buf;
+    b.cap = sizeof buf;
+    b.len = ST_WAL_HEADER + ST_BATCH_HEADER;
+  } else if (st_batch_init(&b)) {
+    return STRATA_ENOMEM;
+  }
+  int rc = st_batch_add(&b, kind, key, klen, val, vlen);
+  if (!rc) rc = st_db_write(db, &b, 0);
+  if (b.buf != buf) st_batch_destroy(&b);
+  return rc;
+}
+
+int strata_put(strata_db *db, const void *key, size_t klen, const void *val, size_t vlen) {
+  return write_one(db, ST_KIND_PUT, key, klen, val, vlen);
+}
+
+int strata_delete(strata_db *db, const void *key, size_t klen) {
+  return write_one(db, ST_KIND_DELETE, key, klen, NULL, 0);
+}

@@ -1,0 +1,50 @@
+/*
+ * memtable.h - the in-memory sorted buffer of recent fragments: a skiplist
+ * of internal keys and values in an arena (docs/ARCHITECTURE.md).
+ * Thread-safety: one writer adds (the write-queue leader) while any number
+ * of readers get; a reader holds a reference for as long as it uses
+ * pointers into the memtable.
+ */
+#ifndef STRATA_MEM_MEMTABLE_H
+#define STRATA_MEM_MEMTABLE_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/arena.h"
+#include "mem/skiplist.h"
+
+typedef struct st_memtable {
+  st_arena arena;         /* writer only */
+  st_skiplist list;
+  atomic_size_t usage;    /* arena bytes, published for readers */
+  atomic_uint_fast64_t entries;
+  atomic_int refs;
+} st_memtable;
+
+/* A new empty memtable with one reference. STRATA_ENOMEM. */
+int st_memtable_new(st_memtable **m_out);
+void st_memtable_ref(st_memtable *m);
+/* Drops a reference; the last one frees the memtable. */
+void st_memtable_unref(st_memtable *m);
+
+/* Adds one fragment. Writer only. STRATA_ENOMEM leaves it unchanged. */
+int st_memtable_add(st_memtable *m, uint64_t seq, unsigned kind, const void *key, size_t klen, const void *val,
+                    size_t vlen);
+
+/*
+ * Finds the newest fragment of key with seq <= snapshot. Returns 1 and sets
+ * *kind_out and the value (pointing into the memtable, valid while the
+ * caller holds a reference), or 0 when the memtable has none.
+ */
+int st_memtable_get(st_memtable *m, const void *key, size_t klen, uint64_t snapshot, unsigned *kind_out,
+                    const char **val_out, size_t *vlen_out);
+
+static inline size_t st_memtable_bytes(st_memtable *m) { return atomic_load_explicit(&m->usage, memory_order_relaxed); }
+
+/* Decodes a stored entry: its internal key and its value. */
+void st_memtable_entry_decode(const char *entry, const char **ikey_out, size_t *ikey_len_out, const char **val_out,
+                              size_t *vlen_out);
+
+#endif

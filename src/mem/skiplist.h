@@ -1,0 +1,56 @@
+/*
+ * skiplist.h - an ordered set of entries allocated in an arena.
+ * Thread-safety: one writer inserts (callers serialize inserts) while any
+ * number of readers search and iterate without locks; a reader sees every
+ * entry whose insert completed before its search began. Entries are never
+ * removed; the arena frees them all at once.
+ */
+#ifndef STRATA_MEM_SKIPLIST_H
+#define STRATA_MEM_SKIPLIST_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+
+#include "base/arena.h"
+#include "base/random.h"
+
+#define ST_SKIPLIST_MAX_HEIGHT 12
+
+/* Orders two entries (as stored by the caller); <0, 0, >0. */
+typedef int (*st_skiplist_cmp)(const char *a, const char *b);
+
+typedef struct st_skip_node st_skip_node;
+
+typedef struct st_skiplist {
+  st_skiplist_cmp cmp;
+  st_arena *arena;
+  st_skip_node *head;
+  atomic_int height; /* relaxed: a stale value only costs a few steps */
+  st_random rnd;     /* writer only */
+} st_skiplist;
+
+/* Fails only with STRATA_ENOMEM. */
+int st_skiplist_init(st_skiplist *l, st_arena *arena, st_skiplist_cmp cmp);
+
+/* Inserts entry (a pointer the caller keeps alive as long as the list,
+ * normally arena memory). No equal entry may be present. Writer only.
+ * STRATA_ENOMEM leaves the list unchanged. */
+int st_skiplist_insert(st_skiplist *l, const char *entry);
+
+typedef struct st_skiplist_iter {
+  const st_skiplist *list;
+  const st_skip_node *node; /* NULL: not valid */
+} st_skiplist_iter;
+
+void st_skiplist_iter_init(st_skiplist_iter *it, const st_skiplist *l);
+static inline int st_skiplist_iter_valid(const st_skiplist_iter *it) { return it->node != NULL; }
+const char *st_skiplist_iter_entry(const st_skiplist_iter *it);
+void st_skiplist_iter_next(st_skiplist_iter *it);
+/* Moves to the last entry before the current one (O(log n)). */
+void st_skiplist_iter_prev(st_skiplist_iter *it);
+/* Moves to the first entry >= target (target in entry form). */
+void st_skiplist_iter_seek(st_skiplist_iter *it, const char *target);
+void st_skiplist_iter_seek_first(st_skiplist_iter *it);
+void st_skiplist_iter_seek_last(st_skiplist_iter *it);
+
+#endif

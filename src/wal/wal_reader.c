@@ -1,0 +1,168 @@
+/*
+ * wal_reader.c - buffered sequential reading of log records, and the scan
+ * that decides whether damage is a torn tail.
+ */
+#include "wal/wal_reader.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/coding.h"
+#include "base/crc32c.h"
+#include "base/error.h"
+#include "wal/wal_format.h"
+
+#define READ_CHUNK (256 * 1024)
+
+struct st_wal_reader {
+  st_file *file;
+  char *path;
+  uint64_t size; /* file size at open */
+  uint64_t off;  /* next record */
+  char *buf;     /* file bytes [buf_off, buf_off + buf_len) */
+  size_t cap;
+  uint64_t buf_off;
+  size_t buf_len;
+};
+
+int st_wal_reader_open(st_env *env, const char *path, st_wal_reader **r_out) {
+  *r_out = NULL;
+  st_wal_reader *r = calloc(1, sizeof *r);
+  if (!r || !(r->path = strdup(path))) {
+    free(r);
+    return st_error(STRATA_ENOMEM, "wal %s: out of memory", path);
+  }
+  int rc = env->open_file(env, path, ST_OPEN_READ, &r->file);
+  if (!rc) rc = env->size(r->file, &r->size);
+  if (rc) {
+    st_wal_reader_close(r);
+    return rc;
+  }
+  *r_out = r;
+  return STRATA_OK;
+}
+
+void st_wal_reader_close(st_wal_reader *r) {
+  if (!r) return;
+  if (r->file) r->file->env->close(r->file);
+  free(r->buf);
+  free(r->path);
+  free(r);
+}
+
+uint64_t st_wal_reader_offset(const st_wal_reader *r) { return r->off; }
+uint64_t st_wal_reader_size(const st_wal_reader *r) { return r->size; }
+
+/* Makes file bytes [off, off + n) available at *p_out. The caller has
+ * checked that they lie inside the file. */
+static int fetch(st_wal_reader *r, uint64_t off, size_t n, const char **p_out) {
+  if (off >= r->buf_off && off + n <= r->buf_off + r->buf_len) {
+    *p_out = r->buf + (off - r->buf_off);
+    return STRATA_OK;
+  }
+  size_t want = n > READ_CHUNK ? n : READ_CHUNK;
+  if (want > r->size - off) want = (size_t)(r->size - off);
+  if (want > r->cap) {
+    char *nb = realloc(r->buf, want);
+    if (!nb) return st_error(STRATA_ENOMEM, "wal %s: out of memory for a %zu-byte record", r->path, n);
+    r->buf = nb;
+    r->cap = want;
+  }
+  size_t got;
+  r->buf_len = 0;
+  int rc = r->file->env->pread(r->file, off, r->buf, want, &got);
+  if (rc) return rc;
+  r->buf_off = off;
+  r->buf_len = got;
+  if (got < n) return st_error(STRATA_EIO, "wal %s: file shrank while being read at offset %llu", r->path,
+                               (unsigned long long)off);
+  *p_out = r->buf;
+  return STRATA_OK;
+}
+
+/* Checks the record at off. 1 valid (with *len_out), 0 not, <0 error.
+ * why_out (may be NULL) receives the reason when not valid. */
+static int check_record(st_wal_reader *r, uint64_t off, size_t *len_out, const char **why_out) {
+  const char *p, *why = NULL;
+  int rc;
+  if (r->size - off < ST_WAL_HEADER) {
+    why = "a record header is cut short";
+    goto bad;
+  }
+  if ((rc = fetch(r, off, ST_WAL_HEADER, &p))) return rc;
+  uint32_t crc = st_crc32c_unmask(st_get_fixed32(p));
+  uint32_t len = st_get_fixed32(p + 4);
+  if (len < ST_WAL_MIN_PAYLOAD) {
+    why = "the record length is too small";
+    goto bad;
+  }
+  if (len > r->size - off - ST_WAL_HEADER) {
+    why = "the record runs past the end of the file";
+    goto bad;
+  }
+  if ((rc = fetch(r, off, ST_WAL_HEADER + (size_t)len, &p))) return rc;
+  if (st_crc32c(p + 4, 4 + (size_t)len) != crc) {
+    why = "checksum mismatch";
+    goto bad;
+  }
+  *len_out = len;
+  return 1;
+bad:
+  if (why_out) *why_out = why;
+  return 0;
+}
+
+int st_wal_read(st_wal_reader *r, const char **data_out, size_t *len_out) {
+  *data_out = NULL;
+  *len_out = 0;
+  if (r->off == r->size) return STRATA_NOTFOUND;
+  size_t len;
+  const char *why = NULL, *p;
+  int v = check_record(r, r->off, &len, &why);
+  if (v < 0) return v;
+  if (v == 0)
+    return st_error(STRATA_ECORRUPT, "wal %s: bad record at offset %llu of %llu: %s", r->path,
+                    (unsigned long long)r->off, (unsigned long long)r->size, why);
+  int rc = fetch(r, r->off + ST_WAL_HEADER, len, &p);
+  if (rc) return rc;
+  *data_out = p;
+  *len_out = len;
+  r->off += ST_WAL_HEADER + len;
+  return STRATA_OK;
+}
+
+/* A candidate must look like a record header over a plausible batch
+ * before its checksum is worth computing. */
+static int plausible(st_wal_reader *r, uint64_t off) {
+  const char *p;
+  if (r->size - off < ST_WAL_HEADER + ST_WAL_MIN_PAYLOAD) return 0;
+  if (fetch(r, off, ST_WAL_HEADER + ST_WAL_MIN_PAYLOAD, &p)) return 0;
+  uint32_t len = st_get_fixed32(p + 4);
+  uint32_t count = st_get_fixed32(p + ST_WAL_HEADER + 8);
+  return len >= ST_WAL_MIN_PAYLOAD && len <= r->size - off - ST_WAL_HEADER && count > 0 && count <= len;
+}
+
+int st_wal_reader_valid_after(st_wal_reader *r, int *found_out) {
+  *found_out = 0;
+  const char *p;
+  size_t len;
+  /* When only the payload was damaged, the length still points at the
+   * next record: try there first. */
+  if (r->size - r->off >= ST_WAL_HEADER) {
+    int rc = fetch(r, r->off, ST_WAL_HEADER, &p);
+    if (rc) return rc;
+    uint64_t next = r->off + ST_WAL_HEADER + st_get_fixed32(p + 4);
+    if (next < r->size && plausible(r, next)) {
+      int v = check_record(r, next, &len, NULL);
+      if (v < 0) return v;
+      if (v) return *found_out = 1, STRATA_OK;
+    }
+  }
+  for (uint64_t off = r->off + 1; off + ST_WAL_HEADER + ST_WAL_MIN_PAYLOAD <= r->size; off++) {
+    if (!plausible(r, off)) continue;
+    int v = check_record(r, off, &len, NULL);
+    if (v < 0) return v;
+    if (v) return *found_out = 1, STRATA_OK;
+  }
+  return STRATA_OK;
+}

@@ -1,0 +1,40 @@
+/*
+ * wal_reader.h - reads framed records back from one log file, and tells a
+ * torn tail (no valid record after the damage) from damage in the middle.
+ * Not thread-safe.
+ */
+#ifndef STRATA_WAL_WAL_READER_H
+#define STRATA_WAL_WAL_READER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "env/env.h"
+
+typedef struct st_wal_reader st_wal_reader;
+
+int st_wal_reader_open(st_env *env, const char *path, st_wal_reader **r_out);
+void st_wal_reader_close(st_wal_reader *r);
+
+/*
+ * Reads the next record. STRATA_OK: *data_out points at its payload, valid
+ * until the next call. STRATA_NOTFOUND: clean end of the log.
+ * STRATA_ECORRUPT: the record at st_wal_reader_offset() is damaged or cut
+ * short (the message says how); the reader stays there. Other codes: I/O.
+ */
+int st_wal_read(st_wal_reader *r, const char **data_out, size_t *len_out);
+
+/* Offset of the next record to read (of the damaged one after ECORRUPT). */
+uint64_t st_wal_reader_offset(const st_wal_reader *r);
+
+/* Size of the file as it was at open. */
+uint64_t st_wal_reader_size(const st_wal_reader *r);
+
+/*
+ * After ECORRUPT: sets *found_out to 1 if a whole valid record starts
+ * anywhere after the damaged one, else 0. A valid record there means the
+ * damage is in the middle of the log, not a torn tail.
+ */
+int st_wal_reader_valid_after(st_wal_reader *r, int *found_out);
+
+#endif
