@@ -1,0 +1,354 @@
+/*
+ * fault_env.c - the fault-injecting env: forwards to the POSIX env, counts
+ * operations per kind, fails the ones a test asked for, and remembers per
+ * path how much is synced and whether its directory entry is durable.
+ */
+#include "fault_env.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/error.h"
+
+typedef struct tracked {
+  char *path;
+  uint64_t synced;  /* bytes that survive a power loss */
+  int durable;      /* the directory entry survives a power loss */
+  struct tracked *next;
+} tracked;
+
+typedef struct fault_env {
+  st_env base;
+  st_env *real;
+  pthread_mutex_t mu;
+  uint64_t count[FAULT_OPS];
+  uint64_t fail_at[FAULT_OPS]; /* 0: none */
+  int fail_code[FAULT_OPS];
+  int fail_sticky[FAULT_OPS];
+  uint64_t short_at; /* append number to cut short, 0: none */
+  int frozen;
+  tracked *files;
+} fault_env;
+
+typedef struct fault_file {
+  st_file base;
+  st_file *inner;
+  char *path;
+} fault_file;
+
+static const char *op_names[FAULT_OPS] = {"open", "append", "read", "sync", "truncate", "rename",
+                                          "unlink", "mkdir", "sync_dir", "list", "lock"};
+
+static fault_env *fe(st_env *env) { return (fault_env *)env; }
+
+/* Counts an operation and decides whether it fails. Returns 0 or a code. */
+static int tick(fault_env *e, fault_op op, const char *path) {
+  pthread_mutex_lock(&e->mu);
+  uint64_t n = ++e->count[op];
+  int code = 0;
+  if (e->frozen) {
+    code = STRATA_EIO;
+  } else if (e->fail_at[op] && (n == e->fail_at[op] || (e->fail_sticky[op] && n > e->fail_at[op]))) {
+    code = e->fail_code[op];
+  }
+  pthread_mutex_unlock(&e->mu);
+  if (code)
+    return st_error(code, "%s %s: injected failure (%s)", op_names[op], path ? path : "", strata_strerror(code));
+  return 0;
+}
+
+/* The record for path; created (not durable, nothing synced) if absent. */
+static tracked *track(fault_env *e, const char *path, int create) {
+  for (tracked *t = e->files; t; t = t->next)
+    if (strcmp(t->path, path) == 0) return t;
+  if (!create) return NULL;
+  tracked *t = calloc(1, sizeof *t);
+  if (!t) abort();
+  t->path = strdup(path);
+  t->next = e->files;
+  e->files = t;
+  return t;
+}
+
+static void untrack(fault_env *e, const char *path) {
+  for (tracked **p = &e->files; *p; p = &(*p)->next) {
+    if (strcmp((*p)->path, path) == 0) {
+      tracked *t = *p;
+      *p = t->next;
+      free(t->path);
+      free(t);
+      return;
+    }
+  }
+}
+
+static int f_open_file(st_env *env, const char *path, int mode, st_file **file_out) {
+  fault_env *e = fe(env);
+  *file_out = NULL;
+  int rc = tick(e, FAULT_OPEN, path);
+  if (rc) return rc;
+  int existed = e->real->exists(e->real, path, NULL) == STRATA_OK;
+  st_file *inner;
+  rc = e->real->open_file(e->real, path, mode, &inner);
+  if (rc) return rc;
+  fault_file *f = calloc(1, sizeof *f);
+  if (!f) abort();
+  f->base.env = env;
+  f->inner = inner;
+  f->path = strdup(path);
+  pthread_mutex_lock(&e->mu);
+  if (!existed && mode != ST_OPEN_READ) track(e, path, 1);
+  if (existed && mode != ST_OPEN_READ && !track(e, path, 0)) {
+    /* A file from before this env: all of it is durable so far. */
+    uint64_t size = 0;
+    e->real->size(inner, &size);
+    tracked *t = track(e, path, 1);
+    t->durable = 1;
+    t->synced = mode == ST_OPEN_TRUNCATE ? 0 : size;
+  }
+  pthread_mutex_unlock(&e->mu);
+  *file_out = &f->base;
+  return STRATA_OK;
+}
+
+static int f_append(st_file *file, const void *data, size_t n) {
+  fault_file *f = (fault_file *)file;
+  fault_env *e = fe(file->env);
+  pthread_mutex_lock(&e->mu);
+  int cut = e->short_at && e->count[FAULT_APPEND] + 1 == e->short_at;
+  pthread_mutex_unlock(&e->mu);
+  int rc = tick(e, FAULT_APPEND, f->path);
+  if (rc) return rc;
+  if (cut) {
+    e->real->append(f->inner, data, n / 2);
+    return st_error(STRATA_EIO, "append %s: injected short write (%zu of %zu bytes)", f->path, n / 2, n);
+  }
+  return e->real->append(f->inner, data, n);
+}
+
+static int f_pread(st_file *file, uint64_t off, void *buf, size_t n, size_t *got_out) {
+  fault_file *f = (fault_file *)file;
+  *got_out = 0;
+  int rc = tick(fe(file->env), FAULT_READ, f->path);
+  if (rc) return rc;
+  return fe(file->env)->real->pread(f->inner, off, buf, n, got_out);
+}
+
+static int f_sync(st_file *file) {
+  fault_file *f = (fault_file *)file;
+  fault_env *e = fe(file->env);
+  int rc = tick(e, FAULT_SYNC, f->path);
+  if (rc) return rc;
+  rc = e->real->sync(f->inner);
+  if (rc) return rc;
+  uint64_t size = 0;
+  e->real->size(f->inner, &size);
+  pthread_mutex_lock(&e->mu);
+  tracked *t = track(e, f->path, 0);
+  if (t) t->synced = size;
+  pthread_mutex_unlock(&e->mu);
+  return STRATA_OK;
+}
+
+static int f_truncate(st_file *file, uint64_t size) {
+  fault_file *f = (fault_file *)file;
+  fault_env *e = fe(file->env);
+  int rc = tick(e, FAULT_TRUNCATE, f->path);
+  if (rc) return rc;
+  rc = e->real->truncate(f->inner, size);
+  pthread_mutex_lock(&e->mu);
+  tracked *t = track(e, f->path, 0);
+  if (t && t->synced > size) t->synced = size;
+  pthread_mutex_unlock(&e->mu);
+  return rc;
+}
+
+static int f_size(st_file *file, uint64_t *size_out) {
+  fault_file *f = (fault_file *)file;
+  return fe(file->env)->real->size(f->inner, size_out);
+}
+
+static int f_close(st_file *file) {
+  if (!file) return STRATA_OK;
+  fault_file *f = (fault_file *)file;
+  int rc = fe(file->env)->real->close(f->inner);
+  free(f->path);
+  free(f);
+  return rc;
+}
+
+static int f_rename(st_env *env, const char *from, const char *to) {
+  fault_env *e = fe(env);
+  int rc = tick(e, FAULT_RENAME, from);
+  if (rc) return rc;
+  rc = e->real->rename(e->real, from, to);
+  if (rc) return rc;
+  pthread_mutex_lock(&e->mu);
+  tracked *src = track(e, from, 0);
+  uint64_t synced = src ? src->synced : UINT64_MAX;
+  untrack(e, from);
+  untrack(e, to);
+  tracked *t = track(e, to, 1);
+  t->synced = synced;
+  t->durable = 0;
+  pthread_mutex_unlock(&e->mu);
+  return STRATA_OK;
+}
+
+static int f_unlink(st_env *env, const char *path) {
+  fault_env *e = fe(env);
+  int rc = tick(e, FAULT_UNLINK, path);
+  if (rc) return rc;
+  rc = e->real->unlink(e->real, path);
+  pthread_mutex_lock(&e->mu);
+  if (!rc) untrack(e, path);
+  pthread_mutex_unlock(&e->mu);
+  return rc;
+}
+
+static int f_mkdir(st_env *env, const char *path) {
+  int rc = tick(fe(env), FAULT_MKDIR, path);
+  return rc ? rc : fe(env)->real->mkdir(fe(env)->real, path);
+}
+
+static int f_sync_dir(st_env *env, const char *path) {
+  fault_env *e = fe(env);
+  int rc = tick(e, FAULT_SYNC_DIR, path);
+  if (rc) return rc;
+  rc = e->real->sync_dir(e->real, path);
+  if (rc) return rc;
+  size_t n = strlen(path);
+  pthread_mutex_lock(&e->mu);
+  for (tracked *t = e->files; t; t = t->next)
+    if (strncmp(t->path, path, n) == 0 && t->path[n] == '/' && !strchr(t->path + n + 1, '/')) t->durable = 1;
+  pthread_mutex_unlock(&e->mu);
+  return STRATA_OK;
+}
+
+static int f_list_dir(st_env *env, const char *path, st_list_fn fn, void *arg) {
+  int rc = tick(fe(env), FAULT_LIST, path);
+  return rc ? rc : fe(env)->real->list_dir(fe(env)->real, path, fn, arg);
+}
+
+static int f_exists(st_env *env, const char *path, int *is_dir_out) {
+  return fe(env)->real->exists(fe(env)->real, path, is_dir_out);
+}
+
+static int f_lock(st_env *env, const char *path, st_file **lock_out) {
+  *lock_out = NULL;
+  int rc = tick(fe(env), FAULT_LOCK, path);
+  return rc ? rc : fe(env)->real->lock(fe(env)->real, path, lock_out);
+}
+
+static int f_unlock(st_file *lock) {
+  /* Locks are real files of the real env. */
+  return lock ? lock->env->unlock(lock) : STRATA_OK;
+}
+
+static uint64_t f_now(st_env *env) { return fe(env)->real->now_micros(fe(env)->real); }
+static void f_sleep(st_env *env, uint64_t us) { fe(env)->real->sleep_micros(fe(env)->real, us); }
+static int f_thread_start(st_env *env, void *(*fn)(void *), void *arg, void **t_out) {
+  return fe(env)->real->thread_start(fe(env)->real, fn, arg, t_out);
+}
+static void f_thread_join(st_env *env, void *t) { fe(env)->real->thread_join(fe(env)->real, t); }
+
+st_env *fault_env_new(void) {
+  fault_env *e = calloc(1, sizeof *e);
+  if (!e) abort();
+  e->real = st_env_posix();
+  pthread_mutex_init(&e->mu, NULL);
+  e->base = (st_env){
+      .open_file = f_open_file,
+      .append = f_append,
+      .pread = f_pread,
+      .sync = f_sync,
+      .truncate = f_truncate,
+      .size = f_size,
+      .close = f_close,
+      .rename = f_rename,
+      .unlink = f_unlink,
+      .mkdir = f_mkdir,
+      .sync_dir = f_sync_dir,
+      .list_dir = f_list_dir,
+      .exists = f_exists,
+      .lock = f_lock,
+      .unlock = f_unlock,
+      .now_micros = f_now,
+      .sleep_micros = f_sleep,
+      .thread_start = f_thread_start,
+      .thread_join = f_thread_join,
+  };
+  return &e->base;
+}
+
+void fault_env_free(st_env *env) {
+  fault_env *e = fe(env);
+  while (e->files) untrack(e, e->files->path);
+  pthread_mutex_destroy(&e->mu);
+  free(e);
+}
+
+void fault_env_fail(st_env *env, fault_op op, uint64_t nth, int code, int sticky) {
+  fault_env *e = fe(env);
+  pthread_mutex_lock(&e->mu);
+  e->fail_at[op] = e->count[op] + nth;
+  e->fail_code[op] = code;
+  e->fail_sticky[op] = sticky;
+  pthread_mutex_unlock(&e->mu);
+}
+
+void fault_env_short_write(st_env *env, uint64_t nth) {
+  fault_env *e = fe(env);
+  pthread_mutex_lock(&e->mu);
+  e->short_at = e->count[FAULT_APPEND] + nth;
+  pthread_mutex_unlock(&e->mu);
+}
+
+void fault_env_heal(st_env *env) {
+  fault_env *e = fe(env);
+  pthread_mutex_lock(&e->mu);
+  memset(e->fail_at, 0, sizeof e->fail_at);
+  e->short_at = 0;
+  e->frozen = 0;
+  pthread_mutex_unlock(&e->mu);
+}
+
+uint64_t fault_env_count(st_env *env, fault_op op) {
+  fault_env *e = fe(env);
+  pthread_mutex_lock(&e->mu);
+  uint64_t n = e->count[op];
+  pthread_mutex_unlock(&e->mu);
+  return n;
+}
+
+void fault_env_freeze(st_env *env) {
+  fault_env *e = fe(env);
+  pthread_mutex_lock(&e->mu);
+  e->frozen = 1;
+  pthread_mutex_unlock(&e->mu);
+}
+
+int fault_env_power_loss(st_env *env) {
+  fault_env *e = fe(env);
+  int rc = STRATA_OK;
+  pthread_mutex_lock(&e->mu);
+  for (tracked *t = e->files; t; t = t->next) {
+    if (!t->durable) {
+      e->real->unlink(e->real, t->path);
+      continue;
+    }
+    if (t->synced == UINT64_MAX) continue;
+    st_file *f;
+    if (e->real->open_file(e->real, t->path, ST_OPEN_APPEND, &f) == STRATA_OK) {
+      if (e->real->truncate(f, t->synced)) rc = STRATA_EIO;
+      e->real->close(f);
+    }
+  }
+  while (e->files) untrack(e, e->files->path);
+  memset(e->fail_at, 0, sizeof e->fail_at);
+  e->short_at = 0;
+  e->frozen = 0;
+  pthread_mutex_unlock(&e->mu);
+  return rc;
+}

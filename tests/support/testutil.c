@@ -1,0 +1,87 @@
+/* testutil.c - temporary directories and small assertions for the tests. */
+#include "testutil.h"
+
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+char *tu_tmpdir(void) {
+  const char *base = getenv("TMPDIR");
+  char tmpl[4096];
+  snprintf(tmpl, sizeof tmpl, "%s/strata-test-XXXXXX", base && *base ? base : "/tmp");
+  char *dir = mkdtemp(tmpl);
+  assert_non_null(dir);
+  return strdup(dir);
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+  (void)st;
+  (void)flag;
+  (void)ftw;
+  chmod(path, 0755);
+  return remove(path);
+}
+
+void tu_rmdir(char *path) {
+  if (!path) return;
+  chmod(path, 0755);
+  nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+  free(path);
+}
+
+long tu_env_long(const char *name, long def) {
+  const char *v = getenv(name);
+  return v && *v ? strtol(v, NULL, 10) : def;
+}
+
+void tu_expect_value(strata_db *db, const char *key, const char *val) {
+  void *got = NULL;
+  size_t len = 0;
+  int rc = strata_get(db, key, strlen(key), &got, &len);
+  if (rc != STRATA_OK) fail_msg("get %s: %s (%s)", key, strata_strerror(rc), strata_errmsg());
+  assert_int_equal(len, strlen(val));
+  assert_memory_equal(got, val, len);
+  strata_free(got);
+}
+
+void tu_expect_missing(strata_db *db, const char *key) {
+  void *got = (void *)1;
+  size_t len = 1;
+  assert_int_equal(strata_get(db, key, strlen(key), &got, &len), STRATA_NOTFOUND);
+  assert_null(got);
+  assert_int_equal(len, 0);
+}
+
+unsigned long long tu_stat(strata_db *db, const char *name) {
+  char *text = NULL;
+  assert_int_equal(strata_property(db, "strata.stats", &text), STRATA_OK);
+  size_t n = strlen(name);
+  unsigned long long v = 0;
+  int found = 0;
+  for (char *line = text; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+    if (strncmp(line, name, n) == 0 && line[n] == ':') {
+      v = strtoull(line + n + 1, NULL, 10);
+      found = 1;
+      break;
+    }
+  }
+  strata_free(text);
+  if (!found) fail_msg("no stat %s", name);
+  return v;
+}
+
+void tu_write_file(const char *path, const void *data, size_t n) {
+  int fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0644);
+  assert_true(fd >= 0);
+  assert_int_equal(write(fd, data, n), (ssize_t)n);
+  close(fd);
+}
+
+long long tu_file_size(const char *path) {
+  struct stat st;
+  return stat(path, &st) == 0 ? (long long)st.st_size : -1;
+}

@@ -1,0 +1,42 @@
+/*
+ * testutil.h - helpers shared by the test programs: a fresh temporary
+ * directory per test (so ctest -j is safe), recursive removal, and the
+ * cmocka includes in the order cmocka requires.
+ */
+#ifndef STRATA_TESTS_TESTUTIL_H
+#define STRATA_TESTS_TESTUTIL_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+// clang-format off
+#include <cmocka.h>
+// clang-format on
+
+#include "strata.h"
+
+/* A new empty directory under $TMPDIR (or /tmp); malloc'ed path. */
+char *tu_tmpdir(void);
+
+/* Removes path and everything below it; frees path. NULL is ok. */
+void tu_rmdir(char *path);
+
+/* Number from the environment variable name, or def when unset. Lets long
+ * runs raise the sizes of the heavy tests. */
+long tu_env_long(const char *name, long def);
+
+/* Asserts that key reads as the val_len bytes at val. */
+void tu_expect_value(strata_db *db, const char *key, const char *val);
+void tu_expect_missing(strata_db *db, const char *key);
+
+/* Reads the numeric "name: value" line of strata.stats. */
+unsigned long long tu_stat(strata_db *db, const char *name);
+
+/* Appends text to path (creating it); for planting foreign files. */
+void tu_write_file(const char *path, const void *data, size_t n);
+
+/* Size of the file at path, or -1. */
+long long tu_file_size(const char *path);
+
+#endif

@@ -1,0 +1,137 @@
+/* test_skiplist.c - ordering, seeks and movement, and lock-free readers
+ * racing one writer (run under TSan by the suite). */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/random.h"
+#include "mem/skiplist.h"
+#include "testutil.h"
+
+static int cmp(const char *a, const char *b) { return strcmp(a, b); }
+
+static char *key_of(st_arena *a, uint64_t n) {
+  char *k = st_arena_alloc(a, 24);
+  snprintf(k, 24, "k%012llu", (unsigned long long)n);
+  return k;
+}
+
+static void ordered_iteration_and_seek(void **state) {
+  (void)state;
+  st_arena a;
+  st_arena_init(&a);
+  st_skiplist l;
+  assert_int_equal(st_skiplist_init(&l, &a, cmp), STRATA_OK);
+  st_skiplist_iter it;
+  st_skiplist_iter_init(&it, &l);
+  st_skiplist_iter_seek_first(&it);
+  assert_false(st_skiplist_iter_valid(&it));
+  st_skiplist_iter_seek_last(&it);
+  assert_false(st_skiplist_iter_valid(&it));
+
+  /* Even numbers 0..1998 in a shuffled order. */
+  enum { N = 1000 };
+  uint64_t order[N];
+  for (int i = 0; i < N; i++) order[i] = (uint64_t)i * 2;
+  st_random r;
+  st_random_seed(&r, 7);
+  for (int i = N - 1; i > 0; i--) {
+    int j = (int)st_random_uniform(&r, (uint64_t)i + 1);
+    uint64_t t = order[i];
+    order[i] = order[j];
+    order[j] = t;
+  }
+  for (int i = 0; i < N; i++) assert_int_equal(st_skiplist_insert(&l, key_of(&a, order[i])), STRATA_OK);
+
+  int count = 0;
+  const char *prev = NULL;
+  for (st_skiplist_iter_seek_first(&it); st_skiplist_iter_valid(&it); st_skiplist_iter_next(&it)) {
+    if (prev) assert_true(strcmp(prev, st_skiplist_iter_entry(&it)) < 0);
+    prev = st_skiplist_iter_entry(&it);
+    count++;
+  }
+  assert_int_equal(count, N);
+
+  /* Seek to an odd number lands on the next even one; prev steps back. */
+  char target[24];
+  snprintf(target, sizeof target, "k%012llu", 501ull);
+  st_skiplist_iter_seek(&it, target);
+  assert_true(st_skiplist_iter_valid(&it));
+  assert_string_equal(st_skiplist_iter_entry(&it), "k000000000502");
+  st_skiplist_iter_prev(&it);
+  assert_string_equal(st_skiplist_iter_entry(&it), "k000000000500");
+  st_skiplist_iter_seek_first(&it);
+  st_skiplist_iter_prev(&it);
+  assert_false(st_skiplist_iter_valid(&it));
+  st_skiplist_iter_seek_last(&it);
+  assert_string_equal(st_skiplist_iter_entry(&it), "k000000001998");
+  st_skiplist_iter_next(&it);
+  assert_false(st_skiplist_iter_valid(&it));
+  snprintf(target, sizeof target, "k%012llu", 5000ull);
+  st_skiplist_iter_seek(&it, target);
+  assert_false(st_skiplist_iter_valid(&it));
+  st_arena_destroy(&a);
+}
+
+typedef struct race {
+  st_skiplist list;
+  atomic_uint_fast64_t published; /* keys 0..published-1 are inserted */
+  atomic_int stop;
+  uint64_t total;
+  atomic_int errors;
+} race;
+
+static void *reader(void *arg) {
+  race *r = arg;
+  st_random rnd;
+  st_random_seed(&rnd, (uint64_t)(uintptr_t)pthread_self());
+  st_skiplist_iter it;
+  st_skiplist_iter_init(&it, &r->list);
+  while (!atomic_load(&r->stop)) {
+    uint64_t pub = atomic_load(&r->published);
+    if (pub == 0) continue;
+    uint64_t want = st_random_uniform(&rnd, pub);
+    char target[24];
+    snprintf(target, sizeof target, "k%012llu", (unsigned long long)want);
+    st_skiplist_iter_seek(&it, target);
+    if (!st_skiplist_iter_valid(&it) || strcmp(st_skiplist_iter_entry(&it), target) != 0) atomic_fetch_add(&r->errors, 1);
+    /* A short walk must stay ordered. */
+    const char *prev = NULL;
+    for (int i = 0; i < 20 && st_skiplist_iter_valid(&it); i++, st_skiplist_iter_next(&it)) {
+      if (prev && strcmp(prev, st_skiplist_iter_entry(&it)) >= 0) atomic_fetch_add(&r->errors, 1);
+      prev = st_skiplist_iter_entry(&it);
+    }
+  }
+  return NULL;
+}
+
+static void readers_race_one_writer(void **state) {
+  (void)state;
+  st_arena a;
+  st_arena_init(&a);
+  race *r = calloc(1, sizeof *r);
+  assert_int_equal(st_skiplist_init(&r->list, &a, cmp), STRATA_OK);
+  r->total = (uint64_t)tu_env_long("STRATA_TEST_SKIPLIST_KEYS", 100000);
+  pthread_t th[3];
+  for (int i = 0; i < 3; i++) pthread_create(&th[i], NULL, reader, r);
+  /* Keys go in ascending order; readers look up only published ones. */
+  for (uint64_t i = 0; i < r->total; i++) {
+    assert_int_equal(st_skiplist_insert(&r->list, key_of(&a, i)), STRATA_OK);
+    atomic_store(&r->published, i + 1);
+  }
+  atomic_store(&r->stop, 1);
+  for (int i = 0; i < 3; i++) pthread_join(th[i], NULL);
+  assert_int_equal(atomic_load(&r->errors), 0);
+  free(r);
+  st_arena_destroy(&a);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(ordered_iteration_and_seek),
+      cmocka_unit_test(readers_race_one_writer),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

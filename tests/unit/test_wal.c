@@ -1,0 +1,205 @@
+/* test_wal.c - log framing: round trip, torn tails, damage in the middle,
+ * and the batch encoding carried in each record. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/coding.h"
+#include "format/batch_rep.h"
+#include "format/kind.h"
+#include "wal/wal_reader.h"
+#include "wal/wal_writer.h"
+#include "testutil.h"
+
+/* A record buffer: header room + a batch of one PUT key=val. */
+static size_t make_record(char *buf, uint64_t seq, const char *key, const char *val) {
+  char *rep = buf + ST_WAL_HEADER;
+  char *end = st_batch_record_put(rep + ST_BATCH_HEADER, ST_KIND_PUT, key, strlen(key), val, strlen(val));
+  st_batch_set_header(rep, seq, 1);
+  return (size_t)(end - rep);
+}
+
+static char *write_log(const char *dir, int n, uint64_t *offsets) {
+  char *path = malloc(4096);
+  snprintf(path, 4096, "%s/000001.log", dir);
+  st_wal_writer *w;
+  assert_int_equal(st_wal_writer_create(st_env_posix(), path, &w), STRATA_OK);
+  for (int i = 0; i < n; i++) {
+    char buf[256], key[32], val[64];
+    snprintf(key, sizeof key, "key%d", i);
+    snprintf(val, sizeof val, "value-%d-%0*d", i, i % 40, 0);
+    if (offsets) offsets[i] = w->size;
+    assert_int_equal(st_wal_append(w, buf, make_record(buf, (uint64_t)i + 1, key, val)), STRATA_OK);
+  }
+  assert_int_equal(st_wal_sync(w), STRATA_OK);
+  assert_int_equal(w->synced, w->size);
+  assert_int_equal(st_wal_writer_close(w), STRATA_OK);
+  return path;
+}
+
+typedef struct seen {
+  int n;
+  uint64_t last_seq;
+} seen;
+
+static int count_record(void *arg, uint64_t seq, unsigned kind, const char *k, size_t kl, const char *v, size_t vl) {
+  seen *s = arg;
+  (void)kind, (void)k, (void)kl, (void)v, (void)vl;
+  s->n++;
+  s->last_seq = seq;
+  return 0;
+}
+
+/* Reads the log to its end: returns the number of records, and the code
+ * that ended the reading. */
+static int read_all(const char *path, int *records_out) {
+  st_wal_reader *r;
+  assert_int_equal(st_wal_reader_open(st_env_posix(), path, &r), STRATA_OK);
+  int rc;
+  seen s = {0};
+  const char *data;
+  size_t len;
+  while ((rc = st_wal_read(r, &data, &len)) == STRATA_OK) assert_int_equal(st_batch_rep_walk(data, len, count_record, &s), 0);
+  st_wal_reader_close(r);
+  *records_out = s.n;
+  return rc;
+}
+
+static void flip_byte(const char *path, uint64_t off) {
+  FILE *f = fopen(path, "r+b");
+  assert_non_null(f);
+  fseek(f, (long)off, SEEK_SET);
+  int c = fgetc(f);
+  fseek(f, (long)off, SEEK_SET);
+  fputc(c ^ 0x40, f);
+  fclose(f);
+}
+
+static void round_trip(void **state) {
+  (void)state;
+  char *dir = tu_tmpdir();
+  char *path = write_log(dir, 100, NULL);
+  int n;
+  assert_int_equal(read_all(path, &n), STRATA_NOTFOUND);
+  assert_int_equal(n, 100);
+  free(path);
+  tu_rmdir(dir);
+}
+
+static void every_truncation_is_a_torn_tail(void **state) {
+  (void)state;
+  char *dir = tu_tmpdir();
+  uint64_t offs[5];
+  char *path = write_log(dir, 5, offs);
+  long long size = tu_file_size(path);
+  for (long long cut = size - 1; cut > 0; cut--) {
+    assert_int_equal(truncate(path, cut), 0);
+    int whole = 0, clean = 0, n;
+    for (int i = 0; i < 5; i++) {
+      uint64_t end = i == 4 ? (uint64_t)size : offs[i + 1];
+      if (end <= (uint64_t)cut) whole++;
+      if (end == (uint64_t)cut) clean = 1;
+    }
+    int rc = read_all(path, &n);
+    assert_int_equal(n, whole);
+    if (clean) {
+      assert_int_equal(rc, STRATA_NOTFOUND);
+      continue;
+    }
+    assert_int_equal(rc, STRATA_ECORRUPT);
+    st_wal_reader *r;
+    /* Nothing valid follows a cut. */
+    assert_int_equal(st_wal_reader_open(st_env_posix(), path, &r), STRATA_OK);
+    const char *d;
+    size_t l;
+    while (st_wal_read(r, &d, &l) == STRATA_OK) {
+    }
+    int found = 1;
+    assert_int_equal(st_wal_reader_valid_after(r, &found), STRATA_OK);
+    assert_int_equal(found, 0);
+    assert_int_equal(st_wal_reader_offset(r), offs[whole]);
+    st_wal_reader_close(r);
+  }
+  free(path);
+  tu_rmdir(dir);
+}
+
+static void damage_in_the_middle_is_found(void **state) {
+  (void)state;
+  char *dir = tu_tmpdir();
+  uint64_t offs[10];
+  char *path = write_log(dir, 10, offs);
+  /* Damage the payload of record 3, then (separately) its length field. */
+  for (int which = 0; which < 2; which++) {
+    uint64_t at = which == 0 ? offs[3] + ST_WAL_HEADER + 5 : offs[3] + 5;
+    flip_byte(path, at);
+    st_wal_reader *r;
+    assert_int_equal(st_wal_reader_open(st_env_posix(), path, &r), STRATA_OK);
+    const char *d;
+    size_t l;
+    int n = 0, rc;
+    while ((rc = st_wal_read(r, &d, &l)) == STRATA_OK) n++;
+    assert_int_equal(rc, STRATA_ECORRUPT);
+    assert_int_equal(n, 3);
+    assert_non_null(strstr(strata_errmsg(), "offset"));
+    int found = 0;
+    assert_int_equal(st_wal_reader_valid_after(r, &found), STRATA_OK);
+    assert_int_equal(found, 1);
+    st_wal_reader_close(r);
+    flip_byte(path, at); /* repair */
+  }
+  int n;
+  assert_int_equal(read_all(path, &n), STRATA_NOTFOUND);
+  assert_int_equal(n, 10);
+  free(path);
+  tu_rmdir(dir);
+}
+
+static void zeroed_tail_is_torn(void **state) {
+  (void)state;
+  char *dir = tu_tmpdir();
+  char *path = write_log(dir, 3, NULL);
+  char zeros[4096] = {0};
+  tu_write_file(path, zeros, sizeof zeros);
+  int n;
+  assert_int_equal(read_all(path, &n), STRATA_ECORRUPT);
+  assert_int_equal(n, 3);
+  free(path);
+  tu_rmdir(dir);
+}
+
+static void batch_rep_rejects_bad_framing(void **state) {
+  (void)state;
+  char rep[64];
+  char *end = st_batch_record_put(rep + ST_BATCH_HEADER, ST_KIND_PUT, "k", 1, "v", 1);
+  end = st_batch_record_put(end, ST_KIND_DELETE, "k", 1, NULL, 0);
+  size_t len = (size_t)(end - rep);
+  st_batch_set_header(rep, 10, 2);
+  seen s = {0};
+  assert_int_equal(st_batch_rep_walk(rep, len, count_record, &s), STRATA_OK);
+  assert_int_equal(s.n, 2);
+  assert_int_equal(s.last_seq, 11);
+  assert_int_equal(st_batch_rep_walk(rep, 5, NULL, NULL), STRATA_ECORRUPT);
+  for (size_t cut = ST_BATCH_HEADER + 1; cut < len; cut++)
+    assert_int_equal(st_batch_rep_walk(rep, cut, NULL, NULL), STRATA_ECORRUPT);
+  st_batch_set_header(rep, 10, 3);
+  assert_int_equal(st_batch_rep_walk(rep, len, NULL, NULL), STRATA_ECORRUPT);
+  st_batch_set_header(rep, 10, 1);
+  assert_int_equal(st_batch_rep_walk(rep, len, NULL, NULL), STRATA_ECORRUPT);
+  st_batch_set_header(rep, 10, 2);
+  rep[ST_BATCH_HEADER] = (char)ST_KIND_MAX + 1;
+  assert_int_equal(st_batch_rep_walk(rep, len, NULL, NULL), STRATA_ECORRUPT);
+  assert_non_null(strstr(strata_errmsg(), "kind"));
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(round_trip),
+      cmocka_unit_test(every_truncation_is_a_torn_tail),
+      cmocka_unit_test(damage_in_the_middle_is_found),
+      cmocka_unit_test(zeroed_tail_is_torn),
+      cmocka_unit_test(batch_rep_rejects_bad_framing),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

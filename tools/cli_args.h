@@ -1,0 +1,54 @@
+/*
+ * cli_args.h - the shell's quoting syntax, both ways: splitting a command
+ * line into byte-string arguments, and writing bytes back in a form that the
+ * splitter reads as the same bytes. docs/SHELL.md states the rules.
+ */
+#ifndef STRATA_TOOLS_CLI_ARGS_H
+#define STRATA_TOOLS_CLI_ARGS_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+/* One argument: len bytes at data (which may hold NULs), followed by a NUL
+ * that is not counted, so plain arguments can also be used as C strings. */
+typedef struct cli_arg {
+  const char *data;
+  size_t len;
+} cli_arg;
+
+/* The arguments of one line. v and the bytes they point at are owned by the
+ * list and live until cli_args_free() or the next cli_args_parse(). */
+typedef struct cli_args {
+  cli_arg *v;
+  size_t n;
+  size_t cap; /* slots allocated in v */
+  char *buf;  /* the decoded bytes of every argument, back to back */
+} cli_args;
+
+/* Makes a an empty list. a must not be NULL. */
+void cli_args_init(cli_args *a);
+
+/* Releases what a holds and leaves it empty and reusable. NULL is ignored. */
+void cli_args_free(cli_args *a);
+
+/*
+ * Splits len bytes of line (no newline; NULs are ordinary bytes) into a,
+ * replacing what a held. Returns 0 with a->n arguments (0 for a blank line),
+ * or -1 with a->n = 0 and a one-line reason in err (unterminated quote, bad
+ * escape, out of memory; always NUL-terminated when errlen > 0).
+ */
+int cli_args_parse(cli_args *a, const char *line, size_t len, char *err, size_t errlen);
+
+/* 1 if n bytes at p print as they are: n > 0 and every byte is in 0x21..0x7e
+ * other than '"' and '\\', or a space that is neither first nor last. */
+int cli_bytes_are_plain(const void *p, size_t n);
+
+/*
+ * Writes n bytes at p to f, with no newline: as they are when
+ * cli_bytes_are_plain() holds, otherwise in double quotes with \" \\ \n \r
+ * \t and \xHH escapes, a form that cli_args_parse() reads back as one
+ * argument holding the same bytes.
+ */
+void cli_write_bytes(FILE *f, const void *p, size_t n);
+
+#endif /* STRATA_TOOLS_CLI_ARGS_H */
