@@ -28,8 +28,9 @@ static int hex_value(char c) {
 }
 
 /* Records why the line was refused; the arguments parsed so far are dropped. */
-__attribute__((format(printf, 4, 5))) static int parse_fail(cli_args *a, char *err, size_t errlen, const char *fmt,
-                                                             ...) {
+static int parse_fail(cli_args *a, char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int parse_fail(cli_args *a, char *err, size_t errlen, const char *fmt, ...) {
   a->n = 0;
   if (errlen > 0) {
     va_list ap;

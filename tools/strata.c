@@ -23,13 +23,12 @@
 #define STATUS_USAGE 2
 
 static void usage(FILE *f) {
-  fputs(
-      "usage: strata [DIR]                  open DIR (default " DEFAULT_DIR
-      ") and run commands from stdin\n"
-      "       strata DIR COMMAND [ARG...]   run one command and exit\n"
-      "       strata --help | --version\n"
-      "commands:\n",
-      f);
+  fputs("usage: strata [DIR]                  open DIR (default " DEFAULT_DIR
+        ") and run commands from stdin\n"
+        "       strata DIR COMMAND [ARG...]   run one command and exit\n"
+        "       strata --help | --version\n"
+        "commands:\n",
+        f);
   cli_commands_list(f, "  ");
   fputs(
       "exit status: 0 success, 1 a command failed, 2 usage error or the database could not be opened\n"

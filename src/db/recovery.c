@@ -131,7 +131,7 @@ int st_db_recover(strata_db *db) {
   int rc = db->env->list_dir(db->env, db->dir, collect, &logs);
   if (!rc && logs.oom) rc = st_error(STRATA_ENOMEM, "recovery: out of memory listing %s", db->dir);
   if (rc) goto done;
-  qsort(logs.nums, logs.n, sizeof *logs.nums, cmp_u64);
+  if (logs.n) qsort(logs.nums, logs.n, sizeof *logs.nums, cmp_u64);
 
   int dir_changed = 0;
   size_t i;

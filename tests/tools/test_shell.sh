@@ -21,7 +21,8 @@ OUT=
 ERR=
 RC=
 
-# run DIR-RELATIVE-ARGS... < input: runs strata with stdin from the caller.
+# run ARGS... : runs strata with the caller's stdin, setting OUT, ERR and RC.
+# Never call it in a pipeline (a subshell would lose the results).
 run() {
   "$STRATA" "$@" >"$TMP/out" 2>"$TMP/err"
   RC=$?
@@ -98,7 +99,7 @@ expect_eq "binary value read back in one-shot mode" "$OUT" '"a b\x00\xff"'
 # --- persistence across invocations ----------------------------------------
 fresh
 printf 'put p1 v1\nput p2 v2\ndel p2\n' | "$STRATA" "$DB" >/dev/null 2>&1
-printf 'get p1\nget p2\n' | run "$DB"
+run "$DB" <<<"$(printf 'get p1\nget p2')"
 expect_eq "data persists across invocations" "$OUT" "$(printf 'v1\n(not found)')"
 "$STRATA" "$DB" put p3 v3 >/dev/null 2>&1 </dev/null
 run "$DB" get p3 </dev/null
@@ -109,7 +110,7 @@ fresh
 run "$DB" get missing </dev/null
 expect_eq "missing key prints (not found)" "$OUT" "(not found)"
 expect_eq "missing key exits 0 (one-shot)" "$RC" 0
-printf 'get missing\n' | run "$DB"
+run "$DB" <<<'get missing'
 expect_eq "missing key exits 0 (piped)" "$RC" 0
 
 # --- errors: unknown command, bad arguments, parse errors -------------------
@@ -151,7 +152,8 @@ expect_eq "comment script exits 0" "$RC" 0
 # --- a long line (1 MiB value) ----------------------------------------------
 fresh
 big=$(head -c 1048576 /dev/zero | tr '\0' 'x')
-printf 'put big %s\nget big\n' "$big" | run "$DB"
+printf 'put big %s\nget big\n' "$big" >"$TMP/big.txt"
+run "$DB" <"$TMP/big.txt"
 expect_eq "long line round trip" "$(sed -n 2p "$TMP/out" | wc -c)" 1048577
 
 # --- foreign directory, usage, version --------------------------------------
@@ -162,7 +164,7 @@ run "$DB" get a </dev/null
 expect_eq "foreign directory exits 2" "$RC" 2
 case "$ERR" in error:*) r=0 ;; *) r=1 ;; esac
 check "foreign directory prints an error" $r
-printf 'get a\n' | run "$DB"
+run "$DB" <<<'get a'
 expect_eq "foreign directory exits 2 (piped)" "$RC" 2
 
 fresh

@@ -1,0 +1,305 @@
+/* test_fault.c - I/O failures injected with the fault env: failed appends,
+ * short writes, failed fsyncs (sticky read-only), failures at every step
+ * of open, and simulated power loss. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "db/db_impl.h"
+#include "fault_env.h"
+#include "testutil.h"
+
+typedef struct fx {
+  char *dir;
+  st_env *env;
+} fx;
+
+static int setup(void **state) {
+  fx *f = calloc(1, sizeof *f);
+  f->dir = tu_tmpdir();
+  f->env = fault_env_new();
+  *state = f;
+  return 0;
+}
+static int teardown(void **state) {
+  fx *f = *state;
+  tu_rmdir(f->dir);
+  fault_env_free(f->env);
+  free(f);
+  return 0;
+}
+
+static strata_db *open_fault(fx *f, const strata_options *o) {
+  strata_db *db = NULL;
+  int rc = st_db_open(f->dir, o, f->env, &db);
+  if (rc) fail_msg("open: %s (%s)", strata_strerror(rc), strata_errmsg());
+  return db;
+}
+
+static strata_db *open_posix(fx *f) {
+  strata_db *db = NULL;
+  int rc = strata_open(f->dir, NULL, &db);
+  if (rc) fail_msg("open: %s (%s)", strata_strerror(rc), strata_errmsg());
+  return db;
+}
+
+static void put_str(strata_db *db, const char *k, const char *v, int expect) {
+  assert_int_equal(strata_put(db, k, strlen(k), v, strlen(v)), expect);
+}
+
+static void failed_append_is_reported_and_undone(void **state) {
+  fx *f = *state;
+  int codes[] = {STRATA_EIO, STRATA_ENOSPC};
+  for (int i = 0; i < 2; i++) {
+    strata_db *db = open_fault(f, NULL);
+    put_str(db, "a", "1", STRATA_OK);
+    fault_env_fail(f->env, FAULT_APPEND, 1, codes[i], 0);
+    put_str(db, "b", "2", codes[i]);
+    assert_non_null(strstr(strata_errmsg(), "injected"));
+    tu_expect_missing(db, "b");
+    /* The database stays writable once the disk recovers. */
+    put_str(db, "c", "3", STRATA_OK);
+    tu_expect_value(db, "c", "3");
+    assert_int_equal(strata_close(db), STRATA_OK);
+    db = open_posix(f);
+    tu_expect_value(db, "a", "1");
+    tu_expect_missing(db, "b");
+    tu_expect_value(db, "c", "3");
+    assert_int_equal(tu_stat(db, "recovery.wal_tail_dropped_bytes"), 0);
+    assert_int_equal(strata_delete(db, "b", 1), STRATA_OK);
+    assert_int_equal(strata_close(db), STRATA_OK);
+  }
+}
+
+static void short_write_is_cut_back(void **state) {
+  fx *f = *state;
+  strata_db *db = open_fault(f, NULL);
+  put_str(db, "a", "1", STRATA_OK);
+  fault_env_short_write(f->env, 1);
+  put_str(db, "b", "a value long enough to be cut in half", STRATA_EIO);
+  put_str(db, "c", "3", STRATA_OK);
+  assert_int_equal(strata_close(db), STRATA_OK);
+  /* Had the half record stayed, "c" would sit after damage: corruption. */
+  db = open_posix(f);
+  tu_expect_value(db, "a", "1");
+  tu_expect_missing(db, "b");
+  tu_expect_value(db, "c", "3");
+  assert_int_equal(strata_close(db), STRATA_OK);
+}
+
+static void failed_cut_back_makes_readonly(void **state) {
+  fx *f = *state;
+  strata_db *db = open_fault(f, NULL);
+  put_str(db, "a", "1", STRATA_OK);
+  fault_env_short_write(f->env, 1);
+  fault_env_fail(f->env, FAULT_TRUNCATE, 1, STRATA_EIO, 0);
+  put_str(db, "b", "a value long enough to be cut in half", STRATA_EIO);
+  put_str(db, "c", "3", STRATA_EREADONLY);
+  tu_expect_value(db, "a", "1");
+  assert_int_equal(strata_close(db), STRATA_OK);
+  /* The torn half record is the tail of the newest log: dropped, counted. */
+  db = open_posix(f);
+  tu_expect_value(db, "a", "1");
+  tu_expect_missing(db, "b");
+  assert_true(tu_stat(db, "recovery.wal_tail_dropped_bytes") > 0);
+  assert_int_equal(strata_close(db), STRATA_OK);
+}
+
+static void failed_fsync_is_sticky_until_reopen(void **state) {
+  fx *f = *state;
+  strata_db *db = open_fault(f, NULL);
+  put_str(db, "a", "1", STRATA_OK);
+  fault_env_fail(f->env, FAULT_SYNC, 1, STRATA_EIO, 0);
+  strata_batch *b = strata_batch_new();
+  strata_batch_put(b, "b", 1, "2", 1);
+  assert_int_equal(strata_write(db, b, STRATA_SYNC), STRATA_EIO);
+  assert_non_null(strstr(strata_errmsg(), "injected"));
+  /* Every later write is refused, even though fsync works again. */
+  put_str(db, "c", "3", STRATA_EREADONLY);
+  assert_int_equal(strata_write(db, b, STRATA_SYNC), STRATA_EREADONLY);
+  assert_int_equal(strata_delete(db, "a", 1), STRATA_EREADONLY);
+  assert_non_null(strstr(strata_errmsg(), "reopen"));
+  /* Reads go on. */
+  tu_expect_value(db, "a", "1");
+  tu_expect_missing(db, "c");
+  char *text;
+  assert_int_equal(strata_property(db, "strata.stats", &text), STRATA_OK);
+  assert_non_null(strstr(text, "readonly: STRATA_EIO"));
+  strata_free(text);
+  assert_int_equal(strata_close(db), STRATA_OK);
+  strata_batch_free(b);
+  /* Reopening loses nothing acknowledged and is writable again. */
+  db = open_posix(f);
+  tu_expect_value(db, "a", "1");
+  tu_expect_missing(db, "c");
+  put_str(db, "d", "4", STRATA_OK);
+  assert_int_equal(strata_close(db), STRATA_OK);
+}
+
+static void periodic_sync_failure_is_sticky(void **state) {
+  fx *f = *state;
+  strata_options o;
+  strata_options_init(&o);
+  o.sync_mode = STRATA_SYNC_PERIODIC;
+  o.sync_interval_ms = 2;
+  strata_db *db = open_fault(f, &o);
+  fault_env_fail(f->env, FAULT_SYNC, 1, STRATA_EIO, 1);
+  int rc = STRATA_OK;
+  for (int i = 0; i < 2000 && rc == STRATA_OK; i++) {
+    rc = strata_put(db, "k", 1, "v", 1);
+    if (rc == STRATA_OK) usleep(1000);
+  }
+  assert_int_equal(rc, STRATA_EREADONLY);
+  assert_int_equal(strata_close(db), STRATA_OK);
+}
+
+static void power_loss_keeps_the_synced_prefix(void **state) {
+  fx *f = *state;
+  strata_db *db = open_fault(f, NULL);
+  strata_batch *b = strata_batch_new();
+  char key[32];
+  for (int i = 0; i < 50; i++) {
+    strata_batch_clear(b);
+    snprintf(key, sizeof key, "synced%d", i);
+    strata_batch_put(b, key, strlen(key), "v", 1);
+    assert_int_equal(strata_write(db, b, STRATA_SYNC), STRATA_OK);
+  }
+  for (int i = 0; i < 50; i++) {
+    snprintf(key, sizeof key, "unsynced%d", i);
+    put_str(db, key, "v", STRATA_OK);
+  }
+  /* The machine stops: nothing more reaches the disk, then unsynced
+   * bytes and directory entries vanish. */
+  fault_env_freeze(f->env);
+  strata_close(db);
+  assert_int_equal(fault_env_power_loss(f->env), STRATA_OK);
+  strata_batch_free(b);
+  db = open_posix(f);
+  for (int i = 0; i < 50; i++) {
+    snprintf(key, sizeof key, "synced%d", i);
+    tu_expect_value(db, key, "v");
+    snprintf(key, sizeof key, "unsynced%d", i);
+    tu_expect_missing(db, key);
+  }
+  assert_int_equal(strata_close(db), STRATA_OK);
+}
+
+static void power_loss_right_after_create(void **state) {
+  fx *f = *state;
+  char sub[4096];
+  snprintf(sub, sizeof sub, "%s/new", f->dir);
+  strata_db *db = NULL;
+  assert_int_equal(st_db_open(sub, NULL, f->env, &db), STRATA_OK);
+  strata_batch *b = strata_batch_new();
+  strata_batch_put(b, "k", 1, "v", 1);
+  assert_int_equal(strata_write(db, b, STRATA_SYNC), STRATA_OK);
+  strata_batch_free(b);
+  fault_env_freeze(f->env);
+  strata_close(db);
+  fault_env_power_loss(f->env);
+  /* The marker, the log and the directory itself were made durable. */
+  assert_int_equal(strata_open(sub, NULL, &db), STRATA_OK);
+  tu_expect_value(db, "k", "v");
+  assert_int_equal(strata_close(db), STRATA_OK);
+}
+
+/* Fails the Nth operation of each kind during open, for every N that
+ * open reaches: each attempt fails cleanly or succeeds, and the data is
+ * intact afterwards. */
+static void every_failure_during_open(void **state) {
+  fx *f = *state;
+  strata_db *db = open_posix(f);
+  for (int i = 0; i < 100; i++) {
+    char k[16];
+    snprintf(k, sizeof k, "k%d", i);
+    put_str(db, k, k, STRATA_OK);
+  }
+  assert_int_equal(strata_close(db), STRATA_OK);
+
+  int attempts = 0, failures = 0;
+  for (int op = 0; op < FAULT_OPS; op++) {
+    for (uint64_t n = 1;; n++) {
+      st_env *env = fault_env_new();
+      uint64_t before = fault_env_count(env, (fault_op)op);
+      fault_env_fail(env, (fault_op)op, n, n % 2 ? STRATA_EIO : STRATA_ENOSPC, 0);
+      db = NULL;
+      int rc = st_db_open(f->dir, NULL, env, &db);
+      int reached = fault_env_count(env, (fault_op)op) - before >= n;
+      attempts++;
+      if (rc == STRATA_OK) {
+        assert_int_equal(strata_close(db), STRATA_OK);
+      } else {
+        failures++;
+        assert_null(db);
+        assert_true(rc == STRATA_EIO || rc == STRATA_ENOSPC);
+        assert_true(strlen(strata_errmsg()) > 0);
+      }
+      fault_env_free(env);
+      if (!reached) break;
+    }
+  }
+  assert_true(failures > 5);
+  db = open_posix(f);
+  for (int i = 0; i < 100; i++) {
+    char k[16];
+    snprintf(k, sizeof k, "k%d", i);
+    tu_expect_value(db, k, k);
+  }
+  assert_int_equal(strata_close(db), STRATA_OK);
+  (void)attempts;
+}
+
+/* Fails the Nth append or fsync during a run of synced batches: every
+ * write that was acknowledged is there after reopen. */
+static void every_failure_during_writes(void **state) {
+  fx *f = *state;
+  fault_op ops[] = {FAULT_APPEND, FAULT_SYNC};
+  for (int o = 0; o < 2; o++) {
+    for (uint64_t n = 1; n <= 12; n++) {
+      tu_rmdir(f->dir);
+      f->dir = tu_tmpdir();
+      st_env *env = fault_env_new();
+      strata_db *db = NULL;
+      assert_int_equal(st_db_open(f->dir, NULL, env, &db), STRATA_OK);
+      fault_env_fail(env, ops[o], n, STRATA_EIO, 0);
+      int acked[20] = {0};
+      strata_batch *b = strata_batch_new();
+      for (int i = 0; i < 20; i++) {
+        char k[16];
+        snprintf(k, sizeof k, "k%02d", i);
+        strata_batch_clear(b);
+        strata_batch_put(b, k, strlen(k), "a", 1);
+        strata_batch_put(b, k, strlen(k) - 1, "b", 1); /* a second key, "k0" or "k1" */
+        int rc = strata_write(db, b, STRATA_SYNC);
+        acked[i] = rc == STRATA_OK;
+        assert_true(rc == STRATA_OK || rc == STRATA_EIO || rc == STRATA_EREADONLY);
+      }
+      strata_batch_free(b);
+      strata_close(db);
+      fault_env_free(env);
+      db = open_posix(f);
+      for (int i = 0; i < 20; i++) {
+        char k[16];
+        snprintf(k, sizeof k, "k%02d", i);
+        if (acked[i]) tu_expect_value(db, k, "a");
+      }
+      assert_int_equal(strata_close(db), STRATA_OK);
+    }
+  }
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(failed_append_is_reported_and_undone, setup, teardown),
+      cmocka_unit_test_setup_teardown(short_write_is_cut_back, setup, teardown),
+      cmocka_unit_test_setup_teardown(failed_cut_back_makes_readonly, setup, teardown),
+      cmocka_unit_test_setup_teardown(failed_fsync_is_sticky_until_reopen, setup, teardown),
+      cmocka_unit_test_setup_teardown(periodic_sync_failure_is_sticky, setup, teardown),
+      cmocka_unit_test_setup_teardown(power_loss_keeps_the_synced_prefix, setup, teardown),
+      cmocka_unit_test_setup_teardown(power_loss_right_after_create, setup, teardown),
+      cmocka_unit_test_setup_teardown(every_failure_during_open, setup, teardown),
+      cmocka_unit_test_setup_teardown(every_failure_during_writes, setup, teardown),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
