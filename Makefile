@@ -1,0 +1,47 @@
+# Thin wrapper around CMake. `make run` builds and opens the shell on
+# ./strata-data; `make test` builds and runs the whole suite: the normal
+# build (gcc, warnings are errors), then ASan+UBSan over the unit, API,
+# fault, tool and fuzz tests, then TSan over the concurrency tests.
+
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+BUILD ?= build
+PREFIX ?= /usr/local
+CTEST = ctest --output-on-failure -j $(JOBS)
+SAN_CC ?= clang-14
+
+.PHONY: all deps build run test test-normal test-asan test-tsan install clean
+
+all: build
+
+deps:
+	@scripts/deps.sh
+
+build: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+
+run: build
+	@$(BUILD)/strata ./strata-data
+
+test: test-normal test-asan test-tsan
+	@echo "test: all three builds passed"
+
+test-normal: build
+	cd $(BUILD) && $(CTEST)
+
+test-asan: deps
+	@CC=$(SAN_CC) cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DSTRATA_SANITIZE=address -DSTRATA_FUZZ=ON >/dev/null
+	@cmake --build build-asan -j $(JOBS)
+	cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+		STRATA_TEST_KEYS=200000 $(CTEST) -L 'unit|api|fault|tools|fuzz'
+
+test-tsan: deps
+	@CC=$(SAN_CC) cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DSTRATA_SANITIZE=thread >/dev/null
+	@cmake --build build-tsan -j $(JOBS)
+	cd build-tsan && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 $(CTEST) -L concurrency
+
+install: build
+	cmake --install $(BUILD) --prefix $(PREFIX)
+
+clean:
+	rm -rf $(BUILD) build-asan build-tsan
