@@ -316,6 +316,18 @@ static void directory_rules(void **state) {
   strata_db *second = (strata_db *)1;
   assert_int_equal(strata_open(path, NULL, &second), STRATA_EBUSY);
   assert_null(second);
+  assert_non_null(strstr(strata_errmsg(), "open in this or another process"));
+  /* ... and from another process. */
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    strata_db *other = NULL;
+    _exit(strata_open(path, NULL, &other) == STRATA_EBUSY && other == NULL ? 0 : 1);
+  }
+  int status;
+  waitpid(pid, &status, 0);
+  assert_true(WIFEXITED(status));
+  assert_int_equal(WEXITSTATUS(status), 0);
   assert_int_equal(strata_close(db), STRATA_OK);
 
   /* A path that is a file. */

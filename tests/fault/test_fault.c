@@ -106,14 +106,13 @@ static void failed_cut_back_makes_readonly(void **state) {
   assert_int_equal(strata_close(db), STRATA_OK);
 }
 
-static void failed_fsync_is_sticky_until_reopen(void **state) {
-  fx *f = *state;
+static void fsync_failure(fx *f, int code) {
   strata_db *db = open_fault(f, NULL);
   put_str(db, "a", "1", STRATA_OK);
-  fault_env_fail(f->env, FAULT_SYNC, 1, STRATA_EIO, 0);
+  fault_env_fail(f->env, FAULT_SYNC, 1, code, 0);
   strata_batch *b = strata_batch_new();
   strata_batch_put(b, "b", 1, "2", 1);
-  assert_int_equal(strata_write(db, b, STRATA_SYNC), STRATA_EIO);
+  assert_int_equal(strata_write(db, b, STRATA_SYNC), code);
   assert_non_null(strstr(strata_errmsg(), "injected"));
   /* Every later write is refused, even though fsync works again. */
   put_str(db, "c", "3", STRATA_EREADONLY);
@@ -125,7 +124,7 @@ static void failed_fsync_is_sticky_until_reopen(void **state) {
   tu_expect_missing(db, "c");
   char *text;
   assert_int_equal(strata_property(db, "strata.stats", &text), STRATA_OK);
-  assert_non_null(strstr(text, "readonly: STRATA_EIO"));
+  assert_non_null(strstr(text, code == STRATA_EIO ? "readonly: STRATA_EIO" : "readonly: STRATA_ENOSPC"));
   strata_free(text);
   assert_int_equal(strata_close(db), STRATA_OK);
   strata_batch_free(b);
@@ -134,7 +133,13 @@ static void failed_fsync_is_sticky_until_reopen(void **state) {
   tu_expect_value(db, "a", "1");
   tu_expect_missing(db, "c");
   put_str(db, "d", "4", STRATA_OK);
+  assert_int_equal(strata_delete(db, "d", 1), STRATA_OK);
   assert_int_equal(strata_close(db), STRATA_OK);
+}
+
+static void failed_fsync_is_sticky_until_reopen(void **state) {
+  fsync_failure(*state, STRATA_EIO);
+  fsync_failure(*state, STRATA_ENOSPC);
 }
 
 static void periodic_sync_failure_is_sticky(void **state) {
