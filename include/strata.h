@@ -75,7 +75,8 @@ void strata_free(void *p);
 typedef struct strata_options {
   int create_if_missing;     /* create the directory and database if absent. Default 1 */
   int error_if_exists;       /* fail with STRATA_EINVAL if a database exists. Default 0 */
-  size_t memtable_bytes;     /* memtable size before it is sealed. Default 64 MiB */
+  size_t memtable_bytes;     /* memtable size before it is sealed and flushed. Default 64 MiB; min 4096.
+                                Not acted on yet: until SSTables exist the memtable grows without bound */
   int sync_mode;             /* STRATA_SYNC_*. Default STRATA_SYNC_NONE */
   uint32_t sync_interval_ms; /* period of STRATA_SYNC_PERIODIC. Default 1000; min 1 */
   int wal_recovery;          /* STRATA_RECOVER_*. Default STRATA_RECOVER_STRICT */

@@ -51,10 +51,14 @@ static int ensure_dir(st_env *env, const char *dir, const strata_options *o) {
   return env->sync_dir(env, parent);
 }
 
-/* Checks the marker, or creates it in an empty directory. */
-static int check_marker(strata_db *db) {
+/* Checks the marker without changing anything: sets *exists_out when the
+ * directory holds a database, refuses a foreign directory or another
+ * format, and applies create_if_missing / error_if_exists. Runs before the
+ * lock is taken so that a refused directory is left exactly as it was. */
+static int check_marker(strata_db *db, int *exists_out) {
   char path[PATH_MAX], *text = NULL;
   size_t len;
+  *exists_out = 0;
   snprintf(path, sizeof path, "%s/%s", db->dir, ST_MARKER_NAME);
   int rc = st_env_read_all(db->env, path, &text, &len);
   if (rc == STRATA_OK) {
@@ -65,6 +69,7 @@ static int check_marker(strata_db *db) {
                       ST_MARKER_NAME, "strata database / format 1");
     if (db->opt.error_if_exists)
       return st_error(STRATA_EINVAL, "open %s: a database exists (error_if_exists is 1)", db->dir);
+    *exists_out = 1;
     return STRATA_OK;
   }
   if (rc != STRATA_NOTFOUND) return rc;
@@ -77,6 +82,15 @@ static int check_marker(strata_db *db) {
                     db->dir, scan.example);
   if (!db->opt.create_if_missing)
     return st_error(STRATA_EINVAL, "open %s: no database here (create_if_missing is 0)", db->dir);
+  return STRATA_OK;
+}
+
+/* Under the lock: creates the marker of a new database. Another process
+ * may have created it since check_marker looked; then it is checked again. */
+static int create_marker(strata_db *db) {
+  int exists;
+  int rc = check_marker(db, &exists);
+  if (rc || exists) return rc;
   return st_env_write_atomic(db->env, db->dir, ST_MARKER_NAME, ST_MARKER_TEXT, strlen(ST_MARKER_TEXT));
 }
 
@@ -121,10 +135,12 @@ int st_db_open(const char *dir, const strata_options *o, st_env *env, strata_db 
   /* Trailing slashes would double up in every path we build. */
   for (size_t n = strlen(db->dir); n > 1 && db->dir[n - 1] == '/'; n--) db->dir[n - 1] = '\0';
 
+  int exists;
   if ((rc = ensure_dir(env, db->dir, o))) goto fail;
+  if ((rc = check_marker(db, &exists))) goto fail;
   snprintf(path, sizeof path, "%s/%s", db->dir, ST_LOCK_NAME);
   if ((rc = env->lock(env, path, &db->lock))) goto fail;
-  if ((rc = check_marker(db))) goto fail;
+  if (!exists && (rc = create_marker(db))) goto fail;
   if ((rc = st_memtable_new(&db->mem))) goto fail;
   if ((rc = st_db_recover(db))) goto fail;
 

@@ -359,6 +359,8 @@ static void foreign_directory_is_refused(void **state) {
   assert_int_equal(tu_file_size(file), -1);
   snprintf(file, sizeof file, "%s/000001.log", path);
   assert_int_equal(tu_file_size(file), -1);
+  snprintf(file, sizeof file, "%s/LOCK", path);
+  assert_int_equal(tu_file_size(file), -1);
 
   /* A marker of another format is refused too. */
   snprintf(path, sizeof path, "%s/other", (char *)*state);
