@@ -131,7 +131,8 @@ int strata_delete(strata_db *db, const void *key, size_t klen);
  * Reads the newest value of key. On STRATA_OK *val_out is a malloc'ed copy
  * (release with strata_free; NUL-terminated for convenience, the
  * terminator not counted in *vlen_out). On STRATA_NOTFOUND or an error,
- * *val_out is NULL and *vlen_out 0. Never blocks on writers.
+ * *val_out is NULL and *vlen_out 0. Never waits for a log write or fsync
+ * (it takes the database mutex only for a moment).
  */
 int strata_get(strata_db *db, const void *key, size_t klen, void **val_out, size_t *vlen_out);
 
@@ -150,7 +151,8 @@ typedef struct strata_batch strata_batch;
 strata_batch *strata_batch_new(void);
 
 /* Add one write to the batch. Errors: STRATA_EINVAL (NULL batch, NULL
- * pointer with a non-zero length), STRATA_ENOMEM (the batch is unchanged). */
+ * pointer with a non-zero length, a batch that already holds 2^32 - 1
+ * records), STRATA_ENOMEM (the batch is unchanged). */
 int strata_batch_put(strata_batch *b, const void *key, size_t klen, const void *val, size_t vlen);
 int strata_batch_delete(strata_batch *b, const void *key, size_t klen);
 

@@ -21,21 +21,24 @@ static void init_tables(void) {
     for (int t = 1; t < 8; t++) table[t][i] = (table[t - 1][i] >> 8) ^ table[0][table[t - 1][i] & 0xff];
 #if defined(__x86_64__) && defined(__GNUC__)
   __builtin_cpu_init();
-  use_hw = __builtin_cpu_supports("sse4.2");
+  use_hw = __builtin_cpu_supports("sse4.2") != 0;
 #endif
 }
 
 static uint32_t crc_sw(uint32_t crc, const unsigned char *p, size_t n) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  /* Slicing by 8 reads words as little-endian values. */
   while (n >= 8) {
     uint64_t w;
     memcpy(&w, p, 8);
-    w ^= crc; /* little-endian host assumed for the word path */
+    w ^= crc;
     crc = table[7][w & 0xff] ^ table[6][(w >> 8) & 0xff] ^ table[5][(w >> 16) & 0xff] ^
           table[4][(w >> 24) & 0xff] ^ table[3][(w >> 32) & 0xff] ^ table[2][(w >> 40) & 0xff] ^
           table[1][(w >> 48) & 0xff] ^ table[0][w >> 56];
     p += 8;
     n -= 8;
   }
+#endif
   while (n--) crc = (crc >> 8) ^ table[0][(crc ^ *p++) & 0xff];
   return crc;
 }

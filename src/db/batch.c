@@ -38,6 +38,7 @@ static int reserve(strata_batch *b, size_t more) {
 }
 
 int st_batch_add(strata_batch *b, unsigned kind, const void *key, size_t klen, const void *val, size_t vlen) {
+  if (b->count == UINT32_MAX) return st_error(STRATA_EINVAL, "batch: full (%u records)", b->count);
   size_t n = st_batch_record_len(kind, klen, vlen);
   int rc = reserve(b, n);
   if (rc) return rc;
@@ -51,6 +52,7 @@ int st_batch_add(strata_batch *b, unsigned kind, const void *key, size_t klen, c
 }
 
 int st_batch_append_batch(strata_batch *dst, const strata_batch *src) {
+  if (src->count > UINT32_MAX - dst->count) return st_error(STRATA_ENOMEM, "batch: group too large");
   size_t n = src->len - ST_WAL_HEADER - ST_BATCH_HEADER;
   int rc = reserve(dst, n);
   if (rc) return rc;

@@ -16,6 +16,11 @@ int st_db_parse_log_name(const char *name, uint64_t *number_out) {
     v = v * 10 + (uint64_t)(*p - '0');
   }
   if (p == name || strcmp(p, ".log") != 0) return 0;
+  /* Only the name st_db_log_path would build: "7.log" or "0000007.log"
+   * would be opened under another name, or replayed twice. */
+  char canon[32];
+  snprintf(canon, sizeof canon, "%06llu.log", (unsigned long long)v);
+  if (strcmp(canon, name) != 0) return 0;
   *number_out = v;
   return 1;
 }

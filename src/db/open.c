@@ -37,6 +37,8 @@ static int ensure_dir(st_env *env, const char *dir, const strata_options *o) {
   if (!o->create_if_missing)
     return st_error(STRATA_EINVAL, "open %s: no such directory (create_if_missing is 0)", dir);
   rc = env->mkdir(env, dir);
+  if (rc == STRATA_NOTFOUND)
+    return st_error(STRATA_EINVAL, "open %s: cannot create it: its parent directory does not exist", dir);
   if (rc) return rc;
   /* The new directory's own entry must survive a power loss too. */
   char parent[PATH_MAX];

@@ -53,12 +53,18 @@ static int insert_record(void *arg, uint64_t seq, unsigned kind, const char *key
   return st_memtable_add(db->mem, seq, kind, key, klen, val, vlen);
 }
 
-/* Cuts the log at path to size bytes and makes that durable. */
-static int cut_log(strata_db *db, const char *path, uint64_t size) {
+/*
+ * Makes a replayed log durable, first cutting it to size bytes unless size
+ * is UINT64_MAX. Its records were written before a crash perhaps without
+ * an fsync; were they left so, a power loss could take them while keeping
+ * newer, synced writes of the next log: a hole in history, and a torn
+ * older log that would no longer open.
+ */
+static int settle_log(strata_db *db, const char *path, uint64_t size) {
   st_file *f;
   int rc = db->env->open_file(db->env, path, ST_OPEN_APPEND, &f);
   if (rc) return rc;
-  rc = db->env->truncate(f, size);
+  if (size != UINT64_MAX) rc = db->env->truncate(f, size);
   if (!rc) rc = db->env->sync(f);
   int crc = db->env->close(f);
   return rc ? rc : crc;
@@ -147,12 +153,14 @@ int st_db_recover(strata_db *db) {
         /* An empty log holds nothing: drop it rather than keep one per open. */
         if ((rc = db->env->unlink(db->env, path))) goto done;
         dir_changed = 1;
+      } else if ((rc = settle_log(db, path, UINT64_MAX))) {
+        goto done;
       }
       continue;
     }
     if (tail) {
       atomic_fetch_add_explicit(&db->stats.wal_tail_dropped_bytes, size - damage, memory_order_relaxed);
-      if ((rc = cut_log(db, path, damage))) goto done;
+      if ((rc = settle_log(db, path, damage))) goto done;
       rc = STRATA_OK;
       continue;
     }
@@ -162,7 +170,7 @@ int st_db_recover(strata_db *db) {
     }
     /* Keep the valid prefix: everything from the damage on is dropped. */
     uint64_t dropped = size - damage;
-    if ((rc = cut_log(db, path, damage))) goto done;
+    if ((rc = settle_log(db, path, damage))) goto done;
     for (size_t j = i + 1; j < logs.n; j++) {
       st_file *f;
       uint64_t sz = 0;

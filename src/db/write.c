@@ -96,7 +96,7 @@ static int commit_group(strata_db *db, strata_batch *batch, int sync, uint64_t s
     }
     atomic_fetch_add_explicit(&db->stats.wal_bytes, ST_WAL_HEADER + st_batch_rep_len(batch), memory_order_relaxed);
   }
-  if (sync) {
+  if (sync && db->wal->synced != db->wal->size) {
     rc = st_wal_sync(db->wal);
     if (rc) {
       *fatal_out = 1;
@@ -138,6 +138,8 @@ int st_db_write(strata_db *db, strata_batch *batch, int sync) {
   if (db->bg_error) {
     rc = st_error(STRATA_EREADONLY, "database is read-only after an earlier failure (%s); reopen it",
                   strata_strerror(db->bg_error));
+  } else if (group && atomic_load_explicit(&db->last_seq, memory_order_relaxed) + group->count > ST_SEQ_MAX) {
+    rc = st_error(STRATA_EINVAL, "sequence numbers are exhausted (2^56 writes)");
   } else {
     uint64_t seq = atomic_load_explicit(&db->last_seq, memory_order_relaxed) + 1;
     st_memtable *mem = db->mem;
@@ -148,9 +150,9 @@ int st_db_write(strata_db *db, strata_batch *batch, int sync) {
     if (rc == STRATA_OK && group)
       atomic_store_explicit(&db->last_seq, seq + group->count - 1, memory_order_release);
     if (fatal) st_db_set_bg_error(db, rc);
-    if (rc == STRATA_OK) {
+    if (rc == STRATA_OK && group) {
       atomic_fetch_add_explicit(&db->stats.groups, 1, memory_order_relaxed);
-      if (group) atomic_fetch_add_explicit(&db->stats.records, group->count, memory_order_relaxed);
+      atomic_fetch_add_explicit(&db->stats.records, group->count, memory_order_relaxed);
     }
   }
 

@@ -293,6 +293,13 @@ static void directory_rules(void **state) {
   assert_non_null(strstr(strata_errmsg(), "create_if_missing"));
   assert_int_equal(tu_file_size(path), -1);
 
+  /* A missing parent: a clear error, nothing created. */
+  strata_options_init(&o);
+  snprintf(path, sizeof path, "%s/no/such/parent", (char *)*state);
+  assert_int_equal(strata_open(path, &o, &db), STRATA_EINVAL);
+  assert_non_null(strstr(strata_errmsg(), "parent"));
+  o.create_if_missing = 0;
+
   /* An empty existing directory without create_if_missing. */
   snprintf(path, sizeof path, "%s/empty", (char *)*state);
   assert_int_equal(mkdir(path, 0755), 0);

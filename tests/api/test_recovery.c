@@ -176,6 +176,29 @@ static void skip_corrupt_keeps_the_valid_prefix(void **state) {
   assert_int_equal(strata_close(db), STRATA_OK);
 }
 
+/* Only canonical log names are logs: "7.log" or "0000001.log" would be
+ * read under another name or twice. */
+static void odd_log_names_are_not_logs(void **state) {
+  char path[4096];
+  session(*state, "a", 3);
+  assert_int_equal(log_path(*state, 0, path, sizeof path), 1);
+  char odd[4096];
+  snprintf(odd, sizeof odd, "%s/7.log", (char *)*state);
+  tu_write_file(odd, "junk", 4);
+  snprintf(odd, sizeof odd, "%s/0000001.log", (char *)*state);
+  FILE *src = fopen(path, "rb"), *dst = fopen(odd, "wb");
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, src)) > 0) fwrite(buf, 1, n, dst);
+  fclose(src);
+  fclose(dst);
+  strata_db *db;
+  assert_int_equal(strata_open(*state, NULL, &db), STRATA_OK);
+  expect_keys(db, "a", 0, 3, 1);
+  assert_int_equal(tu_stat(db, "recovery.records"), 3);
+  assert_int_equal(strata_close(db), STRATA_OK);
+}
+
 static void empty_logs_do_not_pile_up(void **state) {
   char path[4096];
   for (int i = 0; i < 5; i++) session(*state, "a", 0);
@@ -189,6 +212,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(damage_in_the_middle_is_ecorrupt, setup, teardown),
       cmocka_unit_test_setup_teardown(damage_in_an_older_log_is_ecorrupt, setup, teardown),
       cmocka_unit_test_setup_teardown(skip_corrupt_keeps_the_valid_prefix, setup, teardown),
+      cmocka_unit_test_setup_teardown(odd_log_names_are_not_logs, setup, teardown),
       cmocka_unit_test_setup_teardown(empty_logs_do_not_pile_up, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
