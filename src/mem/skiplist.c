@@ -57,17 +57,9 @@ static st_skip_node *find_ge(const st_skiplist *l, const char *target, st_skip_n
 }
 
 static st_skip_node *find_lt(const st_skiplist *l, const char *target) {
-  st_skip_node *x = l->head;
-  int level = atomic_load_explicit(&l->height, memory_order_relaxed) - 1;
-  for (;;) {
-    st_skip_node *next = next_of(x, level);
-    if (next && l->cmp(next->entry, target) < 0) {
-      x = next;
-      continue;
-    }
-    if (level == 0) return x == l->head ? NULL : x;
-    level--;
-  }
+  st_skip_node *prev[ST_SKIPLIST_MAX_HEIGHT];
+  find_ge(l, target, prev);
+  return prev[0] == l->head ? NULL : prev[0];
 }
 
 int st_skiplist_insert(st_skiplist *l, const char *entry) {
