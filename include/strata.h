@@ -107,9 +107,8 @@ int strata_open(const char *dir, const strata_options *o, strata_db **db_out);
 /*
  * Syncs the log, stops background work and releases the handle and the
  * directory lock. NULL is STRATA_EINVAL. Returns the first error met while
- * syncing (the handle is released all the same), or STRATA_EBUSY, closing
- * nothing, while iterators or snapshots are still open. Must not race with
- * other calls on the same handle.
+ * syncing (the handle is released all the same). Must not race with other
+ * calls on the same handle: every other call must have returned.
  */
 int strata_close(strata_db *db);
 
