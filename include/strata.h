@@ -40,7 +40,7 @@ extern "C" {
 #define STRATA_ECORRUPT (-4)  /* bytes on disk fail their checks          */
 #define STRATA_EIO (-5)       /* the OS reported an I/O error             */
 #define STRATA_ENOSPC (-6)    /* the disk is full                         */
-#define STRATA_ENOMEM (-7)    /* an allocation failed; nothing changed    */
+#define STRATA_ENOMEM (-7)    /* an allocation failed                     */
 #define STRATA_EBUSY (-8)     /* locked by another handle, or still in use */
 #define STRATA_EREADONLY (-9) /* writes refused until reopen (see below)  */
 
@@ -107,8 +107,11 @@ int strata_open(const char *dir, const strata_options *o, strata_db **db_out);
 /*
  * Syncs the log, stops background work and releases the handle and the
  * directory lock. NULL is STRATA_EINVAL. Returns the first error met while
- * syncing (the handle is released all the same). Must not race with other
- * calls on the same handle: every other call must have returned.
+ * syncing (the handle is released all the same), or STRATA_EREADONLY when
+ * the database had become read-only: writes acknowledged without
+ * STRATA_SYNC since the last good fsync may then not be durable. Must not
+ * race with other calls on the same handle: every other call must have
+ * returned.
  */
 int strata_close(strata_db *db);
 
@@ -118,10 +121,15 @@ int strata_close(strata_db *db);
  * Keys and values are byte strings of any content. A key may be empty; a
  * NULL pointer is accepted only with length 0. Keys longer than
  * max_key_bytes or values longer than max_value_bytes are STRATA_EINVAL.
- * Each write is atomic and durable as sync_mode says. Writes fail with
- * STRATA_EREADONLY after a failed log fsync, until the database is
- * reopened; STRATA_EIO / STRATA_ENOSPC when the log append fails (the write
- * is not applied and the database stays writable).
+ * Each write is atomic and durable as sync_mode says.
+ * Errors: STRATA_EIO / STRATA_ENOSPC when the log append fails: the write is
+ * not applied and the database stays writable (unless the partial append
+ * could not be cut off the log, which makes it read-only). A failed fsync
+ * (STRATA_EIO / STRATA_ENOSPC) or an allocation failure while applying
+ * (STRATA_ENOMEM) makes the database read-only; such a failed write may
+ * reappear after reopen, as it reached the log. Once read-only, every
+ * write fails with STRATA_EREADONLY until the database is reopened; reads
+ * go on.
  */
 int strata_put(strata_db *db, const void *key, size_t klen, const void *val, size_t vlen);
 int strata_delete(strata_db *db, const void *key, size_t klen);
@@ -130,8 +138,9 @@ int strata_delete(strata_db *db, const void *key, size_t klen);
  * Reads the newest value of key. On STRATA_OK *val_out is a malloc'ed copy
  * (release with strata_free; NUL-terminated for convenience, the
  * terminator not counted in *vlen_out). On STRATA_NOTFOUND or an error,
- * *val_out is NULL and *vlen_out 0. Never waits for a log write or fsync
- * (it takes the database mutex only for a moment).
+ * *val_out is NULL and *vlen_out 0. A key longer than max_key_bytes is
+ * STRATA_EINVAL. Never waits for a log write or fsync (it takes the
+ * database mutex only for a moment).
  */
 int strata_get(strata_db *db, const void *key, size_t klen, void **val_out, size_t *vlen_out);
 

@@ -38,6 +38,13 @@ int st_error(int code, const char *fmt, ...) {
 
 void st_error_clear(void) { errmsg_buf[0] = '\0'; }
 
+void st_error_save(st_errsave *s) { snprintf(s->msg, sizeof s->msg, "%s", errmsg_buf); }
+
+int st_error_restore(const st_errsave *s, int code) {
+  snprintf(errmsg_buf, sizeof errmsg_buf, "%s", s->msg);
+  return code;
+}
+
 int st_error_from_errno(int err) {
   switch (err) {
   case ENOSPC:

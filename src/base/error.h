@@ -18,6 +18,15 @@
  * returns code, so that callers can write `return st_error(...)`. */
 int st_error(int code, const char *fmt, ...) ST_PRINTF(2, 3);
 
+/* A copy of the calling thread's message, so that cleanup which may fail
+ * in turn cannot replace the message of the error that came first. */
+typedef struct st_errsave {
+  char msg[512];
+} st_errsave;
+void st_error_save(st_errsave *s);
+/* Makes s the calling thread's message again and returns code. */
+int st_error_restore(const st_errsave *s, int code);
+
 /* Clears the calling thread's message. */
 void st_error_clear(void);
 

@@ -89,17 +89,19 @@ void strata_batch_clear(strata_batch *b) {
   st_batch_set_header(st_batch_rep(b), 0, 0);
 }
 
-/* Keys and values may be NULL only when empty. */
-static int check_bytes(const void *p, size_t n) { return p == NULL && n != 0; }
+/* Keys and values may be NULL only when empty, and no longer than a log
+ * record can hold (the open database's own limits are checked at write,
+ * they are far lower by default). */
+static int check_bytes(const void *p, size_t n) { return (p == NULL && n != 0) || n > ST_WAL_MAX_PAYLOAD; }
 
 int strata_batch_put(strata_batch *b, const void *key, size_t klen, const void *val, size_t vlen) {
   if (!b || check_bytes(key, klen) || check_bytes(val, vlen))
-    return st_error(STRATA_EINVAL, "strata_batch_put: NULL batch, or NULL pointer with a non-zero length");
+    return st_error(STRATA_EINVAL, "strata_batch_put: NULL batch, NULL pointer with a non-zero length, or over 4 GiB");
   return st_batch_add(b, ST_KIND_PUT, key, klen, val, vlen);
 }
 
 int strata_batch_delete(strata_batch *b, const void *key, size_t klen) {
   if (!b || check_bytes(key, klen))
-    return st_error(STRATA_EINVAL, "strata_batch_delete: NULL batch, or NULL key with a non-zero length");
+    return st_error(STRATA_EINVAL, "strata_batch_delete: NULL batch, NULL key with a non-zero length, or over 4 GiB");
   return st_batch_add(b, ST_KIND_DELETE, key, klen, NULL, 0);
 }

@@ -155,21 +155,18 @@ int st_db_open(const char *dir, const strata_options *o, st_env *env, strata_db 
   if (o->sync_mode == STRATA_SYNC_PERIODIC && (rc = st_db_sync_thread_start(db))) goto fail;
   *db_out = db;
   return STRATA_OK;
-fail:
+fail: {
+  st_errsave first;
+  st_error_save(&first);
   if (db->wal) {
     /* Remove the new, empty log so that a failed open changes nothing. */
     st_wal_writer_close(db->wal);
     db->wal = NULL;
     env->unlink(env, path);
   }
-  {
-    /* Cleanup must not overwrite the message of the first error. */
-    char msg[512];
-    snprintf(msg, sizeof msg, "%s", strata_errmsg());
-    destroy(db);
-    st_error(rc, "%s", msg);
-  }
-  return rc;
+  destroy(db);
+  return st_error_restore(&first, rc);
+}
 }
 
 int strata_open(const char *dir, const strata_options *o, strata_db **db_out) {
@@ -181,11 +178,16 @@ int strata_close(strata_db *db) {
   st_db_sync_thread_stop(db);
   int rc = STRATA_OK;
   st_mutex_lock(&db->mu);
-  int readonly = db->bg_error != 0;
+  int readonly = db->bg_error;
   st_mutex_unlock(&db->mu);
   /* Leave nothing in the OS's buffers that a clean close could have made
-   * durable; after a failed fsync, a retry proves nothing. */
-  if (!readonly) rc = st_wal_sync(db->wal);
+   * durable; after a failed fsync, a retry proves nothing, and the caller
+   * must hear that writes it was told succeeded may not be durable. */
+  if (readonly)
+    rc = st_error(STRATA_EREADONLY, "close: the database was read-only after %s; writes acknowledged without "
+                  "STRATA_SYNC since the last good fsync may not be durable", strata_strerror(readonly));
+  else
+    rc = st_wal_sync(db->wal);
   int crc = st_wal_writer_close(db->wal);
   if (!rc) rc = crc;
   db->wal = NULL;

@@ -11,6 +11,9 @@ int strata_get(strata_db *db, const void *key, size_t klen, void **val_out, size
   if (vlen_out) *vlen_out = 0;
   if (!db || !val_out || !vlen_out || (key == NULL && klen))
     return st_error(STRATA_EINVAL, "strata_get: NULL database, output, or key with a non-zero length");
+  if (klen > db->opt.max_key_bytes)
+    return st_error(STRATA_EINVAL, "strata_get: key of %zu bytes is over max_key_bytes (%zu)", klen,
+                    db->opt.max_key_bytes);
 
   st_mutex_lock(&db->mu);
   st_memtable *mem = db->mem;

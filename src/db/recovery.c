@@ -12,6 +12,7 @@
 #include "base/error.h"
 #include "db/db_impl.h"
 #include "format/batch_rep.h"
+#include "format/ikey.h"
 #include "wal/wal_reader.h"
 
 typedef struct log_list {
@@ -51,6 +52,18 @@ static int insert_record(void *arg, uint64_t seq, unsigned kind, const char *key
   if (seq > last) atomic_store_explicit(&db->last_seq, seq, memory_order_relaxed);
   atomic_fetch_add_explicit(&db->stats.recovered_records, 1, memory_order_relaxed);
   return st_memtable_add(db->mem, seq, kind, key, klen, val, vlen);
+}
+
+/* Sequence numbers only grow from record to record and log to log (a
+ * failed append is cut back and never reuses one); a record that breaks
+ * this is damage, not history. */
+static int check_sequence(strata_db *db, const char *rep) {
+  uint64_t last = atomic_load_explicit(&db->last_seq, memory_order_relaxed);
+  uint64_t first = st_batch_seq(rep), count = st_batch_count(rep);
+  if (first <= last || first + count - 1 > ST_SEQ_MAX)
+    return st_error(STRATA_ECORRUPT, "batch: sequence %llu (+%llu) does not follow %llu", (unsigned long long)first,
+                    (unsigned long long)count, (unsigned long long)last);
+  return STRATA_OK;
 }
 
 /*
@@ -98,12 +111,13 @@ static int replay_log(strata_db *db, const char *path, int newest, uint64_t *dam
        * the middle, never a torn tail. */
       uint64_t at = st_wal_reader_offset(r) - len - ST_WAL_HEADER;
       rc = st_batch_rep_walk(rec, len, NULL, NULL);
+      if (rc == STRATA_OK) rc = check_sequence(db, rec);
       if (rc == STRATA_ECORRUPT) {
-        char why[512];
-        snprintf(why, sizeof why, "%s", strata_errmsg());
+        st_errsave why;
+        st_error_save(&why);
         *damage_out = at;
         st_error(STRATA_ECORRUPT, "wal %s: record at offset %llu does not decode: %s", path,
-                 (unsigned long long)at, why);
+                 (unsigned long long)at, why.msg);
         break;
       }
       if (!rc) rc = st_batch_rep_walk(rec, len, insert_record, db);
@@ -115,14 +129,15 @@ static int replay_log(strata_db *db, const char *path, int newest, uint64_t *dam
     *damage_out = st_wal_reader_offset(r);
     int found = 0;
     if (newest) {
-      char msg[512];
-      snprintf(msg, sizeof msg, "%s", strata_errmsg());
-      int rc2 = st_wal_reader_valid_after(r, &found);
+      st_errsave damage;
+      st_error_save(&damage);
+      uint64_t last_seq = atomic_load_explicit(&db->last_seq, memory_order_relaxed);
+      int rc2 = st_wal_reader_valid_after(r, last_seq, &found);
       if (rc2) {
         rc = rc2;
         break;
       }
-      st_error(STRATA_ECORRUPT, "%s%s", msg, found ? " (valid records follow it)" : "");
+      st_error(STRATA_ECORRUPT, "%s%s", damage.msg, found ? " (valid records follow it)" : "");
     }
     *tail_out = newest && !found;
     break;
@@ -168,21 +183,25 @@ int st_db_recover(strata_db *db) {
       rc = STRATA_ECORRUPT; /* the message is already recorded */
       goto done;
     }
-    /* Keep the valid prefix: everything from the damage on is dropped. */
+    /* Keep the valid prefix: everything from the damage on is dropped.
+     * Newer logs go first, newest first, and durably, before the damaged
+     * log is cut: a crash half-way must never leave a clean log followed
+     * by later history with a silent gap between them. */
     uint64_t dropped = size - damage;
-    if ((rc = settle_log(db, path, damage))) goto done;
-    for (size_t j = i + 1; j < logs.n; j++) {
+    for (size_t j = logs.n - 1; j > i; j--) {
+      char newer[PATH_MAX];
       st_file *f;
       uint64_t sz = 0;
-      st_db_log_path(db, logs.nums[j], path, sizeof path);
-      if (db->env->open_file(db->env, path, ST_OPEN_READ, &f) == STRATA_OK) {
+      st_db_log_path(db, logs.nums[j], newer, sizeof newer);
+      if (db->env->open_file(db->env, newer, ST_OPEN_READ, &f) == STRATA_OK) {
         db->env->size(f, &sz);
         db->env->close(f);
       }
-      if ((rc = db->env->unlink(db->env, path))) goto done;
+      if ((rc = db->env->unlink(db->env, newer))) goto done;
       dropped += sz;
-      dir_changed = 1;
     }
+    if (i + 1 < logs.n && (rc = db->env->sync_dir(db->env, db->dir))) goto done;
+    if ((rc = settle_log(db, path, damage))) goto done;
     atomic_fetch_add_explicit(&db->stats.wal_corrupt_dropped_bytes, dropped, memory_order_relaxed);
     rc = STRATA_OK;
     break;

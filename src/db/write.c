@@ -23,6 +23,7 @@ struct st_writer {
   int sync;
   int done;
   int rc;
+  st_errsave *err; /* where the leader leaves its message on failure */
   st_cond cv;
   st_writer *next;
 };
@@ -115,7 +116,8 @@ static int commit_group(strata_db *db, strata_batch *batch, int sync, uint64_t s
 }
 
 int st_db_write(strata_db *db, strata_batch *batch, int sync) {
-  st_writer w = {.batch = batch, .sync = sync};
+  st_errsave err;
+  st_writer w = {.batch = batch, .sync = sync, .err = &err};
   st_cond_init(&w.cv);
   st_mutex_lock(&db->mu);
   if (db->queue_tail)
@@ -128,7 +130,8 @@ int st_db_write(strata_db *db, strata_batch *batch, int sync) {
     st_mutex_unlock(&db->mu);
     st_cond_destroy(&w.cv);
     if (w.rc == STRATA_OK && batch) atomic_fetch_add_explicit(&db->stats.batches, 1, memory_order_relaxed);
-    return w.rc;
+    /* The message was recorded in the leader's thread: make it ours. */
+    return w.rc ? st_error_restore(&err, w.rc) : STRATA_OK;
   }
 
   /* This thread leads. */
@@ -162,6 +165,7 @@ int st_db_write(strata_db *db, strata_batch *batch, int sync) {
     db->queue_head = m->next;
     if (!db->queue_head) db->queue_tail = NULL;
     if (m != &w) {
+      if (rc) st_error_save(m->err);
       m->rc = rc;
       m->done = 1;
       st_cond_signal(&m->cv);

@@ -46,8 +46,13 @@ int st_env_write_atomic(st_env *env, const char *dir, const char *name, const vo
   if (!rc) rc = env->sync(f);
   int crc = env->close(f);
   if (!rc) rc = crc;
-  if (!rc) rc = env->rename(env, tmp, dst);
-  if (!rc) rc = env->sync_dir(env, dir);
-  if (rc) env->unlink(env, tmp);
-  return rc;
+  if (rc) goto fail;
+  if ((rc = env->rename(env, tmp, dst))) goto fail;
+  return env->sync_dir(env, dir);
+fail: {
+  st_errsave first;
+  st_error_save(&first);
+  env->unlink(env, tmp);
+  return st_error_restore(&first, rc);
+}
 }

@@ -83,7 +83,7 @@ static int fetch(st_wal_reader *r, uint64_t off, size_t n, const char **p_out) {
 /* Checks the record at off. 1 valid (with *len_out), 0 not, <0 error.
  * why_out (may be NULL) receives the reason when not valid. */
 static int check_record(st_wal_reader *r, uint64_t off, size_t *len_out, const char **why_out) {
-  const char *p, *why = NULL;
+  const char *p = NULL, *why = NULL;
   int rc;
   if (r->size - off < ST_WAL_HEADER) {
     why = "a record header is cut short";
@@ -116,8 +116,8 @@ int st_wal_read(st_wal_reader *r, const char **data_out, size_t *len_out) {
   *data_out = NULL;
   *len_out = 0;
   if (r->off == r->size) return STRATA_NOTFOUND;
-  size_t len;
-  const char *why = NULL, *p;
+  size_t len = 0;
+  const char *why = NULL, *p = NULL;
   int v = check_record(r, r->off, &len, &why);
   if (v < 0) return v;
   if (v == 0)
@@ -131,35 +131,40 @@ int st_wal_read(st_wal_reader *r, const char **data_out, size_t *len_out) {
   return STRATA_OK;
 }
 
-/* A candidate must look like a record header over a plausible batch
- * before its checksum is worth computing. */
-static int plausible(st_wal_reader *r, uint64_t off) {
-  const char *p;
+/* A candidate at off must look like a record header over a batch that
+ * could follow the damage at r->off, before its checksum is worth
+ * computing: every record holds at least one sequence number per
+ * ST_WAL_HEADER + ST_WAL_MIN_PAYLOAD bytes. */
+static int plausible(st_wal_reader *r, uint64_t off, uint64_t last_seq) {
+  const char *p = NULL;
   if (r->size - off < ST_WAL_HEADER + ST_WAL_MIN_PAYLOAD) return 0;
   if (fetch(r, off, ST_WAL_HEADER + ST_WAL_MIN_PAYLOAD, &p)) return 0;
   uint32_t len = st_get_fixed32(p + 4);
+  uint64_t seq = st_get_fixed64(p + ST_WAL_HEADER);
   uint32_t count = st_get_fixed32(p + ST_WAL_HEADER + 8);
-  return len >= ST_WAL_MIN_PAYLOAD && len <= r->size - off - ST_WAL_HEADER && count > 0 && count <= len;
+  uint64_t max_gap = (off - r->off) / (ST_WAL_HEADER + ST_WAL_MIN_PAYLOAD) + 1;
+  return len >= ST_WAL_MIN_PAYLOAD && len <= r->size - off - ST_WAL_HEADER && count > 0 && count <= len &&
+         seq > last_seq && seq - last_seq <= max_gap;
 }
 
-int st_wal_reader_valid_after(st_wal_reader *r, int *found_out) {
+int st_wal_reader_valid_after(st_wal_reader *r, uint64_t last_seq, int *found_out) {
   *found_out = 0;
-  const char *p;
-  size_t len;
+  const char *p = NULL;
+  size_t len = 0;
   /* When only the payload was damaged, the length still points at the
    * next record: try there first. */
   if (r->size - r->off >= ST_WAL_HEADER) {
     int rc = fetch(r, r->off, ST_WAL_HEADER, &p);
     if (rc) return rc;
     uint64_t next = r->off + ST_WAL_HEADER + st_get_fixed32(p + 4);
-    if (next < r->size && plausible(r, next)) {
+    if (next < r->size && plausible(r, next, last_seq)) {
       int v = check_record(r, next, &len, NULL);
       if (v < 0) return v;
       if (v) return *found_out = 1, STRATA_OK;
     }
   }
   for (uint64_t off = r->off + 1; off + ST_WAL_HEADER + ST_WAL_MIN_PAYLOAD <= r->size; off++) {
-    if (!plausible(r, off)) continue;
+    if (!plausible(r, off, last_seq)) continue;
     int v = check_record(r, off, &len, NULL);
     if (v < 0) return v;
     if (v) return *found_out = 1, STRATA_OK;

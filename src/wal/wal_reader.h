@@ -31,10 +31,15 @@ uint64_t st_wal_reader_offset(const st_wal_reader *r);
 uint64_t st_wal_reader_size(const st_wal_reader *r);
 
 /*
- * After ECORRUPT: sets *found_out to 1 if a whole valid record starts
- * anywhere after the damaged one, else 0. A valid record there means the
- * damage is in the middle of the log, not a torn tail.
+ * After ECORRUPT: sets *found_out to 1 if a whole valid record that could
+ * follow the damaged one starts anywhere after it, else 0. A valid record
+ * there means the damage is in the middle of the log, not a torn tail.
+ * last_seq is the newest sequence number replayed before the damage: a
+ * record that could follow carries a batch whose first sequence number is
+ * above it, by no more than the bytes in between allow. That rules out
+ * the bytes of a record that a torn value happens to contain, and keeps
+ * the scan linear: a checksum is computed only for such candidates.
  */
-int st_wal_reader_valid_after(st_wal_reader *r, int *found_out);
+int st_wal_reader_valid_after(st_wal_reader *r, uint64_t last_seq, int *found_out);
 
 #endif

@@ -249,6 +249,17 @@ static void null_arguments_are_einval(void **state) {
   assert_int_equal(strata_open("", NULL, &out), STRATA_EINVAL);
   assert_int_equal(strata_open(*state, NULL, NULL), STRATA_EINVAL);
   strata_free(NULL);
+  /* Lengths no memory could hold: refused before any size is computed. */
+  assert_int_equal(strata_get(db, "k", SIZE_MAX, &v, &n), STRATA_EINVAL);
+  assert_int_equal(strata_get(db, "k", SIZE_MAX - 7, &v, &n), STRATA_EINVAL);
+  assert_int_equal(strata_put(db, "k", SIZE_MAX, "v", 1), STRATA_EINVAL);
+  assert_int_equal(strata_put(db, "k", 1, "v", SIZE_MAX - 3), STRATA_EINVAL);
+  b = strata_batch_new();
+  assert_int_equal(strata_batch_put(b, "k", SIZE_MAX - 7, "v", 1), STRATA_EINVAL);
+  assert_int_equal(strata_batch_put(b, "k", 1, "v", SIZE_MAX), STRATA_EINVAL);
+  assert_int_equal(strata_batch_delete(b, "k", SIZE_MAX), STRATA_EINVAL);
+  assert_int_equal(strata_write(db, b, 0), STRATA_OK); /* still empty */
+  strata_batch_free(b);
   assert_int_equal(strata_close(db), STRATA_OK);
 }
 

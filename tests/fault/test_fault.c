@@ -1,6 +1,7 @@
 /* test_fault.c - I/O failures injected with the fault env: failed appends,
  * short writes, failed fsyncs (sticky read-only), failures at every step
  * of open, and simulated power loss. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,7 +98,7 @@ static void failed_cut_back_makes_readonly(void **state) {
   put_str(db, "b", "a value long enough to be cut in half", STRATA_EIO);
   put_str(db, "c", "3", STRATA_EREADONLY);
   tu_expect_value(db, "a", "1");
-  assert_int_equal(strata_close(db), STRATA_OK);
+  assert_int_equal(strata_close(db), STRATA_EREADONLY);
   /* The torn half record is the tail of the newest log: dropped, counted. */
   db = open_posix(f);
   tu_expect_value(db, "a", "1");
@@ -126,7 +127,9 @@ static void fsync_failure(fx *f, int code) {
   assert_int_equal(strata_property(db, "strata.stats", &text), STRATA_OK);
   assert_non_null(strstr(text, code == STRATA_EIO ? "readonly: STRATA_EIO" : "readonly: STRATA_ENOSPC"));
   strata_free(text);
-  assert_int_equal(strata_close(db), STRATA_OK);
+  /* Close says that acknowledged writes may not be durable. */
+  assert_int_equal(strata_close(db), STRATA_EREADONLY);
+  assert_non_null(strstr(strata_errmsg(), "may not be durable"));
   strata_batch_free(b);
   /* Reopening loses nothing acknowledged and is writable again. */
   db = open_posix(f);
@@ -156,7 +159,7 @@ static void periodic_sync_failure_is_sticky(void **state) {
     if (rc == STRATA_OK) usleep(1000);
   }
   assert_int_equal(rc, STRATA_EREADONLY);
-  assert_int_equal(strata_close(db), STRATA_OK);
+  assert_int_equal(strata_close(db), STRATA_EREADONLY);
 }
 
 static void power_loss_keeps_the_synced_prefix(void **state) {
@@ -206,6 +209,77 @@ static void power_loss_right_after_create(void **state) {
   /* The marker, the log and the directory itself were made durable. */
   assert_int_equal(strata_open(sub, NULL, &db), STRATA_OK);
   tu_expect_value(db, "k", "v");
+  assert_int_equal(strata_close(db), STRATA_OK);
+}
+
+/* Every writer of a failed group gets the error's message in its own
+ * thread, not only the leader. */
+typedef struct msg_arg {
+  strata_db *db;
+  int id;
+  int bad; /* errors without the injected message */
+} msg_arg;
+
+static void *failing_writer(void *arg) {
+  msg_arg *m = arg;
+  for (int i = 0; i < 200; i++) {
+    char k[32];
+    snprintf(k, sizeof k, "t%d-%d", m->id, i);
+    int rc = strata_put(m->db, k, strlen(k), "v", 1);
+    if (rc != STRATA_EIO || !strstr(strata_errmsg(), "injected")) m->bad++;
+  }
+  return NULL;
+}
+
+static void every_writer_gets_the_message(void **state) {
+  fx *f = *state;
+  strata_db *db = open_fault(f, NULL);
+  fault_env_fail(f->env, FAULT_APPEND, 1, STRATA_EIO, 1);
+  msg_arg args[4];
+  pthread_t th[4];
+  for (int i = 0; i < 4; i++) {
+    args[i] = (msg_arg){db, i, 0};
+    pthread_create(&th[i], NULL, failing_writer, &args[i]);
+  }
+  for (int i = 0; i < 4; i++) {
+    pthread_join(th[i], NULL);
+    assert_int_equal(args[i].bad, 0);
+  }
+  fault_env_heal(f->env);
+  assert_int_equal(strata_close(db), STRATA_OK);
+}
+
+/* STRATA_RECOVER_SKIP_CORRUPT drops newer logs before it cuts the damaged
+ * one: if it stops half-way, the damage is still there to be found, never
+ * a clean log followed by history with a gap in it. */
+static void skip_corrupt_interrupted_leaves_no_gap(void **state) {
+  fx *f = *state;
+  for (int s = 0; s < 3; s++) {
+    strata_db *db = open_posix(f);
+    for (int i = 0; i < 20; i++) {
+      char k[32];
+      snprintf(k, sizeof k, "s%d-%d", s, i);
+      put_str(db, k, "some value bytes", STRATA_OK);
+    }
+    assert_int_equal(strata_close(db), STRATA_OK);
+  }
+  char path[4096];
+  snprintf(path, sizeof path, "%s/000001.log", f->dir);
+  FILE *fp = fopen(path, "r+b");
+  assert_non_null(fp);
+  fseek(fp, 200, SEEK_SET);
+  fputc(0x55, fp);
+  fclose(fp);
+  strata_options o;
+  strata_options_init(&o);
+  o.wal_recovery = STRATA_RECOVER_SKIP_CORRUPT;
+  strata_db *db = NULL;
+  fault_env_fail(f->env, FAULT_UNLINK, 2, STRATA_EIO, 0); /* the second newer log */
+  assert_int_equal(st_db_open(f->dir, &o, f->env, &db), STRATA_EIO);
+  assert_int_equal(strata_open(f->dir, NULL, &db), STRATA_ECORRUPT);
+  assert_int_equal(st_db_open(f->dir, &o, f->env, &db), STRATA_OK);
+  tu_expect_value(db, "s0-0", "some value bytes");
+  tu_expect_missing(db, "s2-0");
   assert_int_equal(strata_close(db), STRATA_OK);
 }
 
@@ -329,6 +403,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(power_loss_keeps_the_synced_prefix, setup, teardown),
       cmocka_unit_test_setup_teardown(power_loss_right_after_create, setup, teardown),
       cmocka_unit_test_setup_teardown(crash_then_power_loss_keeps_history_whole, setup, teardown),
+      cmocka_unit_test_setup_teardown(every_writer_gets_the_message, setup, teardown),
+      cmocka_unit_test_setup_teardown(skip_corrupt_interrupted_leaves_no_gap, setup, teardown),
       cmocka_unit_test_setup_teardown(every_failure_during_open, setup, teardown),
       cmocka_unit_test_setup_teardown(every_failure_during_writes, setup, teardown),
   };

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "base/coding.h"
+#include "base/crc32c.h"
 #include "format/batch_rep.h"
 #include "format/kind.h"
 #include "wal/wal_reader.h"
@@ -116,7 +117,7 @@ static void every_truncation_is_a_torn_tail(void **state) {
     while (st_wal_read(r, &d, &l) == STRATA_OK) {
     }
     int found = 1;
-    assert_int_equal(st_wal_reader_valid_after(r, &found), STRATA_OK);
+    assert_int_equal(st_wal_reader_valid_after(r, (uint64_t)whole, &found), STRATA_OK);
     assert_int_equal(found, 0);
     assert_int_equal(st_wal_reader_offset(r), offs[whole]);
     st_wal_reader_close(r);
@@ -144,7 +145,7 @@ static void damage_in_the_middle_is_found(void **state) {
     assert_int_equal(n, 3);
     assert_non_null(strstr(strata_errmsg(), "offset"));
     int found = 0;
-    assert_int_equal(st_wal_reader_valid_after(r, &found), STRATA_OK);
+    assert_int_equal(st_wal_reader_valid_after(r, 3, &found), STRATA_OK);
     assert_int_equal(found, 1);
     st_wal_reader_close(r);
     flip_byte(path, at); /* repair */
@@ -153,6 +154,60 @@ static void damage_in_the_middle_is_found(void **state) {
   assert_int_equal(read_all(path, &n), STRATA_NOTFOUND);
   assert_int_equal(n, 10);
   free(path);
+  tu_rmdir(dir);
+}
+
+/* A torn record whose value holds the bytes of a whole valid record (a
+ * log backup stored as a value, say) is still a torn tail: the inner
+ * record's sequence number cannot follow. And a torn value whose bytes all
+ * look like huge record lengths is classified in linear time (the suite's
+ * timeout catches a quadratic scan). */
+static void torn_value_is_a_tail_whatever_it_holds(void **state) {
+  (void)state;
+  char *dir = tu_tmpdir();
+  char path[4096];
+  snprintf(path, sizeof path, "%s/000001.log", dir);
+  st_wal_writer *w;
+  assert_int_equal(st_wal_writer_create(st_env_posix(), path, &w), STRATA_OK);
+  char small[256];
+  assert_int_equal(st_wal_append(w, small, make_record(small, 1, "a", "1")), STRATA_OK);
+  assert_int_equal(st_wal_append(w, small, make_record(small, 2, "b", "2")), STRATA_OK);
+
+  /* The inner record, as the log would hold it (sequence 1). */
+  char inner[256];
+  size_t inner_len = make_record(inner, 1, "ik", "iv");
+  st_put_fixed32(inner + 4, (uint32_t)inner_len);
+  st_put_fixed32(inner, st_crc32c_mask(st_crc32c(inner + 4, 4 + inner_len)));
+  inner_len += ST_WAL_HEADER;
+  /* Outer value: 20 MiB of 0x01, the inner record, 16 bytes of tail. */
+  size_t filler = 20u << 20, vlen = filler + inner_len + 16;
+  char *val = malloc(vlen);
+  memset(val, 1, filler);
+  memcpy(val + filler, inner, inner_len);
+  memset(val + filler + inner_len, 'z', 16);
+  char *buf = malloc(ST_WAL_HEADER + ST_BATCH_HEADER + 32 + vlen);
+  char *rep = buf + ST_WAL_HEADER;
+  char *end = st_batch_record_put(rep + ST_BATCH_HEADER, ST_KIND_PUT, "big", 3, val, vlen);
+  st_batch_set_header(rep, 3, 1);
+  assert_int_equal(st_wal_append(w, buf, (size_t)(end - rep)), STRATA_OK);
+  uint64_t size = w->size;
+  st_wal_writer_close(w);
+  free(buf);
+  free(val);
+  assert_int_equal(truncate(path, (off_t)size - 8), 0); /* torn inside the 'z' tail */
+
+  st_wal_reader *r;
+  assert_int_equal(st_wal_reader_open(st_env_posix(), path, &r), STRATA_OK);
+  const char *d;
+  size_t l;
+  int n = 0, rc;
+  while ((rc = st_wal_read(r, &d, &l)) == STRATA_OK) n++;
+  assert_int_equal(rc, STRATA_ECORRUPT);
+  assert_int_equal(n, 2);
+  int found = 1;
+  assert_int_equal(st_wal_reader_valid_after(r, 2, &found), STRATA_OK);
+  assert_int_equal(found, 0);
+  st_wal_reader_close(r);
   tu_rmdir(dir);
 }
 
@@ -198,6 +253,7 @@ int main(void) {
       cmocka_unit_test(round_trip),
       cmocka_unit_test(every_truncation_is_a_torn_tail),
       cmocka_unit_test(damage_in_the_middle_is_found),
+      cmocka_unit_test(torn_value_is_a_tail_whatever_it_holds),
       cmocka_unit_test(zeroed_tail_is_torn),
       cmocka_unit_test(batch_rep_rejects_bad_framing),
   };
