@@ -67,6 +67,26 @@ static int read_all(const char *path, int *records_out) {
   return rc;
 }
 
+/* Reads the log up to its first damage, which must exist, and returns
+ * whether a record that could follow (sequence above last_seq) is found
+ * after it. *records_out: whole records before the damage; *damage_out:
+ * the damaged record's offset (either may be NULL). */
+static int scan_damage(const char *path, uint64_t last_seq, int *records_out, uint64_t *damage_out) {
+  st_wal_reader *r;
+  assert_int_equal(st_wal_reader_open(st_env_posix(), path, &r), STRATA_OK);
+  const char *d;
+  size_t l;
+  int n = 0, rc, found = -1;
+  while ((rc = st_wal_read(r, &d, &l)) == STRATA_OK) n++;
+  assert_int_equal(rc, STRATA_ECORRUPT);
+  assert_non_null(strstr(strata_errmsg(), "offset"));
+  assert_int_equal(st_wal_reader_valid_after(r, last_seq, &found), STRATA_OK);
+  if (records_out) *records_out = n;
+  if (damage_out) *damage_out = st_wal_reader_offset(r);
+  st_wal_reader_close(r);
+  return found;
+}
+
 static void flip_byte(const char *path, uint64_t off) {
   FILE *f = fopen(path, "r+b");
   assert_non_null(f);
@@ -109,18 +129,10 @@ static void every_truncation_is_a_torn_tail(void **state) {
       continue;
     }
     assert_int_equal(rc, STRATA_ECORRUPT);
-    st_wal_reader *r;
     /* Nothing valid follows a cut. */
-    assert_int_equal(st_wal_reader_open(st_env_posix(), path, &r), STRATA_OK);
-    const char *d;
-    size_t l;
-    while (st_wal_read(r, &d, &l) == STRATA_OK) {
-    }
-    int found = 1;
-    assert_int_equal(st_wal_reader_valid_after(r, (uint64_t)whole, &found), STRATA_OK);
-    assert_int_equal(found, 0);
-    assert_int_equal(st_wal_reader_offset(r), offs[whole]);
-    st_wal_reader_close(r);
+    uint64_t damage;
+    assert_int_equal(scan_damage(path, (uint64_t)whole, NULL, &damage), 0);
+    assert_int_equal(damage, offs[whole]);
   }
   free(path);
   tu_rmdir(dir);
@@ -135,19 +147,9 @@ static void damage_in_the_middle_is_found(void **state) {
   for (int which = 0; which < 2; which++) {
     uint64_t at = which == 0 ? offs[3] + ST_WAL_HEADER + 5 : offs[3] + 5;
     flip_byte(path, at);
-    st_wal_reader *r;
-    assert_int_equal(st_wal_reader_open(st_env_posix(), path, &r), STRATA_OK);
-    const char *d;
-    size_t l;
-    int n = 0, rc;
-    while ((rc = st_wal_read(r, &d, &l)) == STRATA_OK) n++;
-    assert_int_equal(rc, STRATA_ECORRUPT);
+    int n;
+    assert_int_equal(scan_damage(path, 3, &n, NULL), 1);
     assert_int_equal(n, 3);
-    assert_non_null(strstr(strata_errmsg(), "offset"));
-    int found = 0;
-    assert_int_equal(st_wal_reader_valid_after(r, 3, &found), STRATA_OK);
-    assert_int_equal(found, 1);
-    st_wal_reader_close(r);
     flip_byte(path, at); /* repair */
   }
   int n;
@@ -196,18 +198,9 @@ static void torn_value_is_a_tail_whatever_it_holds(void **state) {
   free(val);
   assert_int_equal(truncate(path, (off_t)size - 8), 0); /* torn inside the 'z' tail */
 
-  st_wal_reader *r;
-  assert_int_equal(st_wal_reader_open(st_env_posix(), path, &r), STRATA_OK);
-  const char *d;
-  size_t l;
-  int n = 0, rc;
-  while ((rc = st_wal_read(r, &d, &l)) == STRATA_OK) n++;
-  assert_int_equal(rc, STRATA_ECORRUPT);
+  int n;
+  assert_int_equal(scan_damage(path, 2, &n, NULL), 0);
   assert_int_equal(n, 2);
-  int found = 1;
-  assert_int_equal(st_wal_reader_valid_after(r, 2, &found), STRATA_OK);
-  assert_int_equal(found, 0);
-  st_wal_reader_close(r);
   tu_rmdir(dir);
 }
 
