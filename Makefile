@@ -3,6 +3,8 @@
 # build (gcc, warnings are errors), then ASan+UBSan over the unit, API,
 # fault, tool and fuzz tests, then TSan over the concurrency tests.
 
+SHELL := /bin/bash
+
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 BUILD ?= build
 PREFIX ?= /usr/local
@@ -24,21 +26,24 @@ run: build
 	@$(BUILD)/strata ./strata-data
 
 test: test-normal test-asan test-tsan
-	@echo "test: all three builds passed"
+	@cat $(BUILD)/ctest.log build-asan/ctest.log build-tsan/ctest.log | \
+		awk '/tests passed, [0-9]+ tests failed out of/ { t += $$NF; f += $$4 } \
+		END { printf "test: %d passed, %d failed\n", t - f, f; exit f != 0 }' 
 
 test-normal: build
-	cd $(BUILD) && $(CTEST)
+	cd $(BUILD) && $(CTEST) | tee ctest.log; exit $${PIPESTATUS[0]}
 
 test-asan: deps
 	@CC=$(SAN_CC) cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DSTRATA_SANITIZE=address -DSTRATA_FUZZ=ON >/dev/null
 	@cmake --build build-asan -j $(JOBS)
 	cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-		STRATA_TEST_KEYS=200000 $(CTEST) -L 'unit|api|fault|tools|fuzz'
+		STRATA_TEST_KEYS=200000 $(CTEST) -L 'unit|api|fault|tools|fuzz' | tee ctest.log; exit $${PIPESTATUS[0]}
 
 test-tsan: deps
 	@CC=$(SAN_CC) cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DSTRATA_SANITIZE=thread >/dev/null
 	@cmake --build build-tsan -j $(JOBS)
-	cd build-tsan && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 $(CTEST) -L concurrency
+	cd build-tsan && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 $(CTEST) -L concurrency | tee ctest.log; \
+		exit $${PIPESTATUS[0]}
 
 install: build
 	cmake --install $(BUILD) --prefix $(PREFIX)
