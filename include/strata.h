@@ -72,6 +72,11 @@ void strata_free(void *p);
                                          record, the damaged log is cut there, newer logs are
                                          removed, and what was dropped is counted in strata.stats */
 
+/* compression: how data blocks of tables are stored. */
+#define STRATA_COMPRESSION_NONE 0
+#define STRATA_COMPRESSION_LZ4 1  /* available when built with liblz4-dev */
+#define STRATA_COMPRESSION_ZSTD 2 /* available when built with libzstd-dev */
+
 typedef struct strata_options {
   int create_if_missing;     /* create the directory and database if absent. Default 1 */
   int error_if_exists;       /* fail with STRATA_EINVAL if a database exists. Default 0 */
@@ -82,6 +87,15 @@ typedef struct strata_options {
   int wal_recovery;          /* STRATA_RECOVER_*. Default STRATA_RECOVER_STRICT */
   size_t max_key_bytes;      /* longest key accepted. Default 65536 (64 KiB) */
   size_t max_value_bytes;    /* longest value accepted. Default 67108864 (64 MiB) */
+  size_t block_bytes;        /* target size of a table's data block before compression.
+                                Default 4096; 256 .. 16 MiB */
+  int bloom_bits_per_key;    /* bloom filter bits per key in each table; 0 = no filter.
+                                Default 10; 0 .. 30 */
+  size_t block_cache_bytes;  /* cache of uncompressed blocks shared by all tables; 0 = none.
+                                Default 32 MiB */
+  int max_open_files;        /* tables kept open at once (LRU). Default 1000; min 16 */
+  int compression;           /* STRATA_COMPRESSION_*. Default STRATA_COMPRESSION_NONE;
+                                a codec this build lacks is STRATA_EINVAL at open */
 } strata_options;
 
 /* Fills *o with the defaults written above. Thread-safe; o must not be NULL. */

@@ -10,6 +10,10 @@ have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok
 for pkg in cmake make gcc pkg-config libcmocka-dev clang-14 libclang-rt-14-dev; do
   have_pkg "$pkg" || need+=("$pkg")
 done
+# Optional block codecs (STRATA_COMPRESSION_LZ4 / _ZSTD).
+for pkg in liblz4-dev libzstd-dev; do
+  have_pkg "$pkg" || need+=("$pkg")
+done
 
 
 if [ ${#need[@]} -eq 0 ]; then

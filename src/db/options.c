@@ -1,6 +1,7 @@
 /* options.c - option defaults and their validation. */
 #include "base/error.h"
 #include "db/db_impl.h"
+#include "format/compress.h"
 
 void strata_options_init(strata_options *o) {
   o->create_if_missing = 1;
@@ -11,6 +12,11 @@ void strata_options_init(strata_options *o) {
   o->wal_recovery = STRATA_RECOVER_STRICT;
   o->max_key_bytes = 64u << 10;
   o->max_value_bytes = 64u << 20;
+  o->block_bytes = 4096;
+  o->bloom_bits_per_key = 10;
+  o->block_cache_bytes = 32u << 20;
+  o->max_open_files = 1000;
+  o->compression = STRATA_COMPRESSION_NONE;
 }
 
 int st_options_check(const strata_options *o) {
@@ -26,5 +32,14 @@ int st_options_check(const strata_options *o) {
     return st_error(STRATA_EINVAL, "options: max_key_bytes %zu must be in 1..1 GiB", o->max_key_bytes);
   if (o->max_value_bytes > (1u << 30))
     return st_error(STRATA_EINVAL, "options: max_value_bytes %zu is over 1 GiB", o->max_value_bytes);
+  if (o->block_bytes < 256 || o->block_bytes > (16u << 20))
+    return st_error(STRATA_EINVAL, "options: block_bytes %zu must be in 256..16 MiB", o->block_bytes);
+  if (o->bloom_bits_per_key < 0 || o->bloom_bits_per_key > 30)
+    return st_error(STRATA_EINVAL, "options: bloom_bits_per_key %d must be in 0..30", o->bloom_bits_per_key);
+  if (o->max_open_files < 16)
+    return st_error(STRATA_EINVAL, "options: max_open_files %d is below the minimum of 16", o->max_open_files);
+  if (!st_compression_supported(o->compression))
+    return st_error(STRATA_EINVAL, "options: compression %d is unknown or not compiled into this build",
+                    o->compression);
   return STRATA_OK;
 }

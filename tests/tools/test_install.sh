@@ -29,7 +29,7 @@ check "run hello (shared)" sh -c "LD_LIBRARY_PATH='$libdir' '$work/hello' '$work
 check "hello prints the title" grep -qx "Blue in Green" "$work/hello.out"
 # shellcheck disable=SC2086
 check "build hello (static)" cc -std=c11 -Wall -Werror "$src/examples/hello.c" $cflags \
-  "$libdir/libstrata.a" -lpthread -o "$work/hello-static"
+  "$libdir/libstrata.a" $(pkg-config --static --libs-only-l strata | sed 's/-lstrata//') -o "$work/hello-static"
 check "run hello (static)" "$work/hello-static" "$work/db2"
 if command -v c++ >/dev/null; then
   check "the header compiles as C++" sh -c "echo '#include <strata.h>' | c++ -x c++ -fsyntax-only $cflags -"

@@ -1,0 +1,34 @@
+/*
+ * table_cache.h - open tables by file number, at most `capacity` at once
+ * (LRU), so that reads do not reopen files. Thread-safe.
+ */
+#ifndef STRATA_SST_TABLE_CACHE_H
+#define STRATA_SST_TABLE_CACHE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "env/env.h"
+#include "sst/block_cache.h"
+#include "sst/table.h"
+
+typedef struct st_table_cache st_table_cache;
+
+/* Tables are dir/NNNNNN.sst. block_cache may be NULL. */
+int st_table_cache_new(st_env *env, const char *dir, size_t capacity, st_block_cache *block_cache,
+                       st_table_cache **tc_out);
+void st_table_cache_free(st_table_cache *tc);
+
+/* The open table for file_number (opened if needed), referenced: give it
+ * back with st_table_cache_release. */
+int st_table_cache_get(st_table_cache *tc, uint64_t file_number, st_table **t_out);
+void st_table_cache_release(st_table_cache *tc, st_table *t);
+
+/* Forgets file_number (its file is being deleted); open references stay
+ * valid until released. */
+void st_table_cache_evict(st_table_cache *tc, uint64_t file_number);
+
+/* "<dir>/<number, 6+ digits>.sst" into out. */
+void st_table_file_name(const char *dir, uint64_t number, char *out, size_t n);
+
+#endif

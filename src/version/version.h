@@ -1,0 +1,49 @@
+/*
+ * version.h - a version: the set of live tables per level at one moment.
+ * Immutable once installed and reference-counted, so a reader holding one
+ * never sees a file disappear. Thread-safety: ref/unref from any thread;
+ * the contents never change.
+ */
+#ifndef STRATA_VERSION_VERSION_H
+#define STRATA_VERSION_VERSION_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define ST_LEVELS 7
+
+/* One live table. Shared between versions (reference-counted). */
+typedef struct st_file_meta {
+  uint64_t number;
+  uint64_t size;       /* file bytes */
+  char *smallest;      /* first internal key */
+  size_t smallest_len;
+  char *largest;       /* last internal key */
+  size_t largest_len;
+  uint64_t min_seq, max_seq;
+  uint64_t entries, tombstones;
+  atomic_int refs;
+} st_file_meta;
+
+/* A new meta with copies of the keys and one reference. NULL on ENOMEM. */
+st_file_meta *st_file_meta_new(uint64_t number, uint64_t size, const char *smallest, size_t slen,
+                               const char *largest, size_t llen);
+void st_file_meta_ref(st_file_meta *f);
+void st_file_meta_unref(st_file_meta *f);
+
+typedef struct st_version {
+  /* Level 0: newest first (highest number first); its files may overlap.
+   * Levels 1+: sorted by smallest key, not overlapping. */
+  st_file_meta **files[ST_LEVELS];
+  size_t nfiles[ST_LEVELS];
+  atomic_int refs;
+} st_version;
+
+void st_version_ref(st_version *v);
+void st_version_unref(st_version *v);
+
+/* Bytes of all files of a level. */
+uint64_t st_version_level_bytes(const st_version *v, int level);
+
+#endif
