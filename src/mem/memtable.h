@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "base/arena.h"
+#include "base/iter.h"
 #include "mem/skiplist.h"
 
 typedef struct st_memtable {
@@ -42,6 +43,11 @@ int st_memtable_get(st_memtable *m, const void *key, size_t klen, uint64_t snaps
                     const char **val_out, size_t *vlen_out);
 
 static inline size_t st_memtable_bytes(st_memtable *m) { return atomic_load_explicit(&m->usage, memory_order_relaxed); }
+
+/* An iterator over the memtable's internal keys in order; it holds a
+ * reference on m. Sees entries added after its creation too (callers
+ * filter by sequence number). STRATA_ENOMEM. */
+int st_memtable_iter_new(st_memtable *m, st_iter **it_out);
 
 /* Decodes a stored entry: its internal key and its value. */
 void st_memtable_entry_decode(const char *entry, const char **ikey_out, size_t *ikey_len_out, const char **val_out,

@@ -1,0 +1,310 @@
+/*
+ * db_iter.c - resolving internal entries into user entries, in both
+ * directions (the scheme of LevelDB's DBIter). Moving forward, the inner
+ * iterator stands on the current entry; moving backward, it stands just
+ * before every entry of the current key, whose key and value are saved.
+ */
+#include "iter/db_iter.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/error.h"
+#include "format/ikey.h"
+#include "format/kind.h"
+
+typedef struct buf {
+  char *p;
+  size_t len, cap;
+} buf;
+
+struct st_db_iter {
+  st_iter *it;
+  uint64_t snapshot;
+  buf lower, upper; /* p == NULL: unbounded */
+  int has_lower, has_upper;
+  int valid;
+  int forward;
+  int status;
+  buf saved_key;   /* backward: the current user key; forward: a key being skipped */
+  buf saved_value; /* backward: the current value */
+  buf target;      /* scratch for internal seek targets */
+  uint64_t skipped;
+};
+
+static int buf_set(buf *b, const char *p, size_t n) {
+  if (n > b->cap) {
+    size_t cap = b->cap ? b->cap : 64;
+    while (cap < n) cap *= 2;
+    char *np = realloc(b->p, cap);
+    if (!np) return st_error(STRATA_ENOMEM, "iterator: out of memory");
+    b->p = np;
+    b->cap = cap;
+  }
+  if (n) memcpy(b->p, p, n);
+  b->len = n;
+  return STRATA_OK;
+}
+
+/* Splits the inner iterator's current entry. */
+static void parse(const st_db_iter *d, const char **ukey, size_t *ulen, uint64_t *seq, unsigned *kind) {
+  size_t len;
+  const char *k = st_iter_key(d->it, &len);
+  uint64_t t = st_ikey_trailer(k, len);
+  *ukey = k;
+  *ulen = len - ST_IKEY_TRAILER;
+  *seq = st_trailer_seq(t);
+  *kind = st_trailer_kind(t);
+}
+
+static void fail(st_db_iter *d, int rc) {
+  d->valid = 0;
+  if (!d->status) d->status = rc;
+}
+
+/* Ends a walk that found nothing: an inner failure becomes ours. */
+static void end_walk(st_db_iter *d) {
+  d->valid = 0;
+  if (!d->status) d->status = st_iter_status(d->it);
+}
+
+/* Seeks the inner iterator to (ukey, trailer). */
+static int seek_internal(st_db_iter *d, const char *ukey, size_t ulen, uint64_t trailer) {
+  size_t n = ulen + ST_IKEY_TRAILER;
+  if (n > d->target.cap) {
+    char *np = realloc(d->target.p, n);
+    if (!np) return st_error(STRATA_ENOMEM, "iterator: out of memory");
+    d->target.p = np;
+    d->target.cap = n;
+  }
+  st_ikey_pack(d->target.p, ukey, ulen, trailer);
+  st_iter_seek(d->it, d->target.p, n);
+  return STRATA_OK;
+}
+
+static int above_upper(const st_db_iter *d, const char *ukey, size_t ulen) {
+  return d->has_upper && st_ukey_compare(ukey, ulen, d->upper.p, d->upper.len) >= 0;
+}
+static int below_lower(const st_db_iter *d, const char *ukey, size_t ulen) {
+  return d->has_lower && st_ukey_compare(ukey, ulen, d->lower.p, d->lower.len) < 0;
+}
+
+/* Forward: from the inner position, the first user key with a visible
+ * live value. With skipping, entries of user keys <= saved_key are
+ * passed over (they are hidden by a newer entry already seen). */
+static void find_next_user_entry(st_db_iter *d, int skipping) {
+  for (; st_iter_valid(d->it); st_iter_next(d->it)) {
+    const char *ukey;
+    size_t ulen;
+    uint64_t seq;
+    unsigned kind;
+    parse(d, &ukey, &ulen, &seq, &kind);
+    if (seq > d->snapshot) continue;
+    if (skipping && st_ukey_compare(ukey, ulen, d->saved_key.p, d->saved_key.len) <= 0) {
+      d->skipped++;
+      continue;
+    }
+    if (above_upper(d, ukey, ulen)) break;
+    if (kind == ST_KIND_DELETE) {
+      /* Hide every older entry of this key. */
+      int rc = buf_set(&d->saved_key, ukey, ulen);
+      if (rc) return fail(d, rc);
+      skipping = 1;
+      d->skipped++;
+      continue;
+    }
+    d->valid = 1;
+    return;
+  }
+  end_walk(d);
+}
+
+/* Backward: from the inner position, the previous user key with a
+ * visible live value; its key and value are saved, and the inner iterator
+ * ends up before all of its entries. */
+static void find_prev_user_entry(st_db_iter *d) {
+  unsigned value_kind = ST_KIND_DELETE;
+  for (; st_iter_valid(d->it); st_iter_prev(d->it)) {
+    const char *ukey;
+    size_t ulen;
+    uint64_t seq;
+    unsigned kind;
+    parse(d, &ukey, &ulen, &seq, &kind);
+    if (seq > d->snapshot) continue;
+    if (value_kind != ST_KIND_DELETE && st_ukey_compare(ukey, ulen, d->saved_key.p, d->saved_key.len) < 0) break;
+    if (value_kind == ST_KIND_DELETE && below_lower(d, ukey, ulen)) break;
+    value_kind = kind;
+    if (kind == ST_KIND_DELETE) {
+      d->saved_key.len = 0;
+      d->skipped++;
+      continue;
+    }
+    size_t vlen;
+    const char *v = st_iter_value(d->it, &vlen);
+    int rc = buf_set(&d->saved_key, ukey, ulen);
+    if (!rc) rc = buf_set(&d->saved_value, v, vlen);
+    if (rc) return fail(d, rc);
+  }
+  if (value_kind == ST_KIND_DELETE) return end_walk(d);
+  if (st_iter_status(d->it)) return fail(d, st_iter_status(d->it));
+  if (below_lower(d, d->saved_key.p, d->saved_key.len)) return end_walk(d);
+  d->valid = 1;
+}
+
+void st_db_iter_seek(st_db_iter *d, const void *target, size_t len) {
+  d->status = STRATA_OK;
+  d->forward = 1;
+  d->valid = 0;
+  if (below_lower(d, target, len)) {
+    target = d->lower.p;
+    len = d->lower.len;
+  }
+  if (above_upper(d, target, len)) return;
+  int rc = seek_internal(d, target, len, st_trailer_seek(d->snapshot));
+  if (rc) return fail(d, rc);
+  find_next_user_entry(d, 0);
+}
+
+void st_db_iter_seek_first(st_db_iter *d) {
+  if (d->has_lower) return st_db_iter_seek(d, d->lower.p, d->lower.len);
+  d->status = STRATA_OK;
+  d->forward = 1;
+  d->valid = 0;
+  st_iter_seek_first(d->it);
+  find_next_user_entry(d, 0);
+}
+
+/* Backward from the last entry before (ukey, trailer), or from the end. */
+static void prev_from(st_db_iter *d, const char *ukey, size_t ulen, uint64_t trailer) {
+  d->status = STRATA_OK;
+  d->forward = 0;
+  d->valid = 0;
+  if (ukey) {
+    int rc = seek_internal(d, ukey, ulen, trailer);
+    if (rc) return fail(d, rc);
+    if (st_iter_valid(d->it))
+      st_iter_prev(d->it);
+    else if (st_iter_status(d->it) == STRATA_OK)
+      st_iter_seek_last(d->it);
+  } else {
+    st_iter_seek_last(d->it);
+  }
+  find_prev_user_entry(d);
+}
+
+void st_db_iter_seek_last(st_db_iter *d) {
+  /* The upper bound is exclusive: start before its newest entry. */
+  if (d->has_upper) return prev_from(d, d->upper.p, d->upper.len, UINT64_MAX);
+  prev_from(d, NULL, 0, 0);
+}
+
+void st_db_iter_seek_for_prev(st_db_iter *d, const void *target, size_t len) {
+  if (above_upper(d, target, len)) return st_db_iter_seek_last(d);
+  /* Trailer 0 sorts after every entry of target: start after them all. */
+  prev_from(d, target, len, 0);
+}
+
+void st_db_iter_next(st_db_iter *d) {
+  if (!d->valid) return;
+  if (!d->forward) {
+    /* The inner iterator is before the current key's entries: step into
+     * them, then skip them like any hidden entry. */
+    d->forward = 1;
+    if (st_iter_valid(d->it))
+      st_iter_next(d->it);
+    else
+      st_iter_seek_first(d->it);
+  } else {
+    size_t ulen;
+    const char *ukey = st_db_iter_key(d, &ulen);
+    int rc = buf_set(&d->saved_key, ukey, ulen);
+    if (rc) return fail(d, rc);
+    st_iter_next(d->it);
+  }
+  find_next_user_entry(d, 1);
+}
+
+void st_db_iter_prev(st_db_iter *d) {
+  if (!d->valid) return;
+  if (d->forward) {
+    /* Step back before every entry of the current key. */
+    size_t ulen;
+    const char *ukey = st_db_iter_key(d, &ulen);
+    int rc = buf_set(&d->saved_key, ukey, ulen);
+    if (rc) return fail(d, rc);
+    for (;;) {
+      st_iter_prev(d->it);
+      if (!st_iter_valid(d->it)) break;
+      const char *k;
+      size_t kl;
+      uint64_t seq;
+      unsigned kind;
+      parse(d, &k, &kl, &seq, &kind);
+      if (st_ukey_compare(k, kl, d->saved_key.p, d->saved_key.len) < 0) break;
+    }
+    d->forward = 0;
+    if (!st_iter_valid(d->it) && st_iter_status(d->it)) return fail(d, st_iter_status(d->it));
+  }
+  find_prev_user_entry(d);
+}
+
+int st_db_iter_valid(const st_db_iter *d) { return d->valid; }
+
+const char *st_db_iter_key(const st_db_iter *d, size_t *len_out) {
+  if (!d->forward) {
+    *len_out = d->saved_key.len;
+    return d->saved_key.p;
+  }
+  size_t len;
+  const char *k = st_iter_key(d->it, &len);
+  *len_out = len - ST_IKEY_TRAILER;
+  return k;
+}
+
+const char *st_db_iter_value(const st_db_iter *d, size_t *len_out) {
+  if (!d->forward) {
+    *len_out = d->saved_value.len;
+    return d->saved_value.p;
+  }
+  return st_iter_value(d->it, len_out);
+}
+
+int st_db_iter_status(const st_db_iter *d) { return d->status; }
+
+uint64_t st_db_iter_tombstones_skipped(const st_db_iter *d) { return d->skipped; }
+
+int st_db_iter_new(st_iter *internal, uint64_t snapshot, const void *lower, size_t llen, const void *upper,
+                   size_t ulen, st_db_iter **it_out) {
+  *it_out = NULL;
+  st_db_iter *d = calloc(1, sizeof *d);
+  int rc = d ? STRATA_OK : st_error(STRATA_ENOMEM, "iterator: out of memory");
+  if (!rc && lower) {
+    d->has_lower = 1;
+    rc = buf_set(&d->lower, lower, llen);
+  }
+  if (!rc && upper) {
+    d->has_upper = 1;
+    rc = buf_set(&d->upper, upper, ulen);
+  }
+  if (rc) {
+    st_iter_free(internal);
+    st_db_iter_free(d);
+    return rc;
+  }
+  d->it = internal;
+  d->snapshot = snapshot;
+  d->forward = 1;
+  *it_out = d;
+  return STRATA_OK;
+}
+
+void st_db_iter_free(st_db_iter *d) {
+  if (!d) return;
+  st_iter_free(d->it);
+  free(d->lower.p);
+  free(d->upper.p);
+  free(d->saved_key.p);
+  free(d->saved_value.p);
+  free(d->target.p);
+  free(d);
+}

@@ -1,0 +1,198 @@
+/*
+ * merging_iter.c - a binary heap of children ordered by internal key: a
+ * min-heap while moving forward, a max-heap while moving backward. A
+ * change of direction repositions every other child around the current
+ * key (as LevelDB's merger does) and rebuilds the heap.
+ */
+#include "iter/merging_iter.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/error.h"
+#include "format/ikey.h"
+
+typedef struct merging_iter {
+  st_iter base;
+  st_iter **child;
+  size_t n;
+  size_t *heap;   /* child indices; heap[0] is the current one */
+  size_t nheap;
+  int forward;    /* direction of the heap */
+  int status;
+} merging_iter;
+
+/* 1 when child a should be above child b in the heap. */
+static int before(const merging_iter *m, size_t a, size_t b) {
+  size_t al, bl;
+  const char *ak = st_iter_key(m->child[a], &al), *bk = st_iter_key(m->child[b], &bl);
+  int c = st_ikey_compare(ak, al, bk, bl);
+  return m->forward ? c < 0 : c > 0;
+}
+
+static void sift_down(merging_iter *m, size_t i) {
+  for (;;) {
+    size_t l = 2 * i + 1, r = l + 1, best = i;
+    if (l < m->nheap && before(m, m->heap[l], m->heap[best])) best = l;
+    if (r < m->nheap && before(m, m->heap[r], m->heap[best])) best = r;
+    if (best == i) return;
+    size_t t = m->heap[i];
+    m->heap[i] = m->heap[best];
+    m->heap[best] = t;
+    i = best;
+  }
+}
+
+/* Rebuilds the heap from every valid child, noting the first failure. */
+static void rebuild(merging_iter *m, int forward) {
+  m->forward = forward;
+  m->nheap = 0;
+  for (size_t i = 0; i < m->n; i++) {
+    if (st_iter_valid(m->child[i]))
+      m->heap[m->nheap++] = i;
+    else if (!m->status && st_iter_status(m->child[i]))
+      m->status = st_iter_status(m->child[i]);
+  }
+  for (size_t i = m->nheap / 2; i-- > 0;) sift_down(m, i);
+}
+
+/* After the current child moved: drop it if it ended, else re-sort it. */
+static void fix_top(merging_iter *m) {
+  st_iter *c = m->child[m->heap[0]];
+  if (!st_iter_valid(c)) {
+    if (!m->status && st_iter_status(c)) m->status = st_iter_status(c);
+    m->heap[0] = m->heap[--m->nheap];
+  }
+  if (m->nheap) sift_down(m, 0);
+}
+
+static int mi_valid(const st_iter *i) {
+  const merging_iter *m = (const merging_iter *)i;
+  return m->nheap > 0 && m->status == STRATA_OK;
+}
+
+static void mi_seek_first(st_iter *i) {
+  merging_iter *m = (merging_iter *)i;
+  m->status = STRATA_OK;
+  for (size_t k = 0; k < m->n; k++) st_iter_seek_first(m->child[k]);
+  rebuild(m, 1);
+}
+
+static void mi_seek_last(st_iter *i) {
+  merging_iter *m = (merging_iter *)i;
+  m->status = STRATA_OK;
+  for (size_t k = 0; k < m->n; k++) st_iter_seek_last(m->child[k]);
+  rebuild(m, 0);
+}
+
+static void mi_seek(st_iter *i, const char *target, size_t len) {
+  merging_iter *m = (merging_iter *)i;
+  m->status = STRATA_OK;
+  for (size_t k = 0; k < m->n; k++) st_iter_seek(m->child[k], target, len);
+  rebuild(m, 1);
+}
+
+static void mi_next(st_iter *i) {
+  merging_iter *m = (merging_iter *)i;
+  if (!m->forward) {
+    /* Every other child goes to the first entry after the current key
+     * (keys are unique across children: each has its own sequence). */
+    size_t cur = m->heap[0], klen;
+    const char *k = st_iter_key(m->child[cur], &klen);
+    char small[256], *key = klen <= sizeof small ? small : malloc(klen);
+    if (!key) {
+      m->status = st_error(STRATA_ENOMEM, "merging iterator: out of memory");
+      return;
+    }
+    memcpy(key, k, klen);
+    for (size_t c = 0; c < m->n; c++) {
+      if (c == cur) continue;
+      st_iter_seek(m->child[c], key, klen);
+      size_t cl;
+      if (st_iter_valid(m->child[c]) && st_ikey_compare(st_iter_key(m->child[c], &cl), cl, key, klen) == 0)
+        st_iter_next(m->child[c]);
+    }
+    if (key != small) free(key);
+    st_iter_next(m->child[cur]);
+    rebuild(m, 1);
+    return;
+  }
+  st_iter_next(m->child[m->heap[0]]);
+  fix_top(m);
+}
+
+static void mi_prev(st_iter *i) {
+  merging_iter *m = (merging_iter *)i;
+  if (m->forward) {
+    /* Every other child goes to the last entry before the current key. */
+    size_t cur = m->heap[0], klen;
+    const char *k = st_iter_key(m->child[cur], &klen);
+    char small[256], *key = klen <= sizeof small ? small : malloc(klen);
+    if (!key) {
+      m->status = st_error(STRATA_ENOMEM, "merging iterator: out of memory");
+      return;
+    }
+    memcpy(key, k, klen);
+    for (size_t c = 0; c < m->n; c++) {
+      if (c == cur) continue;
+      st_iter_seek(m->child[c], key, klen);
+      if (st_iter_valid(m->child[c]))
+        st_iter_prev(m->child[c]);
+      else if (st_iter_status(m->child[c]) == STRATA_OK)
+        st_iter_seek_last(m->child[c]);
+    }
+    if (key != small) free(key);
+    st_iter_prev(m->child[cur]);
+    rebuild(m, 0);
+    return;
+  }
+  st_iter_prev(m->child[m->heap[0]]);
+  fix_top(m);
+}
+
+static const char *mi_key(const st_iter *i, size_t *len_out) {
+  const merging_iter *m = (const merging_iter *)i;
+  return st_iter_key(m->child[m->heap[0]], len_out);
+}
+
+static const char *mi_value(const st_iter *i, size_t *len_out) {
+  const merging_iter *m = (const merging_iter *)i;
+  return st_iter_value(m->child[m->heap[0]], len_out);
+}
+
+static int mi_status(const st_iter *i) { return ((const merging_iter *)i)->status; }
+
+static void mi_free(st_iter *i) {
+  merging_iter *m = (merging_iter *)i;
+  for (size_t k = 0; k < m->n; k++) st_iter_free(m->child[k]);
+  free(m->child);
+  free(m->heap);
+  free(m);
+}
+
+static const st_iter_ops merging_ops = {mi_valid, mi_seek_first, mi_seek_last, mi_seek, mi_next,
+                                        mi_prev,  mi_key,        mi_value,     mi_status, mi_free};
+
+int st_merging_iter_new(st_iter **children, size_t n, st_iter **it_out) {
+  *it_out = NULL;
+  merging_iter *m = calloc(1, sizeof *m);
+  if (m) {
+    m->child = malloc((n ? n : 1) * sizeof *m->child);
+    m->heap = malloc((n ? n : 1) * sizeof *m->heap);
+  }
+  if (!m || !m->child || !m->heap) {
+    for (size_t k = 0; k < n; k++) st_iter_free(children[k]);
+    if (m) {
+      free(m->child);
+      free(m->heap);
+      free(m);
+    }
+    return st_error(STRATA_ENOMEM, "merging iterator: out of memory");
+  }
+  m->base.ops = &merging_ops;
+  if (n) memcpy(m->child, children, n * sizeof *children);
+  m->n = n;
+  m->forward = 1;
+  *it_out = &m->base;
+  return STRATA_OK;
+}

@@ -1,0 +1,82 @@
+/*
+ * memtable_iter.c - the memtable as an st_iter over internal keys, for
+ * flushes and database iterators. Holds a reference on the memtable.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/coding.h"
+#include "base/error.h"
+#include "format/ikey.h"
+#include "mem/memtable.h"
+
+typedef struct mem_iter {
+  st_iter base;
+  st_memtable *mem;
+  st_skiplist_iter it;
+  char *target; /* seek target in entry form, grown as needed */
+  size_t target_cap;
+  int status;
+} mem_iter;
+
+static int m_valid(const st_iter *i) { return st_skiplist_iter_valid(&((const mem_iter *)i)->it); }
+static void m_seek_first(st_iter *i) { st_skiplist_iter_seek_first(&((mem_iter *)i)->it); }
+static void m_seek_last(st_iter *i) { st_skiplist_iter_seek_last(&((mem_iter *)i)->it); }
+static void m_next(st_iter *i) { st_skiplist_iter_next(&((mem_iter *)i)->it); }
+static void m_prev(st_iter *i) { st_skiplist_iter_prev(&((mem_iter *)i)->it); }
+
+static void m_seek(st_iter *i, const char *target, size_t len) {
+  mem_iter *m = (mem_iter *)i;
+  size_t need = ST_VARINT64_MAX + len;
+  if (need > m->target_cap) {
+    char *t = realloc(m->target, need);
+    if (!t) {
+      m->status = st_error(STRATA_ENOMEM, "memtable iterator: out of memory");
+      m->it.node = NULL;
+      return;
+    }
+    m->target = t;
+    m->target_cap = need;
+  }
+  size_t n = st_put_varint64(m->target, len);
+  if (len) memcpy(m->target + n, target, len);
+  st_skiplist_iter_seek(&m->it, m->target);
+}
+
+static const char *m_key(const st_iter *i, size_t *len_out) {
+  const char *k, *v;
+  size_t vlen;
+  st_memtable_entry_decode(st_skiplist_iter_entry(&((const mem_iter *)i)->it), &k, len_out, &v, &vlen);
+  return k;
+}
+
+static const char *m_value(const st_iter *i, size_t *len_out) {
+  const char *k, *v;
+  size_t klen;
+  st_memtable_entry_decode(st_skiplist_iter_entry(&((const mem_iter *)i)->it), &k, &klen, &v, len_out);
+  return v;
+}
+
+static int m_status(const st_iter *i) { return ((const mem_iter *)i)->status; }
+
+static void m_free(st_iter *i) {
+  mem_iter *m = (mem_iter *)i;
+  st_memtable_unref(m->mem);
+  free(m->target);
+  free(m);
+}
+
+static const st_iter_ops mem_iter_ops = {m_valid, m_seek_first, m_seek_last, m_seek, m_next,
+                                         m_prev,  m_key,        m_value,     m_status, m_free};
+
+int st_memtable_iter_new(st_memtable *m, st_iter **it_out) {
+  *it_out = NULL;
+  mem_iter *it = calloc(1, sizeof *it);
+  if (!it) return st_error(STRATA_ENOMEM, "memtable iterator: out of memory");
+  it->base.ops = &mem_iter_ops;
+  it->mem = m;
+  st_memtable_ref(m);
+  st_skiplist_iter_init(&it->it, &m->list);
+  *it_out = &it->base;
+  return STRATA_OK;
+}
