@@ -27,6 +27,8 @@ st_cache_handle *st_block_cache_lookup(st_block_cache *c, uint64_t file, uint64_
 st_cache_handle *st_block_cache_insert(st_block_cache *c, uint64_t file, uint64_t offset, void *data, size_t charge);
 
 void *st_cache_handle_data(st_cache_handle *h);
+/* The charge the entry was inserted with (for blocks: their byte length). */
+size_t st_cache_handle_size(st_cache_handle *h);
 void st_block_cache_release(st_block_cache *c, st_cache_handle *h);
 
 /* Drops every entry of file (when the table is deleted). */

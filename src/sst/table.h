@@ -14,6 +14,8 @@
 
 #include "base/iter.h"
 #include "env/env.h"
+#include "format/block_handle.h"
+#include "format/footer.h"
 #include "sst/block_cache.h"
 #include "sst/table_props.h"
 
@@ -33,14 +35,37 @@ const st_table_props *st_table_get_props(const st_table *t);
 int st_table_may_contain(const st_table *t, const char *ukey, size_t ulen);
 
 /* An iterator over the table's internal keys (STRATA_ENOMEM). Damage found
- * while iterating shows as st_iter_status() == STRATA_ECORRUPT. */
+ * while iterating shows as st_iter_status() == STRATA_ECORRUPT. A seek,
+ * seek_first or seek_last clears an earlier failure and tries again. */
 int st_table_iter_new(st_table *t, st_iter **it_out);
 
 /* Reads every block and checks its checksum and framing; writes one line
  * per problem to report (may be NULL). STRATA_OK or the first error. */
 int st_table_verify(st_table *t, FILE *report);
 
-/* Prints properties, and with entries != 0 every entry, to out. */
+/* Prints properties, and with entries != 0 every entry, to out, in the
+ * stable text format of docs/FORMAT.md ("Table dump"). STRATA_OK or the
+ * first error met while iterating (also printed). */
 int st_table_dump(st_table *t, FILE *out, int entries);
+
+/* ---- for the sst layer's own files (inspection) --------------------- */
+
+/* The path and file number given to st_table_open; the file's size. */
+const char *st_table_path(const st_table *t);
+uint64_t st_table_file_number(const st_table *t);
+uint64_t st_table_file_size(const st_table *t);
+/* The footer as read at open. */
+const st_footer *st_table_footer(const st_table *t);
+
+/* Reads n bytes at off from the file; a file shorter than that is
+ * STRATA_ECORRUPT (it was cut). Thread-safe. */
+int st_table_pread(st_table *t, uint64_t off, char *buf, size_t n);
+
+/* Reads the block at h from disk (never from the cache), checks its
+ * trailer and uncompresses it: *buf_out is a malloc'ed buffer holding its
+ * *len_out bytes of contents. what names the block in messages ("data
+ * block"). STRATA_ECORRUPT (file, offset, expected vs found), STRATA_EIO,
+ * STRATA_ENOMEM. Thread-safe. */
+int st_table_read_block(st_table *t, const st_block_handle *h, const char *what, char **buf_out, size_t *len_out);
 
 #endif

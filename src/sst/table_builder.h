@@ -26,7 +26,11 @@ typedef struct st_table_builder st_table_builder;
 int st_table_builder_new(st_env *env, const char *path, const st_table_options *o, st_table_builder **b_out);
 
 /* Adds one entry; ikey must sort after the previous one (format/ikey.h
- * order). Copies the bytes. */
+ * order). Copies the bytes. STRATA_EINVAL (changes nothing, the builder
+ * stays usable): ikey shorter than its 8-byte trailer, a kind above
+ * ST_KIND_MAX, a key not after the previous one, an entry over 256 MiB
+ * of key or 512 MiB of value. Any other error (ENOMEM, I/O) is sticky:
+ * every later call returns it; finish or abandon the builder. */
 int st_table_builder_add(st_table_builder *b, const char *ikey, size_t iklen, const char *val, size_t vlen);
 
 /* Writes the remaining blocks, the footer, fsyncs and closes the file, and

@@ -24,8 +24,9 @@ void st_table_cache_free(st_table_cache *tc);
 int st_table_cache_get(st_table_cache *tc, uint64_t file_number, st_table **t_out);
 void st_table_cache_release(st_table_cache *tc, st_table *t);
 
-/* Forgets file_number (its file is being deleted); open references stay
- * valid until released. */
+/* Forgets file_number (its file is being deleted) and drops its blocks
+ * from the block cache; open references stay valid until released, and
+ * the table is closed by the last release. */
 void st_table_cache_evict(st_table_cache *tc, uint64_t file_number);
 
 /* "<dir>/<number, 6+ digits>.sst" into out. */

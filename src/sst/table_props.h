@@ -32,4 +32,14 @@ void st_table_props_clear(st_table_props *p);
 /* Deep copy: STRATA_ENOMEM. */
 int st_table_props_copy(st_table_props *dst, const st_table_props *src);
 
+/* Encodes p as a properties block (docs/FORMAT.md, "Properties block"):
+ * a malloc'ed buffer in *buf_out. STRATA_ENOMEM. */
+int st_table_props_encode(const st_table_props *p, char **buf_out, size_t *len_out);
+
+/* Decodes the properties block data[0, len) into *p_out (zeroed first;
+ * owned by the caller: st_table_props_clear). Malformed or inconsistent
+ * contents: STRATA_ECORRUPT with a message naming file and offset (the
+ * block's offset in the file); STRATA_ENOMEM. */
+int st_table_props_decode(const char *data, size_t len, const char *file, uint64_t offset, st_table_props *p_out);
+
 #endif

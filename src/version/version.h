@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "env/sync.h"
+
 #define ST_LEVELS 7
 
 /* One live table. Shared between versions (reference-counted). */
@@ -26,9 +28,13 @@ typedef struct st_file_meta {
   atomic_int refs;
 } st_file_meta;
 
-/* A new meta with copies of the keys and one reference. NULL on ENOMEM. */
+/* A new meta with copies of the keys and one reference; the other fields
+ * (min_seq ... tombstones) are 0 for the caller to fill in before the meta
+ * is shared. NULL on ENOMEM. */
 st_file_meta *st_file_meta_new(uint64_t number, uint64_t size, const char *smallest, size_t slen,
                                const char *largest, size_t llen);
+/* Reference counting, from any thread; the last unref frees the meta and
+ * its keys. unref(NULL) is a no-op. */
 void st_file_meta_ref(st_file_meta *f);
 void st_file_meta_unref(st_file_meta *f);
 
@@ -38,8 +44,21 @@ typedef struct st_version {
   st_file_meta **files[ST_LEVELS];
   size_t nfiles[ST_LEVELS];
   atomic_int refs;
+  /* The version set's list of live versions (version_set.c): list_mu is
+   * the set's mutex, which guards prev and next; NULL while the version is
+   * in no list. Set before the version is shared, cleared by the set. */
+  st_mutex *list_mu;
+  struct st_version *prev, *next;
 } st_version;
 
+/* A new version with no files and one reference, in no list. NULL on
+ * ENOMEM. */
+st_version *st_version_new(void);
+
+/* Reference counting, from any thread. The last unref takes the version
+ * out of its set's list (locking the set's mutex, so it must not be called
+ * with that mutex held), drops its references to its files and frees it.
+ * unref(NULL) is a no-op. */
 void st_version_ref(st_version *v);
 void st_version_unref(st_version *v);
 

@@ -2,7 +2,7 @@
 # Runs a libFuzzer binary for a bounded time over the checked-in corpus.
 # New inputs go to a temporary directory, never into the repository.
 # Usage: run_fuzz.sh FUZZER CORPUS_DIR SECONDS
-set -eu
+set -euo pipefail
 fuzzer=$1 corpus=$2 seconds=$3
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

@@ -1,0 +1,445 @@
+/*
+ * table.c - an open table: the footer and the meta blocks (index, filter,
+ * range tombstones, properties) are read and checked once at open and kept
+ * in memory; data blocks are read on demand through the block cache. The
+ * table iterator is two-level: an index block iterator picks the data
+ * block, a block iterator walks it.
+ */
+#include "sst/table.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/error.h"
+#include "format/block.h"
+#include "format/bloom.h"
+#include "format/footer.h"
+#include "format/ikey.h"
+#include "strata.h"
+
+struct st_table {
+  st_env *env;
+  st_file *file;
+  char *path;
+  uint64_t number;
+  st_block_cache *cache; /* may be NULL */
+  uint64_t size;
+  st_footer footer;
+  uint64_t data_end; /* data blocks lie in [0, data_end) */
+  char *tail;        /* the meta blocks, read at open: index, filter and range_del point into it */
+  const char *index;
+  size_t index_len;
+  const char *filter; /* NULL: no filter */
+  size_t filter_len;
+  const char *range_del;
+  size_t range_del_len;
+  st_table_props props;
+};
+
+static int ikey_cmp(const char *a, size_t alen, const char *b, size_t blen) {
+  return st_ikey_compare(a, alen, b, blen);
+}
+
+const char *st_table_path(const st_table *t) { return t->path; }
+uint64_t st_table_file_number(const st_table *t) { return t->number; }
+uint64_t st_table_file_size(const st_table *t) { return t->size; }
+const st_table_props *st_table_get_props(const st_table *t) { return &t->props; }
+const st_footer *st_table_footer(const st_table *t) { return &t->footer; }
+
+int st_table_pread(st_table *t, uint64_t off, char *buf, size_t n) {
+  size_t got = 0;
+  int rc = t->env->pread(t->file, off, buf, n, &got);
+  if (rc) return rc;
+  if (got != n)
+    return st_error(STRATA_ECORRUPT, "%s: read at offset %llu: expected %zu bytes, found %zu (file cut short)", t->path,
+                    (unsigned long long)off, n, got);
+  return STRATA_OK;
+}
+
+int st_table_read_block(st_table *t, const st_block_handle *h, const char *what, char **buf_out, size_t *len_out) {
+  *buf_out = NULL;
+  *len_out = 0;
+  if (!st_block_handle_within(h, t->size, NULL) || h->size > ST_BLOCK_MAX_RAW)
+    return st_error(STRATA_ECORRUPT, "%s: %s at offset %llu: expected %llu bytes + trailer within the file of %llu",
+                    t->path, what, (unsigned long long)h->offset, (unsigned long long)h->size,
+                    (unsigned long long)t->size);
+  size_t n = (size_t)h->size;
+  char *buf = malloc(n + ST_BLOCK_TRAILER);
+  if (!buf) return st_error(STRATA_ENOMEM, "%s: out of memory for a %s of %zu bytes", t->path, what, n);
+  int type;
+  int rc = st_table_pread(t, h->offset, buf, n + ST_BLOCK_TRAILER);
+  if (!rc) rc = st_block_trailer_check(buf, n, t->path, what, h->offset, &type);
+  if (rc) {
+    free(buf);
+    return rc;
+  }
+  if (type == STRATA_COMPRESSION_NONE) {
+    *buf_out = buf;
+    *len_out = n;
+    return STRATA_OK;
+  }
+  rc = st_block_uncompress(type, buf, n, t->path, what, h->offset, buf_out, len_out);
+  free(buf);
+  return rc;
+}
+
+/* ---- open --------------------------------------------------------------- */
+
+/* Checks the trailer of a meta block inside the tail; meta blocks are
+ * never compressed. */
+static int check_meta(st_table *t, const st_block_handle *h, const char *what, const char **data_out, size_t *len_out) {
+  const char *p = t->tail + (h->offset - t->data_end);
+  int type, rc = st_block_trailer_check(p, (size_t)h->size, t->path, what, h->offset, &type);
+  if (rc) return rc;
+  if (type != STRATA_COMPRESSION_NONE)
+    return st_error(STRATA_ECORRUPT, "%s: %s at offset %llu: expected compression type 0, found %d", t->path, what,
+                    (unsigned long long)h->offset, type);
+  *data_out = p;
+  *len_out = (size_t)h->size;
+  return STRATA_OK;
+}
+
+static int wrap_error(const st_table *t, int rc, const char *what, uint64_t off) {
+  st_errsave s;
+  st_error_save(&s);
+  return st_error(rc, "%s: %s at offset %llu: %s", t->path, what, (unsigned long long)off, s.msg);
+}
+
+/* Walks the index: every value a handle, the handles tiling the data
+ * region in order, as many as the properties say. */
+static int check_index(st_table *t) {
+  st_block_iter it;
+  st_block_iter_init(&it, ikey_cmp, ST_IKEY_TRAILER);
+  uint64_t next = 0, blocks = 0;
+  int rc = st_block_iter_reset(&it, t->index, t->index_len);
+  for (st_block_iter_seek_first(&it); rc == STRATA_OK && st_block_iter_valid(&it); st_block_iter_next(&it)) {
+    st_block_handle h;
+    const char *end = it.val + it.val_len, *p = st_block_handle_get(it.val, end, &h);
+    if (!p || p != end || h.offset != next || !st_block_handle_within(&h, t->data_end, &next))
+      rc = st_error(STRATA_ECORRUPT, "index entry %llu: expected a handle of a data block at offset %llu, found %s",
+                    (unsigned long long)blocks, (unsigned long long)next,
+                    p && p == end ? "another offset or size" : "bytes that are not a handle");
+    blocks++;
+  }
+  if (!rc) rc = it.status;
+  if (!rc && (next != t->data_end || blocks != t->props.data_blocks))
+    rc = st_error(STRATA_ECORRUPT, "expected %llu data blocks ending at offset %llu, found %llu ending at %llu",
+                  (unsigned long long)t->props.data_blocks, (unsigned long long)t->data_end, (unsigned long long)blocks,
+                  (unsigned long long)next);
+  st_block_iter_destroy(&it);
+  return rc ? wrap_error(t, rc, "index block", t->footer.index.offset) : STRATA_OK;
+}
+
+static int open_blocks(st_table *t) {
+  int rc;
+  if (t->size < ST_FOOTER_SIZE)
+    return st_error(STRATA_ECORRUPT, "%s: file size: expected at least %d bytes (a footer), found %llu", t->path,
+                    ST_FOOTER_SIZE, (unsigned long long)t->size);
+  char footer[ST_FOOTER_SIZE];
+  if ((rc = st_table_pread(t, t->size - ST_FOOTER_SIZE, footer, ST_FOOTER_SIZE)) != STRATA_OK) return rc;
+  if ((rc = st_footer_decode(footer, t->path, t->size - ST_FOOTER_SIZE, &t->footer)) != STRATA_OK) return rc;
+  if ((rc = st_footer_check_layout(&t->footer, t->size, t->path, &t->data_end)) != STRATA_OK) return rc;
+  uint64_t tail_len = t->size - ST_FOOTER_SIZE - t->data_end;
+  if (tail_len > SIZE_MAX - 1 || (t->tail = malloc((size_t)tail_len + 1)) == NULL)
+    return st_error(STRATA_ENOMEM, "%s: out of memory for %llu bytes of meta blocks", t->path,
+                    (unsigned long long)tail_len);
+  if ((rc = st_table_pread(t, t->data_end, t->tail, (size_t)tail_len)) != STRATA_OK) return rc;
+  const st_footer *f = &t->footer;
+  const char *props;
+  size_t props_len;
+  if ((rc = check_meta(t, &f->props, "properties block", &props, &props_len)) != STRATA_OK) return rc;
+  if ((rc = check_meta(t, &f->index, "index block", &t->index, &t->index_len)) != STRATA_OK) return rc;
+  if ((rc = check_meta(t, &f->range_del, "range-tombstone block", &t->range_del, &t->range_del_len)) != STRATA_OK)
+    return rc;
+  if (f->filter.size && (rc = check_meta(t, &f->filter, "filter block", &t->filter, &t->filter_len)) != STRATA_OK)
+    return rc;
+  if ((rc = st_table_props_decode(props, props_len, t->path, f->props.offset, &t->props)) != STRATA_OK) return rc;
+  if (t->props.file_bytes != t->size)
+    return st_error(STRATA_ECORRUPT, "%s: file size: expected %llu bytes (properties), found %llu", t->path,
+                    (unsigned long long)t->props.file_bytes, (unsigned long long)t->size);
+  if (t->props.data_bytes != t->data_end)
+    return st_error(STRATA_ECORRUPT, "%s: properties block at offset %llu: expected data.bytes %llu, found %llu",
+                    t->path, (unsigned long long)f->props.offset, (unsigned long long)t->data_end,
+                    (unsigned long long)t->props.data_bytes);
+  if (t->filter && (rc = st_bloom_check(t->filter, t->filter_len)) != STRATA_OK)
+    return wrap_error(t, rc, "filter block", f->filter.offset);
+  uint64_t rdel = 0;
+  if ((rc = st_block_check(t->range_del, t->range_del_len, ikey_cmp, ST_IKEY_TRAILER, &rdel)) != STRATA_OK)
+    return wrap_error(t, rc, "range-tombstone block", f->range_del.offset);
+  if (rdel != 0)
+    return st_error(STRATA_ECORRUPT,
+                    "%s: range-tombstone block at offset %llu: expected 0 entries (this version cannot apply range "
+                    "tombstones), found %llu",
+                    t->path, (unsigned long long)f->range_del.offset, (unsigned long long)rdel);
+  return check_index(t);
+}
+
+int st_table_open(st_env *env, const char *path, uint64_t file_number, st_block_cache *cache, st_table **t_out) {
+  *t_out = NULL;
+  st_table *t = calloc(1, sizeof *t);
+  if (!t || !(t->path = strdup(path))) {
+    free(t);
+    return st_error(STRATA_ENOMEM, "%s: out of memory", path);
+  }
+  t->env = env;
+  t->number = file_number;
+  t->cache = cache;
+  int rc = env->open_file(env, path, ST_OPEN_READ, &t->file);
+  if (!rc) rc = env->size(t->file, &t->size);
+  if (!rc) rc = open_blocks(t);
+  if (rc) {
+    st_errsave s;
+    st_error_save(&s);
+    st_table_close(t);
+    return st_error_restore(&s, rc);
+  }
+  *t_out = t;
+  return STRATA_OK;
+}
+
+void st_table_close(st_table *t) {
+  if (!t) return;
+  if (t->file) t->env->close(t->file);
+  st_table_props_clear(&t->props);
+  free(t->tail);
+  free(t->path);
+  free(t);
+}
+
+int st_table_may_contain(const st_table *t, const char *ukey, size_t ulen) {
+  return t->filter ? st_bloom_may_contain(t->filter, t->filter_len, ukey, ulen) : 1;
+}
+
+/* ---- iterator ----------------------------------------------------------- */
+
+/* A data block in use: either a cache handle or a private buffer. */
+typedef struct block_ref {
+  const char *data;
+  size_t len;
+  st_cache_handle *ch;
+  char *owned;
+} block_ref;
+
+typedef struct table_iter {
+  st_iter base;
+  st_table *t;
+  st_block_iter index;
+  st_block_iter data;
+  block_ref block;
+  int has_block;
+  uint64_t block_off;
+  int status; /* first failure since the last seek */
+} table_iter;
+
+static int get_block(st_table *t, const st_block_handle *h, block_ref *r) {
+  memset(r, 0, sizeof *r);
+  if (t->cache && (r->ch = st_block_cache_lookup(t->cache, t->number, h->offset)) != NULL) {
+    r->data = st_cache_handle_data(r->ch);
+    r->len = st_cache_handle_size(r->ch);
+    return STRATA_OK;
+  }
+  char *buf;
+  size_t len;
+  int rc = st_table_read_block(t, h, "data block", &buf, &len);
+  if (rc) return rc;
+  if (t->cache) {
+    r->ch = st_block_cache_insert(t->cache, t->number, h->offset, buf, len);
+    if (!r->ch) return st_error(STRATA_ENOMEM, "%s: out of memory caching a block", t->path);
+  } else {
+    r->owned = buf;
+  }
+  r->data = buf;
+  r->len = len;
+  return STRATA_OK;
+}
+
+static void drop_block(table_iter *it) {
+  if (it->block.ch) st_block_cache_release(it->t->cache, it->block.ch);
+  free(it->block.owned);
+  memset(&it->block, 0, sizeof it->block);
+  it->has_block = 0;
+  st_block_iter_detach(&it->data);
+}
+
+static void fail(table_iter *it, int rc) {
+  it->status = rc;
+  drop_block(it);
+}
+
+/* Damage seen by the data block iterator: name the file and block. */
+static void data_damage(table_iter *it) { fail(it, wrap_error(it->t, it->data.status, "data block", it->block_off)); }
+
+static void index_damage(table_iter *it) {
+  fail(it, wrap_error(it->t, it->index.status, "index block", it->t->footer.index.offset));
+}
+
+/* Points the data iterator at the block the index iterator stands on
+ * (unpositioned). 0 on failure (status set). */
+static int load_block(table_iter *it) {
+  st_table *t = it->t;
+  st_block_handle h;
+  const char *end = it->index.val + it->index.val_len;
+  const char *p = st_block_handle_get(it->index.val, end, &h);
+  if (!p || p != end || !st_block_handle_within(&h, t->data_end, NULL)) {
+    fail(it, st_error(STRATA_ECORRUPT,
+                      "%s: index block at offset %llu: expected a data block handle, found %zu bytes "
+                      "that are not",
+                      t->path, (unsigned long long)t->footer.index.offset, it->index.val_len));
+    return 0;
+  }
+  if (!it->has_block || it->block_off != h.offset) {
+    drop_block(it);
+    int rc = get_block(t, &h, &it->block);
+    if (rc) {
+      fail(it, rc);
+      return 0;
+    }
+    it->has_block = 1;
+    it->block_off = h.offset;
+  }
+  if (st_block_iter_reset(&it->data, it->block.data, it->block.len)) {
+    data_damage(it);
+    return 0;
+  }
+  return 1;
+}
+
+static void skip_forward(table_iter *it) {
+  while (!st_block_iter_valid(&it->data)) {
+    if (it->data.status) {
+      data_damage(it);
+      return;
+    }
+    st_block_iter_next(&it->index);
+    if (!st_block_iter_valid(&it->index)) {
+      if (it->index.status) index_damage(it);
+      st_block_iter_detach(&it->data);
+      return;
+    }
+    if (!load_block(it)) return;
+    st_block_iter_seek_first(&it->data);
+  }
+}
+
+static void skip_backward(table_iter *it) {
+  while (!st_block_iter_valid(&it->data)) {
+    if (it->data.status) {
+      data_damage(it);
+      return;
+    }
+    st_block_iter_prev(&it->index);
+    if (!st_block_iter_valid(&it->index)) {
+      if (it->index.status) index_damage(it);
+      st_block_iter_detach(&it->data);
+      return;
+    }
+    if (!load_block(it)) return;
+    st_block_iter_seek_last(&it->data);
+  }
+}
+
+/* Every positioning call starts afresh, also after a failure. */
+static int restart(table_iter *it) {
+  if (it->status || it->index.status) {
+    it->status = STRATA_OK;
+    if (st_block_iter_reset(&it->index, it->t->index, it->t->index_len)) {
+      index_damage(it);
+      return 0;
+    }
+  }
+  return 1;
+}
+
+/* After the index iterator moved: load its block and position in it. */
+static int enter_block(table_iter *it) {
+  if (!st_block_iter_valid(&it->index)) {
+    if (it->index.status) index_damage(it);
+    st_block_iter_detach(&it->data);
+    return 0;
+  }
+  return load_block(it);
+}
+
+static void ti_seek_first(st_iter *base) {
+  table_iter *it = (table_iter *)base;
+  if (!restart(it)) return;
+  st_block_iter_seek_first(&it->index);
+  if (!enter_block(it)) return;
+  st_block_iter_seek_first(&it->data);
+  skip_forward(it);
+}
+
+static void ti_seek_last(st_iter *base) {
+  table_iter *it = (table_iter *)base;
+  if (!restart(it)) return;
+  st_block_iter_seek_last(&it->index);
+  if (!enter_block(it)) return;
+  st_block_iter_seek_last(&it->data);
+  skip_backward(it);
+}
+
+static void ti_seek(st_iter *base, const char *target, size_t len) {
+  table_iter *it = (table_iter *)base;
+  if (!restart(it)) return;
+  st_block_iter_seek(&it->index, target, len);
+  if (!enter_block(it)) return;
+  st_block_iter_seek(&it->data, target, len);
+  skip_forward(it);
+}
+
+static void ti_next(st_iter *base) {
+  table_iter *it = (table_iter *)base;
+  if (!st_block_iter_valid(&it->data)) return;
+  st_block_iter_next(&it->data);
+  skip_forward(it);
+}
+
+static void ti_prev(st_iter *base) {
+  table_iter *it = (table_iter *)base;
+  if (!st_block_iter_valid(&it->data)) return;
+  st_block_iter_prev(&it->data);
+  skip_backward(it);
+}
+
+static int ti_valid(const st_iter *base) {
+  const table_iter *it = (const table_iter *)base;
+  return it->status == STRATA_OK && st_block_iter_valid(&it->data);
+}
+
+static const char *ti_key(const st_iter *base, size_t *n) {
+  const table_iter *it = (const table_iter *)base;
+  *n = it->data.key_len;
+  return it->data.key;
+}
+
+static const char *ti_value(const st_iter *base, size_t *n) {
+  const table_iter *it = (const table_iter *)base;
+  *n = it->data.val_len;
+  return it->data.val;
+}
+
+static int ti_status(const st_iter *base) { return ((const table_iter *)base)->status; }
+
+static void ti_free(st_iter *base) {
+  table_iter *it = (table_iter *)base;
+  drop_block(it);
+  st_block_iter_destroy(&it->data);
+  st_block_iter_destroy(&it->index);
+  free(it);
+}
+
+static const st_iter_ops table_iter_ops = {ti_valid, ti_seek_first, ti_seek_last, ti_seek,   ti_next,
+                                           ti_prev,  ti_key,        ti_value,     ti_status, ti_free};
+
+int st_table_iter_new(st_table *t, st_iter **it_out) {
+  *it_out = NULL;
+  table_iter *it = calloc(1, sizeof *it);
+  if (!it) return st_error(STRATA_ENOMEM, "%s: out of memory for an iterator", t->path);
+  it->base.ops = &table_iter_ops;
+  it->t = t;
+  st_block_iter_init(&it->index, ikey_cmp, ST_IKEY_TRAILER);
+  st_block_iter_init(&it->data, ikey_cmp, ST_IKEY_TRAILER);
+  if (st_block_iter_reset(&it->index, t->index, t->index_len)) index_damage(it);
+  *it_out = &it->base;
+  return STRATA_OK;
+}
