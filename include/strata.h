@@ -80,8 +80,8 @@ void strata_free(void *p);
 typedef struct strata_options {
   int create_if_missing;     /* create the directory and database if absent. Default 1 */
   int error_if_exists;       /* fail with STRATA_EINVAL if a database exists. Default 0 */
-  size_t memtable_bytes;     /* memtable size before it is sealed and flushed. Default 64 MiB; min 4096.
-                                Not acted on yet: until SSTables exist the memtable grows without bound */
+  size_t memtable_bytes;     /* memtable size at which it is sealed and flushed to a table.
+                                Default 64 MiB; min 4096 */
   int sync_mode;             /* STRATA_SYNC_*. Default STRATA_SYNC_NONE */
   uint32_t sync_interval_ms; /* period of STRATA_SYNC_PERIODIC. Default 1000; min 1 */
   int wal_recovery;          /* STRATA_RECOVER_*. Default STRATA_RECOVER_STRICT */
@@ -120,7 +120,10 @@ int strata_open(const char *dir, const strata_options *o, strata_db **db_out);
 
 /*
  * Syncs the log, stops background work and releases the handle and the
- * directory lock. NULL is STRATA_EINVAL. Returns the first error met while
+ * directory lock, after the flush in progress (if any) ends; what is in
+ * the memtable stays in the log and is replayed at the next open. Returns
+ * STRATA_EBUSY, closing nothing, while iterators or snapshots are open.
+ * NULL is STRATA_EINVAL. Returns the first error met while
  * syncing (the handle is released all the same), or STRATA_EREADONLY when
  * the database had become read-only: writes acknowledged without
  * STRATA_SYNC since the last good fsync may then not be durable. Must not
@@ -193,16 +196,102 @@ void strata_batch_free(strata_batch *b);
  */
 int strata_write(strata_db *db, strata_batch *b, int flags);
 
+/* ---- Snapshots, reads at a snapshot, iterators --------------------------- */
+
+/*
+ * A snapshot pins the database as it is now: reads through it see every
+ * write that returned before strata_snapshot_new and none after, whatever
+ * flushes happen meanwhile. Release it with strata_snapshot_release on the
+ * same database. Thread-safe; a snapshot may be used from any thread.
+ * strata_snapshot_new returns NULL only when memory is exhausted (or db is
+ * NULL).
+ */
+typedef struct strata_snapshot strata_snapshot;
+const strata_snapshot *strata_snapshot_new(strata_db *db);
+void strata_snapshot_release(strata_db *db, const strata_snapshot *snap); /* NULL snap is ignored */
+
+/* Options of one read or iterator. Initialize with strata_read_options_init;
+ * the pointers are borrowed for the duration of the call (strata_get_at) or
+ * copied (strata_iter_new). */
+typedef struct strata_read_options {
+  const strata_snapshot *snapshot; /* NULL = the latest state. Default NULL */
+  const void *lower;               /* iterators: first key >= lower; NULL = unbounded */
+  size_t lower_len;
+  const void *upper;               /* iterators: keys < upper (exclusive); NULL = unbounded */
+  size_t upper_len;
+} strata_read_options;
+
+void strata_read_options_init(strata_read_options *ro);
+
+/* strata_get at ro->snapshot (ro NULL = latest). Same results and
+ * ownership as strata_get. */
+int strata_get_at(strata_db *db, const strata_read_options *ro, const void *key, size_t klen, void **val_out,
+                  size_t *vlen_out);
+
+/*
+ * An iterator walks the keys of ro->snapshot (or of the moment it was
+ * created) in bytewise order, within [lower, upper), showing each key's
+ * newest value and hiding deleted keys. It is unaffected by later writes
+ * and flushes. It belongs to one thread at a time. It starts unpositioned:
+ * call a seek first. strata_iter_key / strata_iter_value return pointers
+ * valid until the next move or free (NULL with *len_out 0 when not valid).
+ * strata_iter_status is STRATA_OK or the error (e.g. STRATA_ECORRUPT) that
+ * stopped the walk. Every iterator must be freed before strata_close.
+ * strata_iter_new errors: STRATA_EINVAL (NULL arguments), STRATA_ENOMEM, I/O.
+ */
+typedef struct strata_iter strata_iter;
+int strata_iter_new(strata_db *db, const strata_read_options *ro, strata_iter **it_out);
+void strata_iter_seek_first(strata_iter *it);
+void strata_iter_seek_last(strata_iter *it);
+void strata_iter_seek(strata_iter *it, const void *key, size_t klen);          /* first key >= key */
+void strata_iter_seek_for_prev(strata_iter *it, const void *key, size_t klen); /* last key <= key */
+void strata_iter_next(strata_iter *it);
+void strata_iter_prev(strata_iter *it);
+int strata_iter_valid(const strata_iter *it);
+const void *strata_iter_key(const strata_iter *it, size_t *len_out);
+const void *strata_iter_value(const strata_iter *it, size_t *len_out);
+int strata_iter_status(const strata_iter *it);
+void strata_iter_free(strata_iter *it); /* NULL is ignored */
+
+/* ---- Maintenance ------------------------------------------------------- */
+
+/*
+ * Writes the memtable to a table on disk and waits until it is installed
+ * (the log it replaces is then removed). A no-op on an empty memtable.
+ * Errors: STRATA_EREADONLY, or the I/O error of the flush.
+ */
+int strata_flush(strata_db *db);
+
 /* ---- Insight ----------------------------------------------------------- */
 
 /*
  * Human-readable text about the open database, malloc'ed into *text_out
- * (release with strata_free). Names:
- *   "strata.stats"  counters: writes, batches, bytes, syncs, reads, WAL
- *                   bytes and records replayed, bytes dropped at recovery.
+ * (release with strata_free); one "name: value" per line. Names:
+ *   "strata.stats"     counters: writes, reads, bloom filter checks and
+ *                      useful ones, block cache hits and misses, flushes
+ *                      and bytes flushed, WAL bytes and syncs, recovery
+ *                      (records replayed, bytes dropped).
+ *   "strata.levels"    files and bytes per level.
+ *   "strata.sstables"  every live table: level, number, size, key range,
+ *                      sequence range, entries and tombstones.
  * Errors: STRATA_EINVAL (unknown name, NULL argument), STRATA_ENOMEM.
  */
 int strata_property(strata_db *db, const char *name, char **text_out);
+
+/*
+ * Checks every checksum of every live file of the database in dir (tables,
+ * the manifest, the logs), writing one line per file and per problem to
+ * report (NULL = silent). Reads only; safe on a database open elsewhere only
+ * if no flush runs meanwhile. Returns STRATA_OK, STRATA_ECORRUPT when
+ * anything is damaged, or the error that stopped the check.
+ */
+int strata_verify(const char *dir, FILE *report);
+
+#define STRATA_DUMP_ENTRIES 1 /* strata_sst_dump flag: print every entry */
+
+/* Prints the properties of the table at sst_path (and, with
+ * STRATA_DUMP_ENTRIES, each entry) to out. STRATA_ECORRUPT on damage. */
+int strata_sst_dump(const char *sst_path, FILE *out, int flags);
 
 #ifdef __cplusplus
 }

@@ -26,6 +26,8 @@ static void usage(FILE *f) {
   fputs("usage: strata [DIR]                  open DIR (default " DEFAULT_DIR
         ") and run commands from stdin\n"
         "       strata DIR COMMAND [ARG...]   run one command and exit\n"
+        "       strata --verify DIR           check every checksum of every file; exit 1 on damage\n"
+        "       strata --sst-dump FILE [--entries]  print a table's properties (and entries)\n"
         "       strata --help | --version\n"
         "commands:\n",
         f);
@@ -119,6 +121,31 @@ static int run_shell(strata_db *db, const char *dir) {
   return failed ? STATUS_FAILED : STATUS_OK;
 }
 
+/* strata --verify DIR: every checksum of every file; exit 1 on damage. */
+static int verify(int argc, char **argv) {
+  if (argc != 1) {
+    cli_error("--verify takes one directory: strata --verify DIR");
+    return STATUS_USAGE;
+  }
+  int rc = strata_verify(argv[0], stdout);
+  if (rc == STRATA_OK) return STATUS_OK;
+  cli_lib_error(rc);
+  return STATUS_FAILED;
+}
+
+/* strata --sst-dump FILE [--entries]: a table's properties (and entries). */
+static int sst_dump(int argc, char **argv) {
+  int entries = argc == 2 && strcmp(argv[1], "--entries") == 0;
+  if (argc < 1 || argc > 2 || (argc == 2 && !entries)) {
+    cli_error("--sst-dump takes a table file: strata --sst-dump FILE [--entries]");
+    return STATUS_USAGE;
+  }
+  int rc = strata_sst_dump(argv[0], stdout, entries ? STRATA_DUMP_ENTRIES : 0);
+  if (rc == STRATA_OK) return STATUS_OK;
+  cli_lib_error(rc);
+  return STATUS_FAILED;
+}
+
 int main(int argc, char **argv) {
   const char *dir = DEFAULT_DIR;
   if (argc >= 2) {
@@ -131,6 +158,8 @@ int main(int argc, char **argv) {
       printf("strata %s\n", STRATA_VERSION);
       return STATUS_OK;
     }
+    if (strcmp(a, "--verify") == 0) return verify(argc - 2, argv + 2);
+    if (strcmp(a, "--sst-dump") == 0) return sst_dump(argc - 2, argv + 2);
     if (a[0] == '-' && a[1] != '\0') {
       cli_error("unknown option '%s' (try 'strata --help'; a directory named so can be given as ./%s)", a, a);
       return STATUS_USAGE;

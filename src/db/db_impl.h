@@ -1,8 +1,10 @@
 /*
  * db_impl.h - the inside of strata_db, shared by the files of src/db/:
  * open/close (open.c), recovery (recovery.c), the write queue (write.c),
- * reads (read.c), the periodic sync thread (sync_thread.c) and properties
- * (stats.c). Lock order: only db->mu exists so far.
+ * flushes (flush.c), reads (read.c), snapshots (snapshot.c), iterators
+ * (iterator.c), obsolete files (obsolete.c), the periodic sync thread
+ * (sync_thread.c) and properties (stats.c).
+ * Lock order: db->mu, then the version set's and caches' own mutexes.
  */
 #ifndef STRATA_DB_DB_IMPL_H
 #define STRATA_DB_DB_IMPL_H
@@ -14,7 +16,11 @@
 #include "env/env.h"
 #include "env/sync.h"
 #include "mem/memtable.h"
+#include "sst/block_cache.h"
+#include "sst/table_builder.h"
+#include "sst/table_cache.h"
 #include "strata.h"
+#include "version/version_set.h"
 #include "wal/wal_writer.h"
 
 typedef struct st_writer st_writer;
@@ -23,24 +29,48 @@ typedef struct st_writer st_writer;
 typedef struct st_db_stats {
   atomic_uint_fast64_t records, batches, groups, wal_bytes, wal_syncs;
   atomic_uint_fast64_t gets, get_hits;
+  atomic_uint_fast64_t bloom_checked, bloom_useful; /* table lookups; those the filter answered */
+  atomic_uint_fast64_t table_lookups;
+  atomic_uint_fast64_t flushes, flush_bytes, flush_failures;
+  atomic_uint_fast64_t write_stall_micros; /* writers waiting for a flush to make room */
+  atomic_uint_fast64_t tombstones_skipped; /* by iterators */
   atomic_uint_fast64_t recovered_logs, recovered_batches, recovered_records;
   atomic_uint_fast64_t wal_tail_dropped_bytes;    /* crash tail cut at open */
   atomic_uint_fast64_t wal_corrupt_dropped_bytes; /* skipped with SKIP_CORRUPT */
+  atomic_uint_fast64_t obsolete_files_deleted;
 } st_db_stats;
+
+struct strata_snapshot {
+  uint64_t seq;
+  strata_snapshot *prev, *next; /* the db's list, guarded by db->mu */
+};
 
 struct strata_db {
   st_env *env;
   char *dir;
   strata_options opt;
   st_file *lock;
+  st_version_set *vs;
+  st_block_cache *block_cache; /* NULL when block_cache_bytes is 0 */
+  st_table_cache *table_cache;
+  st_table_options table_opt;
 
   st_mutex mu;
   /* Guarded by mu: */
   st_writer *queue_head, *queue_tail; /* the write queue; head is the leader */
   st_memtable *mem;                   /* the active memtable */
+  st_memtable *imm;                   /* sealed, being flushed; NULL when none */
+  uint64_t imm_next_log;              /* the first log not covered by imm */
   int bg_error;                       /* first fatal error; writes get STRATA_EREADONLY */
-  int stopping;                       /* close has begun: the sync thread exits */
+  int stopping;                       /* close has begun: background threads exit */
   st_cond sync_cv;                    /* wakes the periodic sync thread */
+  st_cond flush_cv;                   /* wakes the flush thread */
+  st_cond flushed_cv;                 /* a flush ended (room for writers, strata_flush) */
+  uint64_t flushes_done;              /* flushes ended, successfully or not */
+  int last_flush_error;               /* result of the latest flush */
+  strata_snapshot snapshots;          /* list head (sentinel) */
+  int nsnapshots;
+  int niters;                         /* open strata_iter handles */
 
   /* Owned by the current leader of the write queue (and open/close): */
   st_wal_writer *wal;
@@ -48,8 +78,8 @@ struct strata_db {
   strata_batch group; /* scratch batch that joins a group's batches */
 
   atomic_uint_fast64_t last_seq; /* newest sequence visible to readers */
-  uint64_t next_file;            /* next file number; open only, so far */
   void *sync_thread;
+  void *flush_thread;
   st_db_stats stats;
 };
 
@@ -60,20 +90,34 @@ int st_db_open(const char *dir, const strata_options *o, st_env *env, strata_db 
 /* Validates options; STRATA_EINVAL with a message naming the field. */
 int st_options_check(const strata_options *o);
 
-/* Replays every log of db->dir into db->mem (recovery.c). Sets
- * db->last_seq and db->next_file. */
+/* Replays the live logs of db->dir (numbered at or above the version set's
+ * log number) into db->mem and removes older ones (recovery.c). Sets
+ * db->last_seq. */
 int st_db_recover(strata_db *db);
 
 /* Applies batch to the database through the write queue. sync: fsync the
- * log before returning. batch NULL: only sync (the periodic sync thread). */
-int st_db_write(strata_db *db, strata_batch *batch, int sync);
+ * log before returning. batch NULL: only sync (the periodic sync thread)
+ * or, with force_flush, seal the memtable for flushing (strata_flush). */
+int st_db_write(strata_db *db, strata_batch *batch, int sync, int force_flush);
 
 /* Records err as the sticky background error (mu held). */
 void st_db_set_bg_error(strata_db *db, int err);
 
+/* Seals the memtable (mu held, called by the write-queue leader): a new
+ * log, the memtable becomes imm, the flush thread is woken. Waits (mu
+ * released meanwhile) while a previous imm is still being flushed. */
+int st_db_switch_memtable(strata_db *db);
+
+int st_db_flush_thread_start(strata_db *db);
+/* Stops and joins the flush thread, after the flush in progress; mu not held. */
+void st_db_flush_thread_stop(strata_db *db);
+
 int st_db_sync_thread_start(strata_db *db);
 /* Stops and joins the sync thread; mu not held. */
 void st_db_sync_thread_stop(strata_db *db);
+
+/* Removes files no live version or log needs (obsolete.c); mu not held. */
+void st_db_delete_obsolete_files(strata_db *db);
 
 /* File names inside the database directory. */
 #define ST_MARKER_NAME "STRATA"

@@ -100,12 +100,25 @@ static int create_marker(strata_db *db) {
 static void destroy(strata_db *db) {
   if (db->wal) st_wal_writer_close(db->wal);
   if (db->mem) st_memtable_unref(db->mem);
+  if (db->imm) st_memtable_unref(db->imm);
+  if (db->table_cache) st_table_cache_free(db->table_cache);
+  if (db->block_cache) st_block_cache_free(db->block_cache);
+  if (db->vs) st_version_set_close(db->vs);
   if (db->lock) db->env->unlock(db->lock);
   st_batch_destroy(&db->group);
   st_cond_destroy(&db->sync_cv);
+  st_cond_destroy(&db->flush_cv);
+  st_cond_destroy(&db->flushed_cv);
   st_mutex_destroy(&db->mu);
   free(db->dir);
   free(db);
+}
+
+static void table_options_from(st_table_options *t, const strata_options *o) {
+  st_table_options_init(t);
+  t->block_bytes = o->block_bytes;
+  t->bloom_bits_per_key = o->bloom_bits_per_key;
+  t->compression = o->compression;
 }
 
 int st_db_open(const char *dir, const strata_options *o, st_env *env, strata_db **db_out) {
@@ -126,8 +139,12 @@ int st_db_open(const char *dir, const strata_options *o, st_env *env, strata_db 
   if (!db) return st_error(STRATA_ENOMEM, "strata_open: out of memory");
   st_mutex_init(&db->mu);
   st_cond_init(&db->sync_cv);
+  st_cond_init(&db->flush_cv);
+  st_cond_init(&db->flushed_cv);
+  db->snapshots.next = db->snapshots.prev = &db->snapshots;
   db->env = env;
   db->opt = *o;
+  table_options_from(&db->table_opt, o);
   db->dir = strdup(dir);
   if (!db->dir || st_batch_init(&db->group)) {
     db->group.buf = NULL;
@@ -138,26 +155,34 @@ int st_db_open(const char *dir, const strata_options *o, st_env *env, strata_db 
   for (size_t n = strlen(db->dir); n > 1 && db->dir[n - 1] == '/'; n--) db->dir[n - 1] = '\0';
 
   int exists;
+  path[0] = '\0';
   if ((rc = ensure_dir(env, db->dir, o))) goto fail;
   if ((rc = check_marker(db, &exists))) goto fail;
   snprintf(path, sizeof path, "%s/%s", db->dir, ST_LOCK_NAME);
   if ((rc = env->lock(env, path, &db->lock))) goto fail;
   if (!exists && (rc = create_marker(db))) goto fail;
+  if (o->block_cache_bytes && (rc = st_block_cache_new(o->block_cache_bytes, &db->block_cache))) goto fail;
+  if ((rc = st_table_cache_new(env, db->dir, (size_t)o->max_open_files, db->block_cache, &db->table_cache)))
+    goto fail;
+  if ((rc = st_version_set_open(env, db->dir, &db->vs))) goto fail;
   if ((rc = st_memtable_new(&db->mem))) goto fail;
   if ((rc = st_db_recover(db))) goto fail;
 
   /* New writes go to a new log, so that a log is never appended to
    * across opens: its tail was checked once, at the open that ended it. */
-  db->wal_number = db->next_file++;
+  db->wal_number = st_version_set_new_file_number(db->vs);
   st_db_log_path(db, db->wal_number, path, sizeof path);
   if ((rc = st_wal_writer_create(env, path, &db->wal))) goto fail;
   if ((rc = env->sync_dir(env, db->dir))) goto fail;
+  st_db_delete_obsolete_files(db);
+  if ((rc = st_db_flush_thread_start(db))) goto fail;
   if (o->sync_mode == STRATA_SYNC_PERIODIC && (rc = st_db_sync_thread_start(db))) goto fail;
   *db_out = db;
   return STRATA_OK;
 fail: {
   st_errsave first;
   st_error_save(&first);
+  st_db_flush_thread_stop(db);
   if (db->wal) {
     /* Remove the new, empty log so that a failed open changes nothing. */
     st_wal_writer_close(db->wal);
@@ -175,7 +200,13 @@ int strata_open(const char *dir, const strata_options *o, strata_db **db_out) {
 
 int strata_close(strata_db *db) {
   if (!db) return st_error(STRATA_EINVAL, "strata_close: NULL database");
+  st_mutex_lock(&db->mu);
+  int iters = db->niters, snaps = db->nsnapshots;
+  st_mutex_unlock(&db->mu);
+  if (iters || snaps)
+    return st_error(STRATA_EBUSY, "close: %d iterator(s) and %d snapshot(s) are still open", iters, snaps);
   st_db_sync_thread_stop(db);
+  st_db_flush_thread_stop(db);
   int rc = STRATA_OK;
   st_mutex_lock(&db->mu);
   int readonly = db->bg_error;

@@ -1,5 +1,7 @@
 /*
- * recovery.c - replays the write-ahead logs into the memtable at open, and
+ * recovery.c - replays the live write-ahead logs (those at or above the
+ * manifest's log number; older ones are in tables already) into the
+ * memtable at open, and
  * applies DESIGN.md's rules to damage: a torn tail of the newest log (no
  * valid record after it) is a crash tail, cut off and counted; any other
  * damage is STRATA_ECORRUPT, or with STRATA_RECOVER_SKIP_CORRUPT the end of
@@ -18,7 +20,8 @@
 typedef struct log_list {
   uint64_t *nums;
   size_t n, cap;
-  uint64_t max_number; /* largest number of any numbered file */
+  uint64_t max_number; /* largest number of any log */
+  uint64_t min_live;   /* logs below this number are obsolete: not replayed */
   int oom;
 } log_list;
 
@@ -27,6 +30,7 @@ static void collect(void *arg, const char *name) {
   uint64_t num;
   if (!st_db_parse_log_name(name, &num)) return;
   if (num > l->max_number) l->max_number = num;
+  if (num < l->min_live) return;
   if (l->n == l->cap) {
     size_t cap = l->cap ? l->cap * 2 : 16;
     uint64_t *nn = realloc(l->nums, cap * sizeof *nn);
@@ -147,8 +151,11 @@ static int replay_log(strata_db *db, const char *path, int newest, uint64_t *dam
 }
 
 int st_db_recover(strata_db *db) {
-  log_list logs = {0};
+  log_list logs = {.min_live = st_version_set_log_number(db->vs)};
   char path[PATH_MAX];
+  /* Sequence checks run over the replayed records alone: the manifest's
+   * last sequence may be ahead of the oldest live log. */
+  atomic_store_explicit(&db->last_seq, 0, memory_order_relaxed);
   int rc = db->env->list_dir(db->env, db->dir, collect, &logs);
   if (!rc && logs.oom) rc = st_error(STRATA_ENOMEM, "recovery: out of memory listing %s", db->dir);
   if (rc) goto done;
@@ -207,7 +214,10 @@ int st_db_recover(strata_db *db) {
     break;
   }
   if (dir_changed && (rc = db->env->sync_dir(db->env, db->dir))) goto done;
-  db->next_file = logs.max_number + 1;
+  st_version_set_mark_file_number_used(db->vs, logs.max_number);
+  uint64_t replayed = atomic_load_explicit(&db->last_seq, memory_order_relaxed);
+  uint64_t flushed = st_version_set_last_seq(db->vs);
+  atomic_store_explicit(&db->last_seq, replayed > flushed ? replayed : flushed, memory_order_relaxed);
   rc = STRATA_OK;
 done:
   free(logs.nums);

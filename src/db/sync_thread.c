@@ -13,7 +13,7 @@ static void *sync_main(void *arg) {
     if (db->stopping || db->bg_error) continue;
     st_mutex_unlock(&db->mu);
     /* A failure here is recorded as the sticky error by the write path. */
-    st_db_write(db, NULL, 1);
+    st_db_write(db, NULL, 1, 0);
     st_mutex_lock(&db->mu);
   }
   st_mutex_unlock(&db->mu);

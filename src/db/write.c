@@ -19,8 +19,9 @@
 #define GROUP_SMALL (128u << 10)
 
 struct st_writer {
-  strata_batch *batch; /* NULL: a sync request only */
+  strata_batch *batch; /* NULL: a sync or flush request only */
   int sync;
+  int force_flush;     /* seal the memtable even if it is not full */
   int done;
   int rc;
   st_errsave *err; /* where the leader leaves its message on failure */
@@ -49,6 +50,7 @@ static st_writer *build_group(strata_db *db, strata_batch **batch_out, int *sync
   *rc_out = STRATA_OK;
   for (st_writer *w = lead->next; w; w = w->next) {
     if (w->sync && !sync) break; /* a non-sync leader does not pay for others' fsync */
+    if (w->force_flush) break;   /* it must lead, to seal the memtable itself */
     if (w->batch) {
       size += st_batch_rep_len(w->batch);
       if (size > max) break;
@@ -115,9 +117,38 @@ static int commit_group(strata_db *db, strata_batch *batch, int sync, uint64_t s
   return STRATA_OK;
 }
 
-int st_db_write(strata_db *db, strata_batch *batch, int sync) {
+/* Makes sure the memtable has room for the leader's group (mu held):
+ * seals a full memtable (waiting while the previous one is flushed), or
+ * any non-empty one when forced. */
+static int make_room(strata_db *db, int force) {
+  uint64_t stalled_since = 0;
+  int rc = STRATA_OK;
+  for (;;) {
+    if (db->bg_error) {
+      rc = st_error(STRATA_EREADONLY, "database is read-only after an earlier failure (%s); reopen it",
+                    strata_strerror(db->bg_error));
+      break;
+    }
+    uint64_t entries = atomic_load_explicit(&db->mem->entries, memory_order_relaxed);
+    if (force ? entries == 0 : st_memtable_bytes(db->mem) < db->opt.memtable_bytes) break;
+    if (db->imm) {
+      /* The previous memtable is still being flushed: wait for it. */
+      if (!stalled_since) stalled_since = db->env->now_micros(db->env);
+      st_cond_wait(&db->flushed_cv, &db->mu);
+      continue;
+    }
+    rc = st_db_switch_memtable(db);
+    break;
+  }
+  if (stalled_since)
+    atomic_fetch_add_explicit(&db->stats.write_stall_micros, db->env->now_micros(db->env) - stalled_since,
+                              memory_order_relaxed);
+  return rc;
+}
+
+int st_db_write(strata_db *db, strata_batch *batch, int sync, int force_flush) {
   st_errsave err;
-  st_writer w = {.batch = batch, .sync = sync, .err = &err};
+  st_writer w = {.batch = batch, .sync = sync, .force_flush = force_flush, .err = &err};
   st_cond_init(&w.cv);
   st_mutex_lock(&db->mu);
   if (db->queue_tail)
@@ -135,15 +166,15 @@ int st_db_write(strata_db *db, strata_batch *batch, int sync) {
   }
 
   /* This thread leads. */
-  strata_batch *group;
-  int group_sync, rc;
-  st_writer *last = build_group(db, &group, &group_sync, &rc);
-  if (db->bg_error) {
-    rc = st_error(STRATA_EREADONLY, "database is read-only after an earlier failure (%s); reopen it",
-                  strata_strerror(db->bg_error));
-  } else if (group && atomic_load_explicit(&db->last_seq, memory_order_relaxed) + group->count > ST_SEQ_MAX) {
+  strata_batch *group = NULL;
+  int group_sync = 0;
+  st_writer *last = &w;
+  /* If there is no room, the leader alone reports why. */
+  int rc = make_room(db, w.force_flush);
+  if (rc == STRATA_OK) last = build_group(db, &group, &group_sync, &rc);
+  if (rc == STRATA_OK && group && atomic_load_explicit(&db->last_seq, memory_order_relaxed) + group->count > ST_SEQ_MAX)
     rc = st_error(STRATA_EINVAL, "sequence numbers are exhausted (2^56 writes)");
-  } else {
+  if (rc == STRATA_OK) {
     uint64_t seq = atomic_load_explicit(&db->last_seq, memory_order_relaxed) + 1;
     st_memtable *mem = db->mem;
     st_mutex_unlock(&db->mu);
@@ -195,7 +226,7 @@ int strata_write(strata_db *db, strata_batch *b, int flags) {
   int rc = check_limits(db, b);
   if (rc) return rc;
   if (b->count == 0) return STRATA_OK;
-  return st_db_write(db, b, (flags & STRATA_SYNC) != 0);
+  return st_db_write(db, b, (flags & STRATA_SYNC) != 0, 0);
 }
 
 /* A single write goes through a batch on the stack: one code path. */
@@ -220,7 +251,7 @@ static int write_one(strata_db *db, unsigned kind, const void *key, size_t klen,
     return STRATA_ENOMEM;
   }
   int rc = st_batch_add(&b, kind, key, klen, val, vlen);
-  if (!rc) rc = st_db_write(db, &b, 0);
+  if (!rc) rc = st_db_write(db, &b, 0, 0);
   if (b.buf != buf) st_batch_destroy(&b);
   return rc;
 }

@@ -1,0 +1,197 @@
+/*
+ * flush.c - turning a full memtable into a level-0 table: sealing it (a new
+ * log, the memtable becomes immutable), the background thread that writes
+ * the table and installs it with a manifest edit, and strata_flush.
+ * Order on disk: table written and fsynced, directory fsynced, edit
+ * appended to the manifest and fsynced, then the logs it covers removed:
+ * a crash at any point leaves either the logs or the table to recover from.
+ */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "base/error.h"
+#include "db/db_impl.h"
+#include "format/ikey.h"
+
+/* Failed table writes are retried (the memtable and its logs are intact)
+ * this many times, then the database turns read-only. */
+#define FLUSH_ATTEMPTS 3
+#define FLUSH_RETRY_MICROS 100000
+
+int st_db_switch_memtable(strata_db *db) {
+  char path[PATH_MAX];
+  st_memtable *fresh;
+  st_wal_writer *wal;
+  int rc = st_memtable_new(&fresh);
+  if (rc) return rc;
+  uint64_t number = st_version_set_new_file_number(db->vs);
+  st_db_log_path(db, number, path, sizeof path);
+  rc = st_wal_writer_create(db->env, path, &wal);
+  if (!rc) rc = db->env->sync_dir(db->env, db->dir);
+  if (rc) {
+    st_wal_writer_close(wal);
+    db->env->unlink(db->env, path);
+    st_memtable_unref(fresh);
+    return rc;
+  }
+  /* The old log's unsynced tail must not be lost while newer, synced
+   * writes of the new log survive a power loss: sync it now. */
+  rc = st_wal_sync(db->wal);
+  if (rc) {
+    st_db_set_bg_error(db, rc);
+    st_wal_writer_close(wal);
+    db->env->unlink(db->env, path);
+    st_memtable_unref(fresh);
+    return rc;
+  }
+  st_wal_writer_close(db->wal);
+  db->wal = wal;
+  db->wal_number = number;
+  db->imm = db->mem;
+  db->imm_next_log = number;
+  db->mem = fresh;
+  st_cond_signal(&db->flush_cv);
+  return STRATA_OK;
+}
+
+/* Writes mem to a new level-0 table; mu not held. *meta_out is NULL when
+ * the memtable held nothing. */
+static int write_level0_table(strata_db *db, st_memtable *mem, st_file_meta **meta_out) {
+  char path[PATH_MAX];
+  st_iter *it = NULL;
+  st_table_builder *b = NULL;
+  st_table_props props = {0};
+  *meta_out = NULL;
+  if (atomic_load_explicit(&mem->entries, memory_order_relaxed) == 0) return STRATA_OK;
+  uint64_t number = st_version_set_new_file_number(db->vs);
+  st_table_file_name(db->dir, number, path, sizeof path);
+  int rc = st_memtable_iter_new(mem, &it);
+  if (!rc) rc = st_table_builder_new(db->env, path, &db->table_opt, &b);
+  if (rc) goto done;
+  for (st_iter_seek_first(it); st_iter_valid(it); st_iter_next(it)) {
+    size_t klen, vlen;
+    const char *k = st_iter_key(it, &klen), *v = st_iter_value(it, &vlen);
+    if ((rc = st_table_builder_add(b, k, klen, v, vlen))) goto done;
+  }
+  if ((rc = st_iter_status(it))) goto done;
+  rc = st_table_builder_finish(b, &props);
+  b = NULL;
+  if (rc) goto done;
+  /* The table's directory entry must be durable before the manifest
+   * names it. */
+  if ((rc = db->env->sync_dir(db->env, db->dir))) {
+    db->env->unlink(db->env, path);
+    goto done;
+  }
+  st_file_meta *meta =
+      st_file_meta_new(number, props.file_bytes, props.smallest, props.smallest_len, props.largest, props.largest_len);
+  if (!meta) {
+    rc = st_error(STRATA_ENOMEM, "flush: out of memory");
+    db->env->unlink(db->env, path);
+    goto done;
+  }
+  meta->min_seq = props.min_seq;
+  meta->max_seq = props.max_seq;
+  meta->entries = props.entries;
+  meta->tombstones = props.tombstones;
+  *meta_out = meta;
+  atomic_fetch_add_explicit(&db->stats.flush_bytes, props.file_bytes, memory_order_relaxed);
+done:
+  if (b) st_table_builder_abandon(b);
+  st_iter_free(it);
+  st_table_props_clear(&props);
+  return rc;
+}
+
+/* Flushes db->imm (set, mu held on entry and exit, released meanwhile). */
+static int flush_imm(strata_db *db) {
+  st_memtable *imm = db->imm;
+  uint64_t next_log = db->imm_next_log;
+  uint64_t last_seq = atomic_load_explicit(&db->last_seq, memory_order_acquire);
+  st_memtable_ref(imm);
+  st_mutex_unlock(&db->mu);
+
+  st_file_meta *meta = NULL;
+  int rc = STRATA_OK;
+  for (int attempt = 1; attempt <= FLUSH_ATTEMPTS; attempt++) {
+    rc = write_level0_table(db, imm, &meta);
+    if (rc == STRATA_OK) break;
+    atomic_fetch_add_explicit(&db->stats.flush_failures, 1, memory_order_relaxed);
+    if (attempt < FLUSH_ATTEMPTS) db->env->sleep_micros(db->env, FLUSH_RETRY_MICROS * (uint64_t)attempt);
+  }
+  int fatal = rc != STRATA_OK;
+  if (rc == STRATA_OK) {
+    st_version_edit edit;
+    st_version_edit_init(&edit);
+    if (meta) rc = st_version_edit_add_file(&edit, 0, meta);
+    edit.has_log_number = 1;
+    edit.log_number = next_log;
+    st_version_set_set_last_seq(db->vs, last_seq);
+    /* A failed manifest append leaves its tail unknown: no retry. */
+    if (!rc) rc = st_version_set_apply(db->vs, &edit);
+    fatal = rc != STRATA_OK;
+    st_version_edit_clear(&edit);
+  }
+  if (meta) st_file_meta_unref(meta);
+  st_memtable_unref(imm);
+  if (rc == STRATA_OK) {
+    atomic_fetch_add_explicit(&db->stats.flushes, 1, memory_order_relaxed);
+    st_db_delete_obsolete_files(db);
+  }
+
+  st_mutex_lock(&db->mu);
+  if (rc == STRATA_OK) {
+    st_memtable_unref(db->imm);
+    db->imm = NULL;
+  } else if (fatal) {
+    st_db_set_bg_error(db, rc);
+  }
+  db->last_flush_error = rc;
+  db->flushes_done++;
+  st_cond_broadcast(&db->flushed_cv);
+  return rc;
+}
+
+static void *flush_main(void *arg) {
+  strata_db *db = arg;
+  st_mutex_lock(&db->mu);
+  for (;;) {
+    if (db->imm && !db->bg_error) {
+      flush_imm(db);
+      continue;
+    }
+    if (db->stopping) break;
+    st_cond_wait(&db->flush_cv, &db->mu);
+  }
+  st_mutex_unlock(&db->mu);
+  return NULL;
+}
+
+int st_db_flush_thread_start(strata_db *db) {
+  return db->env->thread_start(db->env, flush_main, db, &db->flush_thread);
+}
+
+void st_db_flush_thread_stop(strata_db *db) {
+  if (!db->flush_thread) return;
+  st_mutex_lock(&db->mu);
+  db->stopping = 1;
+  st_cond_broadcast(&db->flush_cv);
+  st_mutex_unlock(&db->mu);
+  db->env->thread_join(db->env, db->flush_thread);
+  db->flush_thread = NULL;
+}
+
+int strata_flush(strata_db *db) {
+  if (!db) return st_error(STRATA_EINVAL, "strata_flush: NULL database");
+  /* Sealing goes through the write queue: only its leader may switch logs. */
+  int rc = st_db_write(db, NULL, 0, 1);
+  if (rc) return rc;
+  st_mutex_lock(&db->mu);
+  while (db->imm && !db->bg_error) st_cond_wait(&db->flushed_cv, &db->mu);
+  if (db->bg_error)
+    rc = st_error(STRATA_EREADONLY, "flush failed; the database is read-only after %s",
+                  strata_strerror(db->bg_error));
+  st_mutex_unlock(&db->mu);
+  return rc;
+}

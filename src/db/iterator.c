@@ -1,0 +1,145 @@
+/*
+ * iterator.c - strata_iter: a database iterator over a merged view of the
+ * memtables and every live table, pinned to a snapshot. It holds
+ * references on the memtables, the version and its tables, so flushes
+ * (and later compactions) never pull data from under it.
+ */
+#include <stdlib.h>
+
+#include "base/error.h"
+#include "db/db_impl.h"
+#include "iter/db_iter.h"
+#include "iter/merging_iter.h"
+#include "iter/table_ref_iter.h"
+
+struct strata_iter {
+  strata_db *db;
+  st_db_iter *it;
+  st_version *version;
+};
+
+/* Adds an iterator over every source of the view to children. */
+static int collect_children(strata_db *db, st_memtable *mem, st_memtable *imm, const st_version *v,
+                            st_iter ***children_out, size_t *n_out) {
+  size_t total = 2;
+  for (int l = 0; l < ST_LEVELS; l++) total += v->nfiles[l];
+  st_iter **children = calloc(total, sizeof *children);
+  size_t n = 0;
+  int rc = children ? STRATA_OK : st_error(STRATA_ENOMEM, "iterator: out of memory");
+  if (!rc) rc = st_memtable_iter_new(mem, &children[n]);
+  if (!rc) n++;
+  if (!rc && imm && !(rc = st_memtable_iter_new(imm, &children[n]))) n++;
+  for (int l = 0; l < ST_LEVELS && !rc; l++) {
+    for (size_t i = 0; i < v->nfiles[l] && !rc; i++) {
+      rc = st_table_ref_iter_new(db->table_cache, v->files[l][i]->number, &children[n]);
+      if (!rc) n++;
+    }
+  }
+  if (rc) {
+    for (size_t i = 0; i < n; i++) st_iter_free(children[i]);
+    free(children);
+    return rc;
+  }
+  *children_out = children;
+  *n_out = n;
+  return STRATA_OK;
+}
+
+int strata_iter_new(strata_db *db, const strata_read_options *ro, strata_iter **it_out) {
+  if (it_out) *it_out = NULL;
+  if (!db || !it_out) return st_error(STRATA_EINVAL, "strata_iter_new: NULL database or output");
+  if (ro && ((ro->lower == NULL && ro->lower_len) || (ro->upper == NULL && ro->upper_len)))
+    return st_error(STRATA_EINVAL, "strata_iter_new: NULL bound with a non-zero length");
+  strata_iter *it = calloc(1, sizeof *it);
+  if (!it) return st_error(STRATA_ENOMEM, "strata_iter_new: out of memory");
+
+  st_mutex_lock(&db->mu);
+  st_memtable *mem = db->mem, *imm = db->imm;
+  st_memtable_ref(mem);
+  if (imm) st_memtable_ref(imm);
+  it->version = st_version_set_current(db->vs);
+  uint64_t snap = atomic_load_explicit(&db->last_seq, memory_order_acquire);
+  if (ro && ro->snapshot) snap = ro->snapshot->seq;
+  db->niters++;
+  st_mutex_unlock(&db->mu);
+  it->db = db;
+
+  st_iter **children = NULL;
+  size_t n = 0;
+  st_iter *merged = NULL;
+  int rc = collect_children(db, mem, imm, it->version, &children, &n);
+  if (!rc) rc = st_merging_iter_new(children, n, &merged);
+  free(children);
+  if (!rc)
+    rc = st_db_iter_new(merged, snap, ro ? ro->lower : NULL, ro ? ro->lower_len : 0, ro ? ro->upper : NULL,
+                        ro ? ro->upper_len : 0, &it->it);
+  if (imm) st_memtable_unref(imm); /* the memtable iterators hold their own */
+  st_memtable_unref(mem);
+  if (rc) {
+    strata_iter_free(it);
+    return rc;
+  }
+  *it_out = it;
+  return STRATA_OK;
+}
+
+void strata_iter_free(strata_iter *it) {
+  if (!it) return;
+  if (it->it) {
+    atomic_fetch_add_explicit(&it->db->stats.tombstones_skipped, st_db_iter_tombstones_skipped(it->it),
+                              memory_order_relaxed);
+    st_db_iter_free(it->it);
+  }
+  if (it->version) st_version_unref(it->version);
+  st_mutex_lock(&it->db->mu);
+  it->db->niters--;
+  st_mutex_unlock(&it->db->mu);
+  free(it);
+}
+
+void strata_iter_seek_first(strata_iter *it) {
+  if (it) st_db_iter_seek_first(it->it);
+}
+void strata_iter_seek_last(strata_iter *it) {
+  if (it) st_db_iter_seek_last(it->it);
+}
+void strata_iter_seek(strata_iter *it, const void *key, size_t klen) {
+  if (it && (key || !klen)) st_db_iter_seek(it->it, key, klen);
+}
+void strata_iter_seek_for_prev(strata_iter *it, const void *key, size_t klen) {
+  if (it && (key || !klen)) st_db_iter_seek_for_prev(it->it, key, klen);
+}
+void strata_iter_next(strata_iter *it) {
+  if (it) st_db_iter_next(it->it);
+}
+void strata_iter_prev(strata_iter *it) {
+  if (it) st_db_iter_prev(it->it);
+}
+int strata_iter_valid(const strata_iter *it) { return it && st_db_iter_valid(it->it); }
+
+const void *strata_iter_key(const strata_iter *it, size_t *len_out) {
+  if (!strata_iter_valid(it)) {
+    if (len_out) *len_out = 0;
+    return NULL;
+  }
+  size_t n;
+  const char *k = st_db_iter_key(it->it, &n);
+  if (len_out) *len_out = n;
+  return k;
+}
+
+const void *strata_iter_value(const strata_iter *it, size_t *len_out) {
+  if (!strata_iter_valid(it)) {
+    if (len_out) *len_out = 0;
+    return NULL;
+  }
+  size_t n;
+  const char *v = st_db_iter_value(it->it, &n);
+  if (len_out) *len_out = n;
+  return v;
+}
+
+int strata_iter_status(const strata_iter *it) {
+  if (!it) return st_error(STRATA_EINVAL, "strata_iter_status: NULL iterator");
+  return st_db_iter_status(it->it);
+}

@@ -1,0 +1,119 @@
+/*
+ * obsolete.c - removing files nothing needs any more: logs older than the
+ * manifest's log number, tables no live version references (also those a
+ * crash left half-written), old manifests and temp files.
+ * Runs at open and after each flush, from one thread at a time (the flush
+ * thread once it runs), so no table being written can be mistaken for an
+ * orphan.
+ */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db/db_impl.h"
+
+typedef struct num_set {
+  uint64_t *v;
+  size_t n, cap;
+} num_set;
+
+static void num_add(void *arg, uint64_t number) {
+  num_set *s = arg;
+  if (s->n == s->cap) {
+    size_t cap = s->cap ? s->cap * 2 : 64;
+    uint64_t *v = realloc(s->v, cap * sizeof *v);
+    if (!v) return; /* a file missing from the set is only kept, never lost */
+    s->v = v;
+    s->cap = cap;
+  }
+  s->v[s->n++] = number;
+}
+
+static int num_has(const num_set *s, uint64_t number) {
+  for (size_t i = 0; i < s->n; i++)
+    if (s->v[i] == number) return 1;
+  return 0;
+}
+
+typedef struct sweep {
+  strata_db *db;
+  num_set live;      /* tables of live versions */
+  uint64_t log_number;
+  uint64_t manifest;
+  int live_complete; /* the live set is trustworthy */
+  char **doomed;
+  size_t ndoomed, cap;
+} sweep;
+
+/* Parses "<digits><suffix>" exactly; 1 with the number on success. */
+static int parse_numbered(const char *name, const char *prefix, const char *suffix, uint64_t *out) {
+  size_t pl = strlen(prefix);
+  if (strncmp(name, prefix, pl) != 0) return 0;
+  const char *p = name + pl;
+  uint64_t v = 0;
+  const char *start = p;
+  for (; *p >= '0' && *p <= '9'; p++) {
+    if (v > (UINT64_MAX - 9) / 10) return 0;
+    v = v * 10 + (uint64_t)(*p - '0');
+  }
+  if (p == start || strcmp(p, suffix) != 0) return 0;
+  *out = v;
+  return 1;
+}
+
+static void consider(void *arg, const char *name) {
+  sweep *s = arg;
+  uint64_t n;
+  int doomed = 0;
+  if (st_db_parse_log_name(name, &n))
+    doomed = n < s->log_number;
+  else if (parse_numbered(name, "", ".sst", &n))
+    doomed = s->live_complete && !num_has(&s->live, n);
+  else if (parse_numbered(name, "MANIFEST-", "", &n))
+    doomed = n != s->manifest;
+  else if (strcmp(name, "CURRENT.tmp") == 0)
+    doomed = 1;
+  if (!doomed) return;
+  if (s->ndoomed == s->cap) {
+    size_t cap = s->cap ? s->cap * 2 : 16;
+    char **d = realloc(s->doomed, cap * sizeof *d);
+    if (!d) return;
+    s->doomed = d;
+    s->cap = cap;
+  }
+  char *copy = strdup(name);
+  if (copy) s->doomed[s->ndoomed++] = copy;
+}
+
+void st_db_delete_obsolete_files(strata_db *db) {
+  sweep s = {.db = db};
+  st_version_set_live_files(db->vs, num_add, &s.live);
+  s.live_complete = 1;
+  /* A set that missed a number for lack of memory must delete nothing. */
+  {
+    st_version *v = st_version_set_current(db->vs);
+    size_t files = 0;
+    for (int l = 0; l < ST_LEVELS; l++) files += v->nfiles[l];
+    st_version_unref(v);
+    if (s.live.n < files) s.live_complete = 0;
+  }
+  s.log_number = st_version_set_log_number(db->vs);
+  s.manifest = st_version_set_manifest_number(db->vs);
+  db->env->list_dir(db->env, db->dir, consider, &s);
+  for (size_t i = 0; i < s.ndoomed; i++) {
+    char path[PATH_MAX];
+    uint64_t n;
+    snprintf(path, sizeof path, "%s/%s", db->dir, s.doomed[i]);
+    if (parse_numbered(s.doomed[i], "", ".sst", &n)) {
+      st_table_cache_evict(db->table_cache, n);
+      if (db->block_cache) st_block_cache_erase_file(db->block_cache, n);
+    }
+    /* A file that cannot be removed now is tried again next time. */
+    if (db->env->unlink(db->env, path) == STRATA_OK)
+      atomic_fetch_add_explicit(&db->stats.obsolete_files_deleted, 1, memory_order_relaxed);
+    free(s.doomed[i]);
+  }
+  free(s.doomed);
+  free(s.live.v);
+}
