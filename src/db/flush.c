@@ -17,7 +17,7 @@
 /* Failed table writes are retried (the memtable and its logs are intact)
  * this many times, then the database turns read-only. */
 #define FLUSH_ATTEMPTS 3
-#define FLUSH_RETRY_MICROS 100000
+#define FLUSH_RETRY_MICROS 20000
 
 int st_db_switch_memtable(strata_db *db) {
   char path[PATH_MAX];

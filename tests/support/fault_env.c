@@ -27,6 +27,8 @@ typedef struct fault_env {
   int fail_code[FAULT_OPS];
   int fail_sticky[FAULT_OPS];
   uint64_t short_at; /* append number to cut short, 0: none */
+  uint64_t total;    /* operations of every kind */
+  uint64_t freeze_at; /* freeze once total passes this, 0: never */
   int frozen;
   tracked *files;
 } fault_env;
@@ -47,6 +49,8 @@ static int tick(fault_env *e, fault_op op, const char *path) {
   pthread_mutex_lock(&e->mu);
   uint64_t n = ++e->count[op];
   int code = 0;
+  e->total++;
+  if (e->freeze_at && e->total > e->freeze_at) e->frozen = 1;
   if (e->frozen) {
     code = STRATA_EIO;
   } else if (e->fail_at[op] && (n == e->fail_at[op] || (e->fail_sticky[op] && n > e->fail_at[op]))) {
@@ -311,6 +315,7 @@ void fault_env_heal(st_env *env) {
   memset(e->fail_at, 0, sizeof e->fail_at);
   e->short_at = 0;
   e->frozen = 0;
+  e->freeze_at = 0;
   pthread_mutex_unlock(&e->mu);
 }
 
@@ -318,6 +323,21 @@ uint64_t fault_env_count(st_env *env, fault_op op) {
   fault_env *e = fe(env);
   pthread_mutex_lock(&e->mu);
   uint64_t n = e->count[op];
+  pthread_mutex_unlock(&e->mu);
+  return n;
+}
+
+void fault_env_freeze_after(st_env *env, uint64_t n) {
+  fault_env *e = fe(env);
+  pthread_mutex_lock(&e->mu);
+  e->freeze_at = e->total + n;
+  pthread_mutex_unlock(&e->mu);
+}
+
+uint64_t fault_env_total(st_env *env) {
+  fault_env *e = fe(env);
+  pthread_mutex_lock(&e->mu);
+  uint64_t n = e->total;
   pthread_mutex_unlock(&e->mu);
   return n;
 }
@@ -349,6 +369,7 @@ int fault_env_power_loss(st_env *env) {
   memset(e->fail_at, 0, sizeof e->fail_at);
   e->short_at = 0;
   e->frozen = 0;
+  e->freeze_at = 0;
   pthread_mutex_unlock(&e->mu);
   return rc;
 }

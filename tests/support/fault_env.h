@@ -48,6 +48,13 @@ uint64_t fault_env_count(st_env *env, fault_op op);
  * stopped: lets a test close a handle without it writing anything more. */
 void fault_env_freeze(st_env *env);
 
+/* Freezes the env once n more operations (of any kind that can fail) have
+ * run: the machine stops right after the nth. */
+void fault_env_freeze_after(st_env *env, uint64_t n);
+
+/* Operations of every kind so far. */
+uint64_t fault_env_total(st_env *env);
+
 /* Simulated power loss: truncates every file written through this env to
  * its last fsynced size and removes files whose directory entry was never
  * made durable. Then thaws and heals the env. */
