@@ -22,6 +22,7 @@ void st_arena_init(st_arena *a) {
   a->left = 0;
   a->blocks = NULL;
   a->usage = 0;
+  a->used = 0;
 }
 
 void st_arena_destroy(st_arena *a) {
@@ -46,16 +47,20 @@ static char *new_block(st_arena *a, size_t size) {
 
 void *st_arena_alloc(st_arena *a, size_t n) {
   n = (n + 7) & ~(size_t)7;
+  char *p;
   if (n <= a->left) {
-    char *p = a->ptr;
+    p = a->ptr;
     a->ptr += n;
     a->left -= n;
-    return p;
+  } else if (n > ARENA_BLOCK / 4) {
+    p = new_block(a, n);
+  } else {
+    p = new_block(a, ARENA_BLOCK);
+    if (p) {
+      a->ptr = p + n;
+      a->left = ARENA_BLOCK - n;
+    }
   }
-  if (n > ARENA_BLOCK / 4) return new_block(a, n);
-  char *p = new_block(a, ARENA_BLOCK);
-  if (!p) return NULL;
-  a->ptr = p + n;
-  a->left = ARENA_BLOCK - n;
+  if (p) a->used += n;
   return p;
 }

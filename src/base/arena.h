@@ -15,6 +15,7 @@ typedef struct st_arena {
   size_t left;            /* bytes left in the current block */
   st_arena_block *blocks; /* every block, newest first */
   size_t usage;           /* bytes malloc'ed, blocks and headers included */
+  size_t used;            /* bytes handed out (aligned sizes) */
 } st_arena;
 
 void st_arena_init(st_arena *a);
@@ -25,5 +26,9 @@ void st_arena_destroy(st_arena *a);
 void *st_arena_alloc(st_arena *a, size_t n);
 
 static inline size_t st_arena_usage(const st_arena *a) { return a->usage; }
+
+/* Bytes handed out so far: what the data takes, unlike st_arena_usage,
+ * which counts whole blocks reserved ahead. */
+static inline size_t st_arena_used(const st_arena *a) { return a->used; }
 
 #endif

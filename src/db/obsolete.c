@@ -30,10 +30,14 @@ static void num_add(void *arg, uint64_t number) {
   s->v[s->n++] = number;
 }
 
+static int cmp_u64(const void *a, const void *b) {
+  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* s must be sorted. */
 static int num_has(const num_set *s, uint64_t number) {
-  for (size_t i = 0; i < s->n; i++)
-    if (s->v[i] == number) return 1;
-  return 0;
+  return s->n && bsearch(&number, s->v, s->n, sizeof *s->v, cmp_u64) != NULL;
 }
 
 typedef struct sweep {
@@ -98,6 +102,7 @@ void st_db_delete_obsolete_files(strata_db *db) {
     st_version_unref(v);
     if (s.live.n < files) s.live_complete = 0;
   }
+  if (s.live.n) qsort(s.live.v, s.live.n, sizeof *s.live.v, cmp_u64);
   s.log_number = st_version_set_log_number(db->vs);
   s.manifest = st_version_set_manifest_number(db->vs);
   db->env->list_dir(db->env, db->dir, consider, &s);

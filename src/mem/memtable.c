@@ -47,7 +47,7 @@ int st_memtable_new(st_memtable **m_out) {
     free(m);
     return st_error(STRATA_ENOMEM, "memtable: out of memory");
   }
-  atomic_init(&m->usage, st_arena_usage(&m->arena));
+  atomic_init(&m->usage, st_arena_used(&m->arena));
   atomic_init(&m->entries, 0);
   atomic_init(&m->refs, 1);
   *m_out = m;
@@ -75,7 +75,7 @@ int st_memtable_add(st_memtable *m, uint64_t seq, unsigned kind, const void *key
   p += st_put_varint64(p, vlen);
   if (vlen) memcpy(p, val, vlen);
   if (st_skiplist_insert(&m->list, e)) return st_error(STRATA_ENOMEM, "memtable: out of memory");
-  atomic_store_explicit(&m->usage, st_arena_usage(&m->arena), memory_order_relaxed);
+  atomic_store_explicit(&m->usage, st_arena_used(&m->arena), memory_order_relaxed);
   atomic_fetch_add_explicit(&m->entries, 1, memory_order_relaxed);
   return STRATA_OK;
 }

@@ -19,7 +19,7 @@
 typedef struct st_memtable {
   st_arena arena;         /* writer only */
   st_skiplist list;
-  atomic_size_t usage;    /* arena bytes, published for readers */
+  atomic_size_t usage;    /* arena bytes in use (entries and nodes), published for readers */
   atomic_uint_fast64_t entries;
   atomic_int refs;
 } st_memtable;

@@ -75,9 +75,6 @@ uint64_t st_version_set_last_seq(st_version_set *vs);
 /* Raises the recorded last sequence (kept in the next edit). */
 void st_version_set_set_last_seq(st_version_set *vs, uint64_t seq);
 
-/* Calls fn for every table referenced by any live version. */
-void st_version_set_live_files(st_version_set *vs, void (*fn)(void *arg, uint64_t number), void *arg);
-
 /* Number of the manifest file in use (its name: MANIFEST-NNNNNN). */
 uint64_t st_version_set_manifest_number(st_version_set *vs);
 

@@ -1,7 +1,6 @@
 /* test_recovery.c - reopening after damage to the logs on disk: torn tails
  * are dropped and counted, damage in the middle is STRATA_ECORRUPT (and
  * changes nothing) unless wal_recovery says to keep the valid prefix. */
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,23 +29,6 @@ static void session(const char *dir, const char *prefix, int n) {
   assert_int_equal(strata_close(db), STRATA_OK);
 }
 
-/* Path of the idx-th log (sorted) into out; returns how many logs exist. */
-static int log_path(const char *dir, int idx, char *out, size_t n) {
-  struct dirent **names;
-  int count = scandir(dir, &names, NULL, alphasort), logs = 0;
-  for (int i = 0; i < count; i++) {
-    const char *nm = names[i]->d_name;
-    size_t l = strlen(nm);
-    if (l > 4 && strcmp(nm + l - 4, ".log") == 0) {
-      if (logs == idx) snprintf(out, n, "%s/%s", dir, nm);
-      logs++;
-    }
-    free(names[i]);
-  }
-  free(names);
-  return logs;
-}
-
 static void flip(const char *path, long off) {
   FILE *f = fopen(path, "r+b");
   assert_non_null(f);
@@ -71,7 +53,7 @@ static void expect_keys(strata_db *db, const char *prefix, int from, int to, int
 static void torn_tail_is_dropped_and_counted(void **state) {
   char path[4096];
   session(*state, "a", 10);
-  assert_int_equal(log_path(*state, 0, path, sizeof path), 1);
+  assert_int_equal(tu_nth_file(*state, ".log", 0, path, sizeof path), 1);
   long long size = tu_file_size(path);
   assert_int_equal(truncate(path, size - 3), 0); /* the last record loses 3 bytes */
   strata_db *db;
@@ -91,7 +73,7 @@ static void torn_tail_is_dropped_and_counted(void **state) {
 static void garbage_tail_is_dropped(void **state) {
   char path[4096];
   session(*state, "a", 10);
-  log_path(*state, 0, path, sizeof path);
+  tu_nth_file(*state, ".log", 0, path, sizeof path);
   char junk[1000];
   for (size_t i = 0; i < sizeof junk; i++) junk[i] = (char)(i * 151 + 7);
   tu_write_file(path, junk, sizeof junk);
@@ -105,7 +87,7 @@ static void garbage_tail_is_dropped(void **state) {
 static void damage_in_the_middle_is_ecorrupt(void **state) {
   char path[4096];
   session(*state, "a", 10);
-  log_path(*state, 0, path, sizeof path);
+  tu_nth_file(*state, ".log", 0, path, sizeof path);
   long long size = tu_file_size(path);
   flip(path, (long)(size / 2));
   strata_db *db = (strata_db *)1;
@@ -115,7 +97,7 @@ static void damage_in_the_middle_is_ecorrupt(void **state) {
   assert_non_null(strstr(strata_errmsg(), ".log"));
   /* Nothing changed: same size, and the next attempt says the same. */
   assert_int_equal(tu_file_size(path), size);
-  assert_int_equal(log_path(*state, 0, path, sizeof path), 1);
+  assert_int_equal(tu_nth_file(*state, ".log", 0, path, sizeof path), 1);
   assert_int_equal(strata_open(*state, NULL, &db), STRATA_ECORRUPT);
 }
 
@@ -123,7 +105,7 @@ static void damage_in_an_older_log_is_ecorrupt(void **state) {
   char path[4096];
   session(*state, "a", 10);
   session(*state, "b", 10);
-  assert_int_equal(log_path(*state, 0, path, sizeof path), 2);
+  assert_int_equal(tu_nth_file(*state, ".log", 0, path, sizeof path), 2);
   /* Even a cut at the end of an older log is corruption: only the newest
    * log can have been torn by a crash. */
   assert_int_equal(truncate(path, tu_file_size(path) - 2), 0);
@@ -150,7 +132,7 @@ static void damage_in_an_older_log_is_ecorrupt(void **state) {
 static void skip_corrupt_keeps_the_valid_prefix(void **state) {
   char path[4096];
   session(*state, "a", 20);
-  log_path(*state, 0, path, sizeof path);
+  tu_nth_file(*state, ".log", 0, path, sizeof path);
   long long size = tu_file_size(path);
   flip(path, (long)(size / 2));
   strata_options o;
@@ -181,7 +163,7 @@ static void skip_corrupt_keeps_the_valid_prefix(void **state) {
 static void odd_log_names_are_not_logs(void **state) {
   char path[4096];
   session(*state, "a", 3);
-  assert_int_equal(log_path(*state, 0, path, sizeof path), 1);
+  assert_int_equal(tu_nth_file(*state, ".log", 0, path, sizeof path), 1);
   char odd[4096];
   snprintf(odd, sizeof odd, "%s/7.log", (char *)*state);
   tu_write_file(odd, "junk", 4);
@@ -202,7 +184,7 @@ static void odd_log_names_are_not_logs(void **state) {
 static void empty_logs_do_not_pile_up(void **state) {
   char path[4096];
   for (int i = 0; i < 5; i++) session(*state, "a", 0);
-  assert_int_equal(log_path(*state, 0, path, sizeof path), 1);
+  assert_int_equal(tu_nth_file(*state, ".log", 0, path, sizeof path), 1);
 }
 
 int main(void) {

@@ -2,7 +2,6 @@
  * scans both ways, iterators and snapshots that outlive writes and
  * flushes, close while handles are open, properties, verify and dump, and
  * damaged tables and manifests. */
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,20 +31,6 @@ static strata_db *open_with(const char *dir, size_t memtable_bytes) {
 static void key_of(char *out, long i) { snprintf(out, 32, "key%09ld", i); }
 
 static void value_of(char *out, long i) { snprintf(out, 64, "value-%ld-%0*d", i, (int)(i % 37), 0); }
-
-/* Names of the .sst files in dir, sorted; returns how many. */
-static int tables(const char *dir, char out[][256], int max) {
-  struct dirent **names;
-  int n = scandir(dir, &names, NULL, alphasort), found = 0;
-  for (int i = 0; i < n; i++) {
-    size_t l = strlen(names[i]->d_name);
-    if (l > 4 && strcmp(names[i]->d_name + l - 4, ".sst") == 0 && found < max)
-      snprintf(out[found++], 256, "%s/%s", dir, names[i]->d_name);
-    free(names[i]);
-  }
-  free(names);
-  return found;
-}
 
 static void million_keys_many_tables(void **state) {
   long n = tu_env_long("STRATA_TEST_KEYS", 1000000);
@@ -179,10 +164,10 @@ static void properties_describe_the_tables(void **state) {
   tu_expect_value(db, "b", "2");
   assert_int_equal(strata_close(db), STRATA_OK);
 
-  char files[4][256];
-  assert_int_equal(tables(*state, files, 4), 1);
+  char table[4096];
+  assert_int_equal(tu_nth_file(*state, ".sst", 0, table, sizeof table), 1);
   FILE *out = tmpfile();
-  assert_int_equal(strata_sst_dump(files[0], out, STRATA_DUMP_ENTRIES), STRATA_OK);
+  assert_int_equal(strata_sst_dump(table, out, STRATA_DUMP_ENTRIES), STRATA_OK);
   rewind(out);
   char buf[8192];
   size_t got = fread(buf, 1, sizeof buf - 1, out);
@@ -253,11 +238,11 @@ static void damaged_table_is_ecorrupt_never_wrong(void **state) {
   }
   assert_int_equal(strata_flush(db), STRATA_OK);
   assert_int_equal(strata_close(db), STRATA_OK);
-  char files[4][256];
-  assert_int_equal(tables(*state, files, 4), 1);
-  long long size = tu_file_size(files[0]);
+  char table[4096];
+  assert_int_equal(tu_nth_file(*state, ".sst", 0, table, sizeof table), 1);
+  long long size = tu_file_size(table);
   char *orig = malloc((size_t)size);
-  FILE *f = fopen(files[0], "rb");
+  FILE *f = fopen(table, "rb");
   assert_int_equal(fread(orig, 1, (size_t)size, f), (size_t)size);
   fclose(f);
   /* Every region of the file: data blocks, filter, range-tombstone, index,
@@ -265,7 +250,7 @@ static void damaged_table_is_ecorrupt_never_wrong(void **state) {
   long step = size > 4000 ? size / 400 : 1;
   int detected = 0, tried = 0;
   for (long off = 0; off < size; off += step) {
-    flip(files[0], off);
+    flip(table, off);
     strata_options o;
     strata_options_init(&o);
     o.block_cache_bytes = 0; /* every read goes to the file */
@@ -281,7 +266,7 @@ static void damaged_table_is_ecorrupt_never_wrong(void **state) {
     assert_int_equal(strata_verify(*state, report), STRATA_ECORRUPT);
     fclose(report);
     tried++;
-    flip(files[0], off); /* repair */
+    flip(table, off); /* repair */
   }
   printf("sst: %d of %d flipped bytes detected by reads; verify caught all\n", detected, tried);
   assert_int_equal(strata_verify(*state, NULL), STRATA_OK);

@@ -93,16 +93,21 @@ static void io_error_at_every_step_of_a_flush(void **state) {
       fault_env_fail(env, ops[o], n, n % 2 ? STRATA_EIO : STRATA_ENOSPC, 0);
       int rc = strata_flush(db);
       int reached = fault_env_count(env, ops[o]) - before >= n;
+      fault_env_heal(env); /* the failure was meant for the flush only */
       /* Whatever happened, the database answers reads. */
       expect_all(db, "a");
       if (rc != STRATA_OK) {
+        /* Sealing the memtable may fail cleanly (a new log could not be
+         * made: the database stays writable); a failed flush or a failed
+         * fsync of the old log makes it read-only, and says so. */
         failures++;
-        assert_int_equal(rc, STRATA_EREADONLY);
-        assert_int_equal(strata_put(db, "x", 1, "y", 1), STRATA_EREADONLY);
+        assert_true(rc == STRATA_EIO || rc == STRATA_ENOSPC || rc == STRATA_EREADONLY);
         char *text;
         assert_int_equal(strata_property(db, "strata.stats", &text), STRATA_OK);
-        assert_null(strstr(text, "readonly: no"));
+        int readonly = strstr(text, "readonly: no") == NULL;
         strata_free(text);
+        if (rc == STRATA_EREADONLY) assert_true(readonly);
+        assert_int_equal(strata_put(db, "x", 1, "y", 1), readonly ? STRATA_EREADONLY : STRATA_OK);
       }
       strata_close(db);
       fault_env_free(env);
@@ -115,7 +120,7 @@ static void io_error_at_every_step_of_a_flush(void **state) {
       if (!reached) break;
     }
   }
-  printf("flush: %d injected failures made the database read-only\n", failures);
+  printf("flush: %d injected failures made the flush fail\n", failures);
 }
 
 static void full_disk_during_flush(void **state) {

@@ -1,6 +1,7 @@
 /* testutil.c - temporary directories and small assertions for the tests. */
 #include "testutil.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <stdio.h>
@@ -79,6 +80,23 @@ void tu_write_file(const char *path, const void *data, size_t n) {
   assert_true(fd >= 0);
   assert_int_equal(write(fd, data, n), (ssize_t)n);
   close(fd);
+}
+
+int tu_nth_file(const char *dir, const char *suffix, int idx, char *out, size_t n) {
+  struct dirent **names;
+  int count = scandir(dir, &names, NULL, alphasort), found = 0;
+  size_t sl = strlen(suffix);
+  for (int i = 0; i < count; i++) {
+    const char *nm = names[i]->d_name;
+    size_t l = strlen(nm);
+    if (l > sl && strcmp(nm + l - sl, suffix) == 0) {
+      if (found == idx) snprintf(out, n, "%s/%s", dir, nm);
+      found++;
+    }
+    free(names[i]);
+  }
+  free(names);
+  return found;
 }
 
 long long tu_file_size(const char *path) {

@@ -36,6 +36,10 @@ unsigned long long tu_stat(strata_db *db, const char *name);
 /* Appends text to path (creating it); for planting foreign files. */
 void tu_write_file(const char *path, const void *data, size_t n);
 
+/* The idx-th (0-based, in name order) file of dir whose name ends with
+ * suffix, as "dir/name" into out; returns how many such files exist. */
+int tu_nth_file(const char *dir, const char *suffix, int idx, char *out, size_t n);
+
 /* Size of the file at path, or -1. */
 long long tu_file_size(const char *path);
 
