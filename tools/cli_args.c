@@ -151,12 +151,23 @@ int cli_bytes_are_plain(const void *p, size_t n) {
   return 1;
 }
 
+static void write_quoted(FILE *f, const unsigned char *s, size_t n);
+
 void cli_write_bytes(FILE *f, const void *p, size_t n) {
-  const unsigned char *s = p;
-  if (cli_bytes_are_plain(p, n)) {
-    fwrite(s, 1, n, f);
-    return;
-  }
+  if (cli_bytes_are_plain(p, n))
+    fwrite(p, 1, n, f);
+  else
+    write_quoted(f, p, n);
+}
+
+void cli_write_token(FILE *f, const void *p, size_t n) {
+  if (cli_bytes_are_plain(p, n) && !memchr(p, ' ', n))
+    fwrite(p, 1, n, f);
+  else
+    write_quoted(f, p, n);
+}
+
+static void write_quoted(FILE *f, const unsigned char *s, size_t n) {
   putc('"', f);
   for (size_t i = 0; i < n; i++) {
     unsigned char c = s[i];

@@ -51,4 +51,8 @@ int cli_bytes_are_plain(const void *p, size_t n);
  */
 void cli_write_bytes(FILE *f, const void *p, size_t n);
 
+/* As cli_write_bytes, but quotes inner spaces too, so that the output is
+ * always one argument: for lines that hold several (scan's KEY VALUE). */
+void cli_write_token(FILE *f, const void *p, size_t n);
+
 #endif /* STRATA_TOOLS_CLI_ARGS_H */

@@ -113,9 +113,9 @@ static int cmd_scan(strata_db *db, const cli_arg *args, size_t nargs) {
   for (; strata_iter_valid(it); strata_iter_next(it)) {
     size_t kl, vl;
     const void *k = strata_iter_key(it, &kl), *v = strata_iter_value(it, &vl);
-    cli_write_bytes(stdout, k, kl);
+    cli_write_token(stdout, k, kl);
     putchar(' ');
-    cli_write_bytes(stdout, v, vl);
+    cli_write_token(stdout, v, vl);
     putchar('\n');
   }
   return close_range(it);

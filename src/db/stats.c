@@ -53,6 +53,7 @@ static void stats_text(strata_db *db, FILE *f) {
           "recovery.records: %llu\n"
           "recovery.wal_tail_dropped_bytes: %llu\n"
           "recovery.wal_corrupt_dropped_bytes: %llu\n"
+          "recovery.manifest_tail_dropped_bytes: %llu\n"
           "readonly: %s\n"
           "crc32c.hardware: %d\n",
           LOAD(s->records), LOAD(s->batches), LOAD(s->groups), LOAD(s->write_stall_micros), LOAD(s->wal_bytes),
@@ -62,6 +63,7 @@ static void stats_text(strata_db *db, FILE *f) {
           LOAD(s->flush_failures), LOAD(s->obsolete_files_deleted), LOAD(db->last_seq), snaps, iters,
           LOAD(s->recovered_logs), LOAD(s->recovered_batches), LOAD(s->recovered_records),
           LOAD(s->wal_tail_dropped_bytes), LOAD(s->wal_corrupt_dropped_bytes),
+          (unsigned long long)st_version_set_tail_dropped_bytes(db->vs),
           bg_error ? strata_strerror(bg_error) : "no", st_crc32c_hw());
 }
 

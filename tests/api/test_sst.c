@@ -273,6 +273,36 @@ static void damaged_table_is_ecorrupt_never_wrong(void **state) {
   free(orig);
 }
 
+/* Files a crash can leave behind (a table whose edit never reached the
+ * manifest, a CURRENT.tmp, an old manifest) are removed at open; live
+ * ones stay. */
+static void leftovers_are_removed_at_open(void **state) {
+  strata_db *db = open_with(*state, 1 << 20);
+  assert_int_equal(strata_put(db, "k", 1, "v", 1), STRATA_OK);
+  assert_int_equal(strata_flush(db), STRATA_OK);
+  assert_int_equal(strata_close(db), STRATA_OK);
+  char live[4096], orphan[4096], tmp[4096], old_manifest[4096];
+  assert_int_equal(tu_nth_file(*state, ".sst", 0, live, sizeof live), 1);
+  snprintf(orphan, sizeof orphan, "%s/999999.sst", (char *)*state);
+  snprintf(tmp, sizeof tmp, "%s/CURRENT.tmp", (char *)*state);
+  snprintf(old_manifest, sizeof old_manifest, "%s/MANIFEST-000001", (char *)*state);
+  tu_write_file(orphan, "half a table", 12);
+  tu_write_file(tmp, "MANIFEST-0", 10);
+  tu_write_file(old_manifest, "", 0);
+  db = open_with(*state, 1 << 20);
+  assert_int_equal(tu_file_size(orphan), -1);
+  assert_int_equal(tu_file_size(tmp), -1);
+  assert_int_equal(tu_file_size(old_manifest), -1);
+  assert_true(tu_file_size(live) > 0);
+  tu_expect_value(db, "k", "v");
+  assert_true(tu_stat(db, "files.obsolete_deleted") >= 1);
+  /* A new table never takes the orphan's number either. */
+  assert_int_equal(strata_put(db, "k2", 2, "v", 1), STRATA_OK);
+  assert_int_equal(strata_flush(db), STRATA_OK);
+  assert_int_equal(strata_close(db), STRATA_OK);
+  assert_int_equal(tu_nth_file(*state, ".sst", 0, live, sizeof live), 2);
+}
+
 static void damaged_manifest_is_ecorrupt(void **state) {
   strata_db *db = open_with(*state, 1 << 20);
   for (int i = 0; i < 3; i++) {
@@ -303,6 +333,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(iterators_and_snapshots_are_pinned, setup, teardown),
       cmocka_unit_test_setup_teardown(properties_describe_the_tables, setup, teardown),
       cmocka_unit_test_setup_teardown(damaged_table_is_ecorrupt_never_wrong, setup, teardown),
+      cmocka_unit_test_setup_teardown(leftovers_are_removed_at_open, setup, teardown),
       cmocka_unit_test_setup_teardown(damaged_manifest_is_ecorrupt, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
