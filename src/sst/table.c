@@ -145,8 +145,8 @@ static int open_blocks(st_table *t) {
                     (unsigned long long)tail_len);
   if ((rc = st_table_pread(t, t->data_end, t->tail, (size_t)tail_len)) != STRATA_OK) return rc;
   const st_footer *f = &t->footer;
-  const char *props;
-  size_t props_len;
+  const char *props = NULL;
+  size_t props_len = 0;
   if ((rc = check_meta(t, &f->props, "properties block", &props, &props_len)) != STRATA_OK) return rc;
   if ((rc = check_meta(t, &f->index, "index block", &t->index, &t->index_len)) != STRATA_OK) return rc;
   if ((rc = check_meta(t, &f->range_del, "range-tombstone block", &t->range_del, &t->range_del_len)) != STRATA_OK)

@@ -191,7 +191,7 @@ static int get_key(reader *r, const char *what, const char **key_out, size_t *le
 }
 
 static int decode_added(reader *r, st_version_edit *e) {
-  int level;
+  int level = 0;
   uint64_t number, size, min_seq, max_seq, entries, tombstones;
   const char *smallest, *largest;
   size_t slen, llen;
@@ -247,7 +247,7 @@ static int decode_fields(reader *r, st_version_edit *e, uint32_t nfields) {
         if (!rc && e->last_seq > ST_SEQ_MAX) rc = bad(r, "last_seq is above 2^56 - 1");
         break;
       case TAG_DELETED_FILE: {
-        int level;
+        int level = 0;
         uint64_t number;
         if (!(rc = get_level(r, &level)) && !(rc = get_number(r, &number)))
           rc = st_version_edit_delete_file(e, level, number);
