@@ -5,6 +5,7 @@
 
 #include "base/crc32c.h"
 #include "base/error.h"
+#include "base/escape.h"
 #include "db/db_impl.h"
 #include "format/ikey.h"
 
@@ -80,18 +81,6 @@ static void levels_text(strata_db *db, FILE *f) {
   st_version_unref(v);
 }
 
-/* Writes a user key with non-printable bytes as \xHH. */
-static void put_key(FILE *f, const char *k, size_t n) {
-  fputc('\'', f);
-  for (size_t i = 0; i < n; i++) {
-    unsigned char c = (unsigned char)k[i];
-    if (c >= 0x20 && c < 0x7f && c != '\\' && c != '\'')
-      fputc(c, f);
-    else
-      fprintf(f, "\\x%02x", c);
-  }
-  fputc('\'', f);
-}
 
 static void sstables_text(strata_db *db, FILE *f) {
   st_version *v = st_version_set_current(db->vs);
@@ -100,9 +89,9 @@ static void sstables_text(strata_db *db, FILE *f) {
       const st_file_meta *m = v->files[l][i];
       fprintf(f, "level %d: %06llu.sst %llu bytes, keys ", l, (unsigned long long)m->number,
               (unsigned long long)m->size);
-      put_key(f, m->smallest, m->smallest_len - ST_IKEY_TRAILER);
+      st_escape_write(f, m->smallest, m->smallest_len - ST_IKEY_TRAILER);
       fputs(" .. ", f);
-      put_key(f, m->largest, m->largest_len - ST_IKEY_TRAILER);
+      st_escape_write(f, m->largest, m->largest_len - ST_IKEY_TRAILER);
       fprintf(f, ", seq %llu..%llu, %llu entries, %llu tombstones\n", (unsigned long long)m->min_seq,
               (unsigned long long)m->max_seq, (unsigned long long)m->entries, (unsigned long long)m->tombstones);
     }

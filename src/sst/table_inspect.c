@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/escape.h"
 #include "base/error.h"
 #include "format/block.h"
 #include "format/bloom.h"
@@ -281,18 +282,6 @@ done:
 
 /* ---- dump --------------------------------------------------------------- */
 
-/* Printable ASCII as is, except ' and \; every other byte as \xHH. */
-static void put_escaped(FILE *out, const char *s, size_t n) {
-  fputc('\'', out);
-  for (size_t i = 0; i < n; i++) {
-    unsigned char c = (unsigned char)s[i];
-    if (c >= 0x20 && c < 0x7f && c != '\'' && c != '\\')
-      fputc(c, out);
-    else
-      fprintf(out, "\\x%02x", c);
-  }
-  fputc('\'', out);
-}
 
 static void put_kind(FILE *out, unsigned kind) {
   if (kind <= ST_KIND_MAX)
@@ -304,7 +293,7 @@ static void put_kind(FILE *out, unsigned kind) {
 /* 'user key' seq=N kind=NAME */
 static void put_ikey(FILE *out, const char *k, size_t n) {
   uint64_t tr = st_ikey_trailer(k, n);
-  put_escaped(out, k, n - ST_IKEY_TRAILER);
+  st_escape_write(out, k, n - ST_IKEY_TRAILER);
   fprintf(out, " seq=%" PRIu64 " kind=", st_trailer_seq(tr));
   put_kind(out, st_trailer_kind(tr));
 }
@@ -350,7 +339,7 @@ int st_table_dump(st_table *t, FILE *out, int entries) {
     const char *k = st_iter_key(it, &kn), *val = st_iter_value(it, &vn);
     put_ikey(out, k, kn);
     fputs(" => ", out);
-    put_escaped(out, val, vn);
+    st_escape_write(out, val, vn);
     fputc('\n', out);
   }
   rc = st_iter_status(it);

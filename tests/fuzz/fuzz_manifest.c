@@ -22,30 +22,10 @@
 #include "strata.h"
 #include "version/version_set.h"
 #include "wal/wal_writer.h"
+#include "nosync_env.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static int nop_sync(st_file *f) {
-  (void)f;
-  return STRATA_OK;
-}
-static int nop_sync_dir(st_env *env, const char *path) {
-  (void)env, (void)path;
-  return STRATA_OK;
-}
-
-/* fsync adds nothing to what is being fuzzed and would cap the speed. */
-static st_env *fast_env(void) {
-  static st_env env;
-  static int ready;
-  if (!ready) {
-    env = *st_env_posix();
-    env.sync = nop_sync;
-    env.sync_dir = nop_sync_dir;
-    ready = 1;
-  }
-  return &env;
-}
 
 static char dir[256];
 
@@ -148,7 +128,7 @@ static void fuzz_edit(const uint8_t *data, size_t size) {
 
 static void open_dir(void) {
   st_version_set *vs = NULL;
-  int rc = st_version_set_open(fast_env(), dir, &vs);
+  int rc = st_version_set_open(nosync_env(), dir, &vs);
   if (rc) {
     expect(rc == STRATA_ECORRUPT || rc == STRATA_ENOMEM, "unexpected open result");
     return;
@@ -159,7 +139,7 @@ static void open_dir(void) {
   st_version_unref(v);
   st_version_set_close(vs);
   /* What open rewrote must open cleanly to the same state. */
-  expect(st_version_set_open(fast_env(), dir, &vs) == STRATA_OK, "a rewritten manifest does not reopen");
+  expect(st_version_set_open(nosync_env(), dir, &vs) == STRATA_OK, "a rewritten manifest does not reopen");
   expect(digest(vs) == before, "reopen changed the state");
   st_version_set_close(vs);
 }
@@ -174,7 +154,7 @@ static void fuzz_framed(const uint8_t *data, size_t size) {
   char path[512];
   st_wal_writer *w;
   snprintf(path, sizeof path, "%s/MANIFEST-000001", dir);
-  expect(st_wal_writer_create(fast_env(), path, &w) == STRATA_OK, "create");
+  expect(st_wal_writer_create(nosync_env(), path, &w) == STRATA_OK, "create");
   char *rec = malloc(ST_WAL_HEADER + 8 + 65536);
   if (!rec) abort();
   size_t pos = 0;
@@ -192,9 +172,9 @@ static void fuzz_framed(const uint8_t *data, size_t size) {
       st_file *f;
       st_wal_writer_close(w);
       w = NULL;
-      expect(fast_env()->open_file(fast_env(), path, ST_OPEN_APPEND, &f) == STRATA_OK, "open");
-      expect(fast_env()->append(f, rec, ST_WAL_HEADER + 8 + n) == STRATA_OK, "append");
-      fast_env()->close(f);
+      expect(nosync_env()->open_file(nosync_env(), path, ST_OPEN_APPEND, &f) == STRATA_OK, "open");
+      expect(nosync_env()->append(f, rec, ST_WAL_HEADER + 8 + n) == STRATA_OK, "append");
+      nosync_env()->close(f);
       break;
     }
     expect(st_wal_append(w, rec, 8 + n) == STRATA_OK, "append");

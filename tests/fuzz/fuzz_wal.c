@@ -12,30 +12,10 @@
 #include <unistd.h>
 
 #include "db/db_impl.h"
+#include "nosync_env.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static int nop_sync(st_file *f) {
-  (void)f;
-  return STRATA_OK;
-}
-static int nop_sync_dir(st_env *env, const char *path) {
-  (void)env, (void)path;
-  return STRATA_OK;
-}
-
-/* fsync adds nothing to what is being fuzzed and would cap the speed. */
-static st_env *fast_env(void) {
-  static st_env env;
-  static int ready;
-  if (!ready) {
-    env = *st_env_posix();
-    env.sync = nop_sync;
-    env.sync_dir = nop_sync_dir;
-    ready = 1;
-  }
-  return &env;
-}
 
 static char dir[256];
 
@@ -60,7 +40,7 @@ static int try_open(int mode) {
   strata_options_init(&o);
   o.wal_recovery = mode;
   strata_db *db = NULL;
-  int rc = st_db_open(dir, &o, fast_env(), &db);
+  int rc = st_db_open(dir, &o, nosync_env(), &db);
   if (rc == STRATA_OK) {
     void *v;
     size_t n;
@@ -68,7 +48,7 @@ static int try_open(int mode) {
     if (strata_put(db, "after", 5, "x", 1) != STRATA_OK) abort();
     if (strata_close(db) != STRATA_OK) abort();
     /* What recovery left behind must open cleanly and strictly. */
-    if (st_db_open(dir, NULL, fast_env(), &db) != STRATA_OK) abort();
+    if (st_db_open(dir, NULL, nosync_env(), &db) != STRATA_OK) abort();
     strata_close(db);
   } else if (rc != STRATA_ECORRUPT && rc != STRATA_ENOMEM) {
     fprintf(stderr, "unexpected open result %s: %s\n", strata_strerror(rc), strata_errmsg());

@@ -15,30 +15,10 @@
 #include "format/kind.h"
 #include "testutil.h"
 #include "version/version_set.h"
+#include "nosync_env.h"
 
 /* ---- helpers ------------------------------------------------------------ */
 
-static int nop_sync(st_file *f) {
-  (void)f;
-  return STRATA_OK;
-}
-static int nop_sync_dir(st_env *env, const char *path) {
-  (void)env, (void)path;
-  return STRATA_OK;
-}
-
-/* The POSIX env without fsyncs, for tests that open hundreds of times. */
-static st_env *fast_env(void) {
-  static st_env env;
-  static int ready;
-  if (!ready) {
-    env = *st_env_posix();
-    env.sync = nop_sync;
-    env.sync_dir = nop_sync_dir;
-    ready = 1;
-  }
-  return &env;
-}
 
 static st_file_meta *meta(uint64_t number, const char *lo, const char *hi) {
   char s[128], l[128];
@@ -174,7 +154,7 @@ static int is_live(st_version_set *vs, uint64_t number) {
 /* A database with four records in its manifest: the snapshot written by
  * open and three edits. Returns the state after each edit in states[]. */
 static void make_history(const char *dir, char states[4][256]) {
-  st_version_set *vs = open_ok(fast_env(), dir);
+  st_version_set *vs = open_ok(nosync_env(), dir);
   state_of(vs, states[0], 256);
   assert_int_equal(apply_add(vs, 0, 10, "a", "c"), STRATA_OK);
   state_of(vs, states[1], 256);
@@ -455,7 +435,7 @@ static void counters_are_recorded(void **state) {
 
 static void expect_open_corrupt(const char *dir, const char *text) {
   st_version_set *vs = NULL;
-  int rc = st_version_set_open(fast_env(), dir, &vs);
+  int rc = st_version_set_open(nosync_env(), dir, &vs);
   if (rc != STRATA_ECORRUPT) fail_msg("open gave %s (%s), expected ECORRUPT", strata_strerror(rc), strata_errmsg());
   assert_null(vs);
   if (!strstr(strata_errmsg(), text)) fail_msg("message \"%s\" lacks \"%s\"", strata_errmsg(), text);
@@ -464,7 +444,7 @@ static void expect_open_corrupt(const char *dir, const char *text) {
 static void bad_current(void **state) {
   (void)state;
   char *dir = tu_tmpdir();
-  st_version_set *vs = open_ok(fast_env(), dir);
+  st_version_set *vs = open_ok(nosync_env(), dir);
   char good[64];
   snprintf(good, sizeof good, "MANIFEST-%06llu\n", (unsigned long long)st_version_set_manifest_number(vs));
   st_version_set_close(vs);
@@ -482,7 +462,7 @@ static void bad_current(void **state) {
   expect_open_corrupt(dir, "names MANIFEST-000777, which does not exist");
   /* Nothing was changed by the failed opens. */
   write_file(dir, "CURRENT", good, strlen(good));
-  vs = open_ok(fast_env(), dir);
+  vs = open_ok(nosync_env(), dir);
   st_version_set_close(vs);
   tu_rmdir(dir);
 }
@@ -522,7 +502,7 @@ static void flipped_bytes(void **state) {
       char where[128];
       snprintf(where, sizeof where, "%s: damaged record at offset %zu", name, offs[rec]);
       st_version_set *vs = NULL;
-      int rc = st_version_set_open(fast_env(), dir, &vs);
+      int rc = st_version_set_open(nosync_env(), dir, &vs);
       if (rc != STRATA_ECORRUPT || !strstr(strata_errmsg(), where))
         fail_msg("flip at %zu (record %d): %s: %s", at, rec, strata_strerror(rc), strata_errmsg());
       image[at] ^= (char)(1 << bit);
@@ -533,14 +513,14 @@ static void flipped_bytes(void **state) {
   for (size_t at = offs[n - 1]; at < len; at++) {
     image[at] ^= 0x10;
     restore(dir, name, image, len);
-    st_version_set *vs = open_ok(fast_env(), dir);
+    st_version_set *vs = open_ok(nosync_env(), dir);
     expect_state(vs, states[2]);
     assert_int_equal(st_version_set_tail_dropped_bytes(vs), len - offs[n - 1]);
     st_version_set_close(vs);
     image[at] ^= 0x10;
   }
   restore(dir, name, image, len);
-  st_version_set *vs = open_ok(fast_env(), dir);
+  st_version_set *vs = open_ok(nosync_env(), dir);
   expect_state(vs, states[3]);
   st_version_set_close(vs);
   free(image);
@@ -561,7 +541,7 @@ static void torn_tails(void **state) {
   /* Every cut: the edits whose records are whole survive. */
   for (size_t cut = offs[1]; cut < len; cut++) {
     restore(dir, name, image, cut);
-    st_version_set *vs = open_ok(fast_env(), dir);
+    st_version_set *vs = open_ok(nosync_env(), dir);
     int whole = 0;
     while (whole < n && offs[whole + 1] <= cut) whole++;
     expect_state(vs, states[whole - 1]);
@@ -574,13 +554,13 @@ static void torn_tails(void **state) {
   memcpy(longer, image, len);
   memset(longer + len, 0, 100);
   restore(dir, name, longer, len + 100);
-  st_version_set *vs = open_ok(fast_env(), dir);
+  st_version_set *vs = open_ok(nosync_env(), dir);
   expect_state(vs, states[3]);
   assert_int_equal(st_version_set_tail_dropped_bytes(vs), 100);
   st_version_set_close(vs);
   for (int i = 0; i < 100; i++) longer[len + (size_t)i] = (char)(i * 37 + 1);
   restore(dir, name, longer, len + 100);
-  vs = open_ok(fast_env(), dir);
+  vs = open_ok(nosync_env(), dir);
   expect_state(vs, states[3]);
   st_version_set_close(vs);
   /* A whole record appended twice is not a tail: a valid record follows
@@ -605,7 +585,7 @@ static void missing_current(void **state) {
   (void)state;
   char *dir = tu_tmpdir(), states[4][256], names[1024];
   make_history(dir, states);
-  st_version_set *vs = open_ok(fast_env(), dir); /* a snapshot-only manifest */
+  st_version_set *vs = open_ok(nosync_env(), dir); /* a snapshot-only manifest */
   uint64_t m = st_version_set_manifest_number(vs);
   st_version_set_close(vs);
   /* The rename of CURRENT did not reach the disk, so it is gone; newer
@@ -617,7 +597,7 @@ static void missing_current(void **state) {
   snprintf(name, sizeof name, "MANIFEST-%06llu", (unsigned long long)(m + 6));
   write_file(dir, name, "\x01\x02\x03\x04\x30\0\0\0VERSEDIT", 16);
   write_file(dir, "CURRENT.tmp", "MANIFEST-", 9);
-  vs = open_ok(fast_env(), dir);
+  vs = open_ok(nosync_env(), dir);
   expect_state(vs, states[3]);
   assert_true(st_version_set_manifest_number(vs) > m + 6);
   st_version_set_close(vs);
@@ -626,7 +606,7 @@ static void missing_current(void **state) {
 
   /* Without CURRENT, a manifest damaged after its first record is still
    * corruption. */
-  vs = open_ok(fast_env(), dir);
+  vs = open_ok(nosync_env(), dir);
   assert_int_equal(apply_add(vs, 0, 90, "a", "b"), STRATA_OK);
   assert_int_equal(apply_add(vs, 0, 91, "a", "b"), STRATA_OK);
   snprintf(name, sizeof name, "MANIFEST-%06llu", (unsigned long long)st_version_set_manifest_number(vs));
@@ -704,7 +684,7 @@ static void *reader_main(void *p) {
 static void concurrent_readers(void **state) {
   (void)state;
   char *dir = tu_tmpdir();
-  st_version_set *vs = open_ok(fast_env(), dir);
+  st_version_set *vs = open_ok(nosync_env(), dir);
   atomic_int stop = 0;
   pthread_t th[4];
   reader_arg args[4];
@@ -737,7 +717,7 @@ static void concurrent_readers(void **state) {
   char want[16384];
   state_of(vs, want, sizeof want);
   st_version_set_close(vs);
-  vs = open_ok(fast_env(), dir);
+  vs = open_ok(nosync_env(), dir);
   expect_state(vs, want);
   st_version_set_close(vs);
   tu_rmdir(dir);
