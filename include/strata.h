@@ -258,7 +258,10 @@ void strata_iter_free(strata_iter *it); /* NULL is ignored */
 /*
  * Writes the memtable to a table on disk and waits until it is installed
  * (the log it replaces is then removed). A no-op on an empty memtable.
- * Errors: STRATA_EREADONLY, or the I/O error of the flush.
+ * Errors: STRATA_EIO / STRATA_ENOSPC when the memtable could not be sealed
+ * (a new log could not be made; the database stays writable);
+ * STRATA_EREADONLY when the flush failed (retried first) or the database
+ * was already read-only: strata.stats and strata_errmsg() say why.
  */
 int strata_flush(strata_db *db);
 
@@ -279,9 +282,10 @@ int strata_flush(strata_db *db);
 int strata_property(strata_db *db, const char *name, char **text_out);
 
 /*
- * Checks every checksum of every live file of the database in dir (tables,
- * the manifest, the logs), writing one line per file and per problem to
- * report (NULL = silent). Reads only; safe on a database open elsewhere only
+ * Checks every checksum of every table, log and manifest in dir (obsolete
+ * ones that are still there included), writing one line per file and per
+ * problem to report (NULL = silent). A torn tail at the end of the newest
+ * log is reported but is not damage (the next open drops it). Reads only; safe on a database open elsewhere only
  * if no flush runs meanwhile. Returns STRATA_OK, STRATA_ECORRUPT when
  * anything is damaged, or the error that stopped the check.
  */

@@ -91,8 +91,8 @@ int st_db_open(const char *dir, const strata_options *o, st_env *env, strata_db 
 int st_options_check(const strata_options *o);
 
 /* Replays the live logs of db->dir (numbered at or above the version set's
- * log number) into db->mem and removes older ones (recovery.c). Sets
- * db->last_seq. */
+ * log number) into db->mem (recovery.c); older ones are left to
+ * st_db_delete_obsolete_files. Sets db->last_seq. */
 int st_db_recover(strata_db *db);
 
 /* Applies batch to the database through the write queue. sync: fsync the

@@ -22,30 +22,40 @@
 int st_db_switch_memtable(strata_db *db) {
   char path[PATH_MAX];
   st_memtable *fresh;
-  st_wal_writer *wal;
+  st_wal_writer *wal = NULL;
   int rc = st_memtable_new(&fresh);
   if (rc) return rc;
   uint64_t number = st_version_set_new_file_number(db->vs);
   st_db_log_path(db, number, path, sizeof path);
+  /* The file work runs without the mutex, so that readers are not held
+   * up by it. Only the write-queue leader (this thread) touches the log
+   * and replaces the memtable, and no flush runs (imm is NULL). */
+  st_mutex_unlock(&db->mu);
   rc = st_wal_writer_create(db->env, path, &wal);
   if (!rc) rc = db->env->sync_dir(db->env, db->dir);
-  if (rc) {
-    st_wal_writer_close(wal);
-    db->env->unlink(db->env, path);
-    st_memtable_unref(fresh);
-    return rc;
+  int old_log_failed = 0;
+  if (!rc) {
+    /* The old log's unsynced tail must not be lost while newer, synced
+     * writes of the new log survive a power loss: sync it now. */
+    rc = st_wal_sync(db->wal);
+    old_log_failed = rc != STRATA_OK;
+    if (!rc) atomic_fetch_add_explicit(&db->stats.wal_syncs, 1, memory_order_relaxed);
   }
-  /* The old log's unsynced tail must not be lost while newer, synced
-   * writes of the new log survive a power loss: sync it now. */
-  rc = st_wal_sync(db->wal);
   if (rc) {
-    st_db_set_bg_error(db, rc);
-    st_wal_writer_close(wal);
-    db->env->unlink(db->env, path);
+    st_errsave first;
+    st_error_save(&first);
+    if (wal) {
+      st_wal_writer_close(wal);
+      db->env->unlink(db->env, path);
+    }
     st_memtable_unref(fresh);
-    return rc;
+    st_mutex_lock(&db->mu);
+    if (old_log_failed) st_db_set_bg_error(db, rc);
+    return st_error_restore(&first, rc);
   }
-  st_wal_writer_close(db->wal);
+  st_wal_writer *old = db->wal;
+  st_mutex_lock(&db->mu);
+  st_wal_writer_close(old);
   db->wal = wal;
   db->wal_number = number;
   db->imm = db->mem;

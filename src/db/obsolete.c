@@ -62,6 +62,10 @@ static int parse_numbered(const char *name, const char *prefix, const char *suff
     v = v * 10 + (uint64_t)(*p - '0');
   }
   if (p == start || strcmp(p, suffix) != 0) return 0;
+  /* Only names strata itself writes (6+ digits, no extra leading zero). */
+  char canon[64];
+  snprintf(canon, sizeof canon, "%s%06llu%s", prefix, (unsigned long long)v, suffix);
+  if (strcmp(canon, name) != 0) return 0;
   *out = v;
   return 1;
 }

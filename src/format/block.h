@@ -1,5 +1,5 @@
 /*
- * block.h - reading one block (docs/FORMAT-sst.md, "Block contents"): an
+ * block.h - reading one block (docs/FORMAT.md, "Block contents"): an
  * iterator over its entries with seek by binary search over the restart
  * points, and prev by rescanning from the restart point before the entry.
  * Every decode is bounds-checked: damaged bytes make the iterator invalid

@@ -1,5 +1,5 @@
 /*
- * block_builder.h - builds one block (docs/FORMAT-sst.md, "Block contents"):
+ * block_builder.h - builds one block (docs/FORMAT.md, "Block contents"):
  * entries with prefix-compressed keys, a restart point (a full key) every
  * restart_interval entries, then the restart offsets and their count.
  * Not thread-safe.

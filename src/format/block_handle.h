@@ -1,5 +1,5 @@
 /*
- * block_handle.h - how a block sits in a table file (docs/FORMAT-sst.md,
+ * block_handle.h - how a block sits in a table file (docs/FORMAT.md,
  * "Blocks on disk"): a handle (varint offset, varint size) locates it, a
  * 5-byte trailer follows it (compression type, masked CRC-32C), and a
  * compressed block carries its uncompressed length as a varint prefix.

@@ -1,5 +1,5 @@
 /*
- * bloom.h - the table's bloom filter over user keys (docs/FORMAT-sst.md,
+ * bloom.h - the table's bloom filter over user keys (docs/FORMAT.md,
  * "Filter block"): a bit array probed k times by double hashing of one
  * 64-bit hash, followed by one byte holding k.
  */

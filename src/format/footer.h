@@ -1,6 +1,6 @@
 /*
  * footer.h - the fixed-size footer that ends every table file
- * (docs/FORMAT-sst.md, "Footer"): the handles of the index, filter,
+ * (docs/FORMAT.md, "Footer"): the handles of the index, filter,
  * range-tombstone and properties blocks, zero padding, a masked CRC-32C of
  * the footer, the format version and the magic number. Pure; thread-safe.
  */

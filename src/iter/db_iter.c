@@ -89,10 +89,19 @@ static int below_lower(const st_db_iter *d, const char *ukey, size_t ulen) {
   return d->has_lower && st_ukey_compare(ukey, ulen, d->lower.p, d->lower.len) < 0;
 }
 
+/* Kinds this version resolves; anything else fails the walk rather than
+ * being shown as a value (strata_get refuses it the same way). */
+static int check_kind(st_db_iter *d, unsigned kind) {
+  if (kind == ST_KIND_PUT || kind == ST_KIND_DELETE) return 1;
+  fail(d, st_error(STRATA_ECORRUPT, "iterator: fragment kind %u is not supported by this version", kind));
+  return 0;
+}
+
 /* Forward: from the inner position, the first user key with a visible
  * live value. With skipping, entries of user keys <= saved_key are
- * passed over (they are hidden by a newer entry already seen). */
-static void find_next_user_entry(st_db_iter *d, int skipping) {
+ * passed over (they are hidden by a newer entry already seen: a delete
+ * when by_delete, which the statistics count). */
+static void find_next_user_entry(st_db_iter *d, int skipping, int by_delete) {
   for (; st_iter_valid(d->it); st_iter_next(d->it)) {
     const char *ukey;
     size_t ulen;
@@ -101,15 +110,16 @@ static void find_next_user_entry(st_db_iter *d, int skipping) {
     parse(d, &ukey, &ulen, &seq, &kind);
     if (seq > d->snapshot) continue;
     if (skipping && st_ukey_compare(ukey, ulen, d->saved_key.p, d->saved_key.len) <= 0) {
-      d->skipped++;
+      if (by_delete) d->skipped++;
       continue;
     }
     if (above_upper(d, ukey, ulen)) break;
+    if (!check_kind(d, kind)) return;
     if (kind == ST_KIND_DELETE) {
       /* Hide every older entry of this key. */
       int rc = buf_set(&d->saved_key, ukey, ulen);
       if (rc) return fail(d, rc);
-      skipping = 1;
+      skipping = by_delete = 1;
       d->skipped++;
       continue;
     }
@@ -133,6 +143,7 @@ static void find_prev_user_entry(st_db_iter *d) {
     if (seq > d->snapshot) continue;
     if (value_kind != ST_KIND_DELETE && st_ukey_compare(ukey, ulen, d->saved_key.p, d->saved_key.len) < 0) break;
     if (value_kind == ST_KIND_DELETE && below_lower(d, ukey, ulen)) break;
+    if (!check_kind(d, kind)) return;
     value_kind = kind;
     if (kind == ST_KIND_DELETE) {
       d->saved_key.len = 0;
@@ -162,7 +173,7 @@ void st_db_iter_seek(st_db_iter *d, const void *target, size_t len) {
   if (above_upper(d, target, len)) return;
   int rc = seek_internal(d, target, len, st_trailer_seek(d->snapshot));
   if (rc) return fail(d, rc);
-  find_next_user_entry(d, 0);
+  find_next_user_entry(d, 0, 0);
 }
 
 void st_db_iter_seek_first(st_db_iter *d) {
@@ -171,7 +182,7 @@ void st_db_iter_seek_first(st_db_iter *d) {
   d->forward = 1;
   d->valid = 0;
   st_iter_seek_first(d->it);
-  find_next_user_entry(d, 0);
+  find_next_user_entry(d, 0, 0);
 }
 
 /* Backward from the last entry before (ukey, trailer), or from the end. */
@@ -221,7 +232,7 @@ void st_db_iter_next(st_db_iter *d) {
     if (rc) return fail(d, rc);
     st_iter_next(d->it);
   }
-  find_next_user_entry(d, 1);
+  find_next_user_entry(d, 1, 0);
 }
 
 void st_db_iter_prev(st_db_iter *d) {

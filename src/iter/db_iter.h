@@ -36,7 +36,8 @@ const char *st_db_iter_value(const st_db_iter *it, size_t *len_out);
 /* STRATA_OK, or the error that ended the walk. */
 int st_db_iter_status(const st_db_iter *it);
 
-/* Fragments hidden by deletes that the walk stepped over (statistics). */
+/* Deletes, and the older fragments they hide, that the walk stepped over
+ * (statistics). */
 uint64_t st_db_iter_tombstones_skipped(const st_db_iter *it);
 
 #endif

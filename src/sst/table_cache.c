@@ -183,6 +183,9 @@ int st_table_cache_get(st_table_cache *tc, uint64_t number, st_table **t_out) {
   st_table_file_name(tc->dir, number, path, sizeof path);
   st_table *t;
   int rc = st_table_open(tc->env, path, number, tc->block_cache, &t);
+  /* Every table asked for is named by a live version: its absence is
+   * damage to the database, not a missing key. */
+  if (rc == STRATA_NOTFOUND) return st_error(STRATA_ECORRUPT, "%s: a live table is missing", path);
   if (rc) return rc;
   tc_entry *ne = calloc(1, sizeof *ne);
   if (!ne) {

@@ -21,6 +21,7 @@ void st_table_cache_free(st_table_cache *tc);
 
 /* The open table for file_number (opened if needed), referenced: give it
  * back with st_table_cache_release. */
+/* A missing file is STRATA_ECORRUPT: the tables asked for are live ones. */
 int st_table_cache_get(st_table_cache *tc, uint64_t file_number, st_table **t_out);
 void st_table_cache_release(st_table_cache *tc, st_table *t);
 

@@ -1,7 +1,7 @@
 /*
  * version_edit.c - a version edit in memory and its encoding as a manifest
  * record: a 12-byte header ("VERSEDIT", field count) and tagged fields
- * (docs/FORMAT-manifest.md). The decoder trusts nothing it reads.
+ * (docs/FORMAT.md). The decoder trusts nothing it reads.
  */
 #include "version/version_edit.h"
 

@@ -25,7 +25,7 @@ typedef struct st_version_set st_version_set;
  * state and points CURRENT at it (the old manifest is removed), so that a
  * manifest never grows across opens.
  *
- * Details (docs/FORMAT-manifest.md): a torn last record (no valid record
+ * Details (docs/FORMAT.md): a torn last record (no valid record
  * after it) is an edit that was never acknowledged and is dropped
  * (st_version_set_tail_dropped_bytes); the first record of a manifest is
  * never a torn tail. CURRENT that is malformed or names a missing manifest

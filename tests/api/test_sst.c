@@ -303,6 +303,33 @@ static void leftovers_are_removed_at_open(void **state) {
   assert_int_equal(tu_nth_file(*state, ".sst", 0, live, sizeof live), 2);
 }
 
+/* A table the manifest names but the directory lacks is damage, not a
+ * missing key. */
+static void missing_table_is_ecorrupt(void **state) {
+  strata_db *db = open_with(*state, 1 << 20);
+  assert_int_equal(strata_put(db, "k", 1, "v", 1), STRATA_OK);
+  assert_int_equal(strata_flush(db), STRATA_OK);
+  assert_int_equal(strata_close(db), STRATA_OK);
+  char table[4096];
+  assert_int_equal(tu_nth_file(*state, ".sst", 0, table, sizeof table), 1);
+  assert_int_equal(unlink(table), 0);
+  db = open_with(*state, 1 << 20);
+  void *v;
+  size_t n;
+  assert_int_equal(strata_get(db, "k", 1, &v, &n), STRATA_ECORRUPT);
+  assert_non_null(strstr(strata_errmsg(), "missing"));
+  strata_iter *it;
+  int rc = strata_iter_new(db, NULL, &it);
+  if (rc == STRATA_OK) {
+    strata_iter_seek_first(it);
+    assert_false(strata_iter_valid(it));
+    rc = strata_iter_status(it);
+    strata_iter_free(it);
+  }
+  assert_int_equal(rc, STRATA_ECORRUPT);
+  assert_int_equal(strata_close(db), STRATA_OK);
+}
+
 static void damaged_manifest_is_ecorrupt(void **state) {
   strata_db *db = open_with(*state, 1 << 20);
   for (int i = 0; i < 3; i++) {
@@ -334,6 +361,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(properties_describe_the_tables, setup, teardown),
       cmocka_unit_test_setup_teardown(damaged_table_is_ecorrupt_never_wrong, setup, teardown),
       cmocka_unit_test_setup_teardown(leftovers_are_removed_at_open, setup, teardown),
+      cmocka_unit_test_setup_teardown(missing_table_is_ecorrupt, setup, teardown),
       cmocka_unit_test_setup_teardown(damaged_manifest_is_ecorrupt, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

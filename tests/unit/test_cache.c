@@ -177,7 +177,7 @@ static void table_cache_basics(void **state) {
   st_table_cache_evict(tc, 3);
   st_table_cache_evict(tc, 42); /* unknown: nothing */
   /* Missing and damaged files. */
-  assert_int_equal(st_table_cache_get(tc, 99, &t), STRATA_NOTFOUND);
+  assert_int_equal(st_table_cache_get(tc, 99, &t), STRATA_ECORRUPT);
   assert_null(t);
   char path[4096];
   st_table_file_name(dir, 98, path, sizeof path);

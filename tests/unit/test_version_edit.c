@@ -133,7 +133,7 @@ static void round_trip_all_fields(void **state) {
   free(buf);
 }
 
-/* The worked example of docs/FORMAT-manifest.md, byte for byte. */
+/* The worked example of docs/FORMAT.md, byte for byte. */
 static void exact_bytes(void **state) {
   (void)state;
   st_version_edit e;
