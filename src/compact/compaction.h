@@ -24,12 +24,31 @@ typedef struct st_compaction_options {
   uint64_t level_base_bytes;  /* target size of level 1 (default 256 MiB) */
   int level_multiplier;       /* level N+1 target = level N target x this (default 10) */
   uint64_t target_file_bytes; /* output tables are cut at about this size (default 64 MiB) */
-  double tombstone_ratio;     /* a table whose tombstones/entries passes this is due (default 0.3) */
+  double tombstone_ratio;     /* a table whose tombstones/entries exceeds this is due when no
+                               * level is (default 0.3; see ST_COMPACT_TOMBSTONE_MIN_ENTRIES) */
 } st_compaction_options;
 
 void st_compaction_options_init(st_compaction_options *o);
 
-/* Target bytes of level (>= 1) under o. */
+/* STRATA_EINVAL (with a message) unless l0_trigger >= 1,
+ * level_base_bytes >= 1, level_multiplier >= 2, target_file_bytes >= 1
+ * and tombstone_ratio >= 0. The picker itself never divides by zero on
+ * bad options, but its choices are only meaningful for valid ones. */
+int st_compaction_options_check(const st_compaction_options *o);
+
+/* A table is tombstone-dense when it holds at least this many entries and
+ * tombstones > tombstone_ratio x entries (so a tombstone_ratio of 1 or
+ * more turns tombstone compactions off). */
+#define ST_COMPACT_TOMBSTONE_MIN_ENTRIES 64
+
+/* A picked file with nothing overlapping it one level down moves there
+ * without being rewritten (a trivial move) only when it overlaps at most
+ * this many x target_file_bytes two levels down, so that it cannot make a
+ * later compaction huge. */
+#define ST_COMPACT_GRANDPARENT_FILES 10
+
+/* Target bytes of level (>= 1) under o: level_base_bytes x
+ * level_multiplier^(level - 1), saturating at UINT64_MAX. */
 uint64_t st_compaction_level_target(const st_compaction_options *o, int level);
 
 /* Why a compaction was chosen (stats and logs). */
@@ -43,10 +62,15 @@ typedef enum st_compaction_reason {
 typedef struct st_compaction {
   st_version *version;        /* referenced: the inputs stay live */
   int level;                  /* inputs[0] come from here */
-  int output_level;           /* inputs[1] and the outputs live here: level + 1 */
-  st_file_meta **inputs[2];   /* referenced */
+  int output_level;           /* inputs[1] and the outputs live here: level + 1; only
+                               * a manual compaction of the last level has
+                               * output_level == level (a rewrite in place,
+                               * inputs[1] empty) */
+  st_file_meta **inputs[2];   /* referenced; each in its level's order (level 0
+                               * newest first, deeper levels by key) */
   size_t ninputs[2];
-  int trivial_move;           /* one input, nothing overlapping at output_level: move it */
+  int trivial_move;           /* one input, nothing overlapping at output_level: move it
+                               * (never for tombstone picks or force_rewrite) */
   st_compaction_reason reason;
 } st_compaction;
 
@@ -63,14 +87,33 @@ typedef struct st_busy_files {
  * NULL when nothing is due or everything due is busy. ENOMEM also gives
  * NULL. The result references v and its inputs; free with
  * st_compaction_free.
+ *
+ * Details (docs/COMPACTION-notes.md): level 0 takes every level-0 file and
+ * the level-1 files overlapping their user keys, and is skipped while any
+ * of them is busy (one level-0 compaction at a time). A level L >= 1 takes
+ * one file (the one with the fewest bytes overlapping it at L + 1 per byte
+ * of its own, among those whose compaction is not busy) and the files of
+ * L + 1 overlapping its user keys. The last level is never due. A
+ * tombstone-dense table (ST_COMPACT_TOMBSTONE_MIN_ENTRIES) is considered
+ * only at levels above the last and always goes one level down as a real
+ * rewrite, so tombstone compactions move data strictly downwards and
+ * cannot repeat endlessly. Overlap is by user key (internal keys without
+ * their trailer).
  */
 st_compaction *st_compaction_pick(st_version *v, const st_compaction_options *o, const st_busy_files *busy);
 
 /*
  * A manual compaction of the files of level that overlap the user-key range
  * [begin, end) (NULL = unbounded), into level + 1; NULL when level holds
- * none of them. Never a trivial move when force_rewrite (so that garbage
- * is dropped even from a lone file).
+ * none of them (or level is out of range: STRATA_EINVAL message; or on
+ * ENOMEM: STRATA_ENOMEM message). Never a trivial move when force_rewrite
+ * (so that garbage is dropped even from a lone file). At level 0 the
+ * inputs grow to every level-0 file sharing user keys with them; at the
+ * last level (ST_LEVELS - 1) the files are rewritten in place
+ * (output_level == level), which is how tombstones and versions kept there
+ * for snapshots since released get dropped. A manual trivial move does not
+ * look two levels down (no options here). Busy files are not considered:
+ * check the result with st_compaction_is_busy.
  */
 st_compaction *st_compaction_range(st_version *v, int level, const void *begin, size_t blen, const void *end,
                                    size_t elen, int force_rewrite);
@@ -79,6 +122,9 @@ void st_compaction_free(st_compaction *c);
 
 /* Bytes of the compaction's inputs. */
 uint64_t st_compaction_input_bytes(const st_compaction *c);
+
+/* 1 when any input of c is in busy (NULL: none), else 0. */
+int st_compaction_is_busy(const st_compaction *c, const st_busy_files *busy);
 
 /* Priority of each level of v under o (score >= 1: due); scores_out has
  * ST_LEVELS entries. Also used for "pending compaction bytes". */
@@ -90,7 +136,8 @@ typedef struct st_compaction_ctx {
   const char *dir;
   st_table_cache *table_cache;
   const st_table_options *table_opt;
-  uint64_t target_file_bytes;
+  uint64_t target_file_bytes; /* cut outputs at about this many key + value
+                               * bytes (uncompressed, as added); 0 = never */
   /* Allocates a file number for an output table and records it as pending
    * (the obsolete-file sweep must not delete it). */
   uint64_t (*new_file)(void *arg);
@@ -104,12 +151,14 @@ typedef struct st_compaction_ctx {
   const atomic_int *stop; /* non-zero: abandon (close is waiting) */
 } st_compaction_ctx;
 
+/* entries_in = entries_out + tombstones_dropped + versions_dropped. A
+ * trivial move reads and writes nothing: every field is 0. */
 typedef struct st_compaction_stats {
-  uint64_t bytes_read, bytes_written;
+  uint64_t bytes_read, bytes_written; /* sizes of the input and output files */
   uint64_t entries_in, entries_out;
-  uint64_t tombstones_dropped;  /* DELETE entries dropped */
-  uint64_t versions_dropped;    /* hidden older entries dropped */
-  uint64_t outputs;
+  uint64_t tombstones_dropped;  /* DELETE entries dropped (by either rule) */
+  uint64_t versions_dropped;    /* other entries dropped: hidden by a newer one */
+  uint64_t outputs;             /* output tables written */
 } st_compaction_stats;
 
 /*
@@ -120,6 +169,25 @@ typedef struct st_compaction_stats {
  * deleted inputs and the added outputs. On failure every output written so
  * far is removed and edit is left empty; STRATA_EBUSY when ctx->stop asked
  * to abandon.
+ *
+ * Details. edit is initialized by the caller (normally empty); the run
+ * adds to it, and clears it (st_version_edit_clear, then init) on failure.
+ * The garbage rules, with S = ctx->snapshots[0] (or ctx->last_seq when
+ * there is no snapshot), walking each user key's entries newest first:
+ * an entry is dropped when a newer entry of its key has seq <= S (every
+ * reader sees that one instead), or when it is a DELETE with seq <= S and
+ * no file of a level below output_level (in c->version) has its user key
+ * in its range; every entry of a user key that has any fragment other than
+ * PUT and DELETE is kept (typed fragments are kept whole until the typed
+ * merge rules exist). Outputs are cut only between user keys, so all of a
+ * user key's entries land in one table. Errors: those of the env and the
+ * table builder (the first error's message, prefixed with the
+ * compaction's levels), STRATA_ECORRUPT for damaged inputs (also entries
+ * out of order), STRATA_ENOMEM, STRATA_EBUSY; STRATA_EINVAL for a
+ * trivial_move that is not one input with nothing below. An output whose
+ * removal fails is left for the obsolete-file sweep (it is not live).
+ * *stats is zeroed on failure. Uses ctx from this thread only; the table
+ * cache is thread-safe.
  */
 int st_compaction_run(st_compaction *c, const st_compaction_ctx *ctx, st_version_edit *edit,
                       st_compaction_stats *stats);

@@ -1,0 +1,358 @@
+/*
+ * compaction_job.c - running one compaction: the inputs merged in
+ * internal-key order, the garbage rules applied key by key, the survivors
+ * written to new tables cut at user-key boundaries, and a version edit.
+ */
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/error.h"
+#include "compact/compaction.h"
+#include "format/ikey.h"
+#include "format/kind.h"
+#include "iter/merging_iter.h"
+#include "iter/table_ref_iter.h"
+
+/* How often (in entries) the stop flag is looked at. */
+#define STOP_CHECK_ENTRIES 4096
+
+typedef struct bytes {
+  char *p;
+  size_t n, cap;
+} bytes;
+
+/* Room for n more bytes in b. */
+static int bytes_reserve(bytes *b, size_t n) {
+  if (b->cap - b->n >= n) return STRATA_OK;
+  if (n > SIZE_MAX / 2 - b->n) return st_error(STRATA_ENOMEM, "compaction: out of memory");
+  size_t cap = b->cap ? b->cap : 256;
+  while (cap - b->n < n) cap *= 2;
+  char *p = realloc(b->p, cap);
+  if (!p) return st_error(STRATA_ENOMEM, "compaction: out of memory for %zu bytes", cap);
+  b->p = p;
+  b->cap = cap;
+  return STRATA_OK;
+}
+
+/* An entry held back while the rest of its user key is read. */
+typedef struct pending {
+  size_t off, klen, vlen; /* key then value at pbuf.p + off */
+} pending;
+
+typedef struct job {
+  st_compaction *c;
+  const st_compaction_ctx *ctx;
+  st_version_edit *edit;
+  st_compaction_stats *stats;
+  uint64_t smallest_snapshot;
+
+  /* The output being written: its number, and key + value bytes added. */
+  st_table_builder *b;
+  uint64_t out_number;
+  uint64_t out_bytes;
+  uint64_t out_key_id; /* key_id of the last entry added to it */
+  /* Outputs finished so far: removed again if the compaction fails. */
+  uint64_t *done;
+  size_t ndone, cap_done;
+
+  /* The user key being walked (its id counts user keys from 1), the
+   * trailer of its last entry, and the garbage rules' state. */
+  bytes cur;
+  uint64_t key_id;
+  uint64_t prev_trailer;
+  uint64_t last_seq_for_key;
+  int key_typed; /* the key has a fragment other than PUT/DELETE */
+
+  /* Per level below the output level: the first file whose largest user
+   * key is not below the keys walked so far (keys only ascend). */
+  size_t cursor[ST_LEVELS];
+
+  /* Typed fragments in the inputs: each user key is read whole before any
+   * of its entries is judged. */
+  int hold;
+  pending *pend;
+  size_t npend, cap_pend;
+  bytes pbuf;
+} job;
+
+static const char *ukey_small(const st_file_meta *f, size_t *n) {
+  *n = f->smallest_len - ST_IKEY_TRAILER;
+  return f->smallest;
+}
+
+static const char *ukey_large(const st_file_meta *f, size_t *n) {
+  *n = f->largest_len - ST_IKEY_TRAILER;
+  return f->largest;
+}
+
+/* 1 when no file of a level below the output level has ukey in its range,
+ * so that nothing older than the compaction's entries of ukey exists. */
+static int is_base_level(job *j, const char *ukey, size_t ulen) {
+  const st_version *v = j->c->version;
+  for (int level = j->c->output_level + 1; level < ST_LEVELS; level++) {
+    st_file_meta *const *f = v->files[level];
+    size_t n = v->nfiles[level], *i = &j->cursor[level], kl;
+    const char *k;
+    while (*i < n && (k = ukey_large(f[*i], &kl), st_ukey_compare(k, kl, ukey, ulen) < 0)) (*i)++;
+    if (*i < n && (k = ukey_small(f[*i], &kl), st_ukey_compare(k, kl, ukey, ulen) <= 0)) return 0;
+  }
+  return 1;
+}
+
+static int open_output(job *j) {
+  char path[PATH_MAX];
+  if (j->ndone == j->cap_done) {
+    size_t cap = j->cap_done ? 2 * j->cap_done : 8;
+    uint64_t *p = realloc(j->done, cap * sizeof *p);
+    if (!p) return st_error(STRATA_ENOMEM, "compaction: out of memory");
+    j->done = p;
+    j->cap_done = cap;
+  }
+  j->out_number = j->ctx->new_file(j->ctx->arg);
+  j->out_bytes = 0;
+  st_table_file_name(j->ctx->dir, j->out_number, path, sizeof path);
+  return st_table_builder_new(j->ctx->env, path, j->ctx->table_opt, &j->b);
+}
+
+/* Finishes the current output (fsynced and closed by the builder) and
+ * records it in the edit. */
+static int finish_output(job *j) {
+  st_table_props props;
+  int rc = st_table_builder_finish(j->b, &props);
+  j->b = NULL;
+  if (rc) return rc; /* the builder removed the file */
+  j->done[j->ndone++] = j->out_number; /* room reserved by open_output */
+  j->stats->bytes_written += props.file_bytes;
+  j->stats->outputs++;
+  st_file_meta *meta = st_file_meta_new(j->out_number, props.file_bytes, props.smallest, props.smallest_len,
+                                        props.largest, props.largest_len);
+  if (!meta) {
+    rc = st_error(STRATA_ENOMEM, "compaction: out of memory");
+  } else {
+    meta->min_seq = props.min_seq;
+    meta->max_seq = props.max_seq;
+    meta->entries = props.entries;
+    meta->tombstones = props.tombstones;
+    rc = st_version_edit_add_file(j->edit, j->c->output_level, meta);
+    st_file_meta_unref(meta);
+  }
+  st_table_props_clear(&props);
+  return rc;
+}
+
+/* Writes one surviving entry, first starting a new output when the
+ * current one is full and the entry begins a new user key. */
+static int emit(job *j, const char *k, size_t kl, const char *v, size_t vl) {
+  int rc;
+  uint64_t target = j->ctx->target_file_bytes;
+  if (j->b && target && j->out_bytes >= target && j->out_key_id != j->key_id && (rc = finish_output(j)))
+    return rc;
+  if (!j->b && (rc = open_output(j))) return rc;
+  rc = st_table_builder_add(j->b, k, kl, v, vl);
+  if (rc == STRATA_EINVAL) { /* the builder refuses what no valid table holds */
+    st_errsave why;
+    st_error_save(&why);
+    return st_error(STRATA_ECORRUPT, "an input entry cannot be written back: %s", why.msg);
+  }
+  if (rc) return rc;
+  j->out_bytes += kl + vl;
+  j->out_key_id = j->key_id;
+  j->stats->entries_out++;
+  return STRATA_OK;
+}
+
+/*
+ * The garbage rules (LevelDB's), for entries of one user key in order,
+ * newest first. An entry is dropped when a newer entry of its key is
+ * visible to every reader (last_seq_for_key <= smallest_snapshot), or when
+ * it is a DELETE visible to every reader and nothing older of its key can
+ * exist below the output level. Keys holding a fragment other than PUT and
+ * DELETE are kept whole.
+ */
+static int judge(job *j, const char *k, size_t kl, const char *v, size_t vl) {
+  uint64_t t = st_ikey_trailer(k, kl), seq = st_trailer_seq(t);
+  unsigned kind = st_trailer_kind(t);
+  if (kind != ST_KIND_PUT && kind != ST_KIND_DELETE) j->key_typed = 1;
+  if (!j->key_typed) {
+    int drop = j->last_seq_for_key <= j->smallest_snapshot ||
+               (kind == ST_KIND_DELETE && seq <= j->smallest_snapshot && is_base_level(j, k, kl - ST_IKEY_TRAILER));
+    j->last_seq_for_key = seq;
+    if (drop) {
+      if (kind == ST_KIND_DELETE)
+        j->stats->tombstones_dropped++;
+      else
+        j->stats->versions_dropped++;
+      return STRATA_OK;
+    }
+  }
+  return emit(j, k, kl, v, vl);
+}
+
+/* Judges the held-back entries of the current user key. */
+static int release_pending(job *j) {
+  int rc = STRATA_OK;
+  for (size_t i = 0; i < j->npend && !rc; i++) {
+    const pending *p = &j->pend[i];
+    rc = judge(j, j->pbuf.p + p->off, p->klen, j->pbuf.p + p->off + p->klen, p->vlen);
+  }
+  j->npend = 0;
+  j->pbuf.n = 0;
+  return rc;
+}
+
+static int hold_entry(job *j, const char *k, size_t kl, const char *v, size_t vl) {
+  if (j->npend == j->cap_pend) {
+    size_t cap = j->cap_pend ? 2 * j->cap_pend : 16;
+    pending *p = realloc(j->pend, cap * sizeof *p);
+    if (!p) return st_error(STRATA_ENOMEM, "compaction: out of memory");
+    j->pend = p;
+    j->cap_pend = cap;
+  }
+  if (vl > SIZE_MAX - kl) return st_error(STRATA_ENOMEM, "compaction: out of memory");
+  int rc = bytes_reserve(&j->pbuf, kl + vl);
+  if (rc) return rc;
+  pending *p = &j->pend[j->npend++];
+  p->off = j->pbuf.n;
+  p->klen = kl;
+  p->vlen = vl;
+  memcpy(j->pbuf.p + j->pbuf.n, k, kl);
+  if (vl) memcpy(j->pbuf.p + j->pbuf.n + kl, v, vl);
+  j->pbuf.n += kl + vl;
+  unsigned kind = st_trailer_kind(st_ikey_trailer(k, kl));
+  if (kind != ST_KIND_PUT && kind != ST_KIND_DELETE) j->key_typed = 1;
+  return STRATA_OK;
+}
+
+/* One entry of the merged inputs. */
+static int step(job *j, const char *k, size_t kl, const char *v, size_t vl) {
+  if (kl < ST_IKEY_TRAILER) return st_error(STRATA_ECORRUPT, "an input key of %zu bytes has no trailer", kl);
+  size_t ul = kl - ST_IKEY_TRAILER;
+  uint64_t t = st_ikey_trailer(k, kl);
+  int c = j->key_id ? st_ukey_compare(k, ul, j->cur.p, j->cur.n) : 1;
+  if (c < 0 || (c == 0 && t >= j->prev_trailer))
+    return st_error(STRATA_ECORRUPT, "input entries out of order (a key of %zu bytes at seq %llu)", ul,
+                    (unsigned long long)st_trailer_seq(t));
+  if (c > 0) {
+    int rc = j->hold ? release_pending(j) : STRATA_OK;
+    if (!rc) {
+      j->cur.n = 0;
+      rc = bytes_reserve(&j->cur, ul ? ul : 1);
+    }
+    if (rc) return rc;
+    if (ul) memcpy(j->cur.p, k, ul);
+    j->cur.n = ul;
+    j->key_id++;
+    j->last_seq_for_key = UINT64_MAX;
+    j->key_typed = 0;
+  }
+  j->prev_trailer = t;
+  j->stats->entries_in++;
+  return j->hold ? hold_entry(j, k, kl, v, vl) : judge(j, k, kl, v, vl);
+}
+
+static int stopped(const st_compaction_ctx *ctx) {
+  return ctx->stop && atomic_load_explicit(ctx->stop, memory_order_relaxed) != 0;
+}
+
+/* The merged iterator over every input; j->hold is set when some input
+ * counts fragments other than PUT and DELETE in its properties. */
+static int open_inputs(job *j, st_iter **it_out) {
+  st_compaction *c = j->c;
+  size_t n = c->ninputs[0] + c->ninputs[1], k = 0;
+  *it_out = NULL;
+  st_iter **kids = calloc(n ? n : 1, sizeof *kids);
+  if (!kids) return st_error(STRATA_ENOMEM, "compaction: out of memory");
+  int rc = STRATA_OK;
+  for (int w = 0; w < 2 && !rc; w++)
+    for (size_t i = 0; i < c->ninputs[w] && !rc; i++) {
+      st_table *t;
+      uint64_t number = c->inputs[w][i]->number;
+      if ((rc = st_table_cache_get(j->ctx->table_cache, number, &t))) break;
+      const st_table_props *p = st_table_get_props(t);
+      for (int kind = 0; kind <= ST_KIND_MAX; kind++)
+        if (kind != ST_KIND_PUT && kind != ST_KIND_DELETE && p->kind_counts[kind]) j->hold = 1;
+      st_table_cache_release(j->ctx->table_cache, t);
+      if (!(rc = st_table_ref_iter_new(j->ctx->table_cache, number, &kids[k]))) k++;
+    }
+  if (rc) {
+    for (size_t i = 0; i < k; i++) st_iter_free(kids[i]);
+  } else {
+    rc = st_merging_iter_new(kids, n, it_out);
+  }
+  free(kids);
+  return rc;
+}
+
+static int run_trivial_move(st_compaction *c, st_version_edit *edit) {
+  if (c->ninputs[0] != 1 || c->ninputs[1] != 0 || c->output_level == c->level)
+    return st_error(STRATA_EINVAL, "a trivial move needs one input and nothing below it");
+  st_file_meta *f = c->inputs[0][0];
+  int rc = st_version_edit_delete_file(edit, c->level, f->number);
+  return rc ? rc : st_version_edit_add_file(edit, c->output_level, f);
+}
+
+int st_compaction_run(st_compaction *c, const st_compaction_ctx *ctx, st_version_edit *edit,
+                      st_compaction_stats *stats) {
+  job j;
+  st_iter *it = NULL;
+  uint64_t seen = 0;
+  int rc;
+  memset(stats, 0, sizeof *stats);
+  memset(&j, 0, sizeof j);
+  j.c = c;
+  j.ctx = ctx;
+  j.edit = edit;
+  j.stats = stats;
+  j.smallest_snapshot = ctx->nsnapshots ? ctx->snapshots[0] : ctx->last_seq;
+  if (stopped(ctx)) {
+    rc = st_error(STRATA_EBUSY, "abandoned: the database is closing");
+    goto done;
+  }
+  if (c->trivial_move) {
+    rc = run_trivial_move(c, edit);
+    goto done;
+  }
+  stats->bytes_read = st_compaction_input_bytes(c);
+  if ((rc = open_inputs(&j, &it))) goto done;
+  for (st_iter_seek_first(it); st_iter_valid(it); st_iter_next(it)) {
+    if (++seen % STOP_CHECK_ENTRIES == 0 && stopped(ctx)) {
+      rc = st_error(STRATA_EBUSY, "abandoned: the database is closing");
+      goto done;
+    }
+    size_t kl, vl;
+    const char *k = st_iter_key(it, &kl), *v = st_iter_value(it, &vl);
+    if ((rc = step(&j, k, kl, v, vl))) goto done;
+  }
+  if ((rc = st_iter_status(it))) goto done;
+  if (j.hold && (rc = release_pending(&j))) goto done;
+  if (j.b && (rc = finish_output(&j))) goto done;
+  for (int w = 0; w < 2 && !rc; w++)
+    for (size_t i = 0; i < c->ninputs[w] && !rc; i++)
+      rc = st_version_edit_delete_file(edit, w ? c->output_level : c->level, c->inputs[w][i]->number);
+
+done:;
+  /* Cleanup must not replace the first error's message. */
+  st_errsave first;
+  if (rc) {
+    st_error_save(&first);
+    st_table_builder_abandon(j.b);
+    for (size_t i = 0; i < j.ndone; i++) {
+      char path[PATH_MAX];
+      st_table_file_name(ctx->dir, j.done[i], path, sizeof path);
+      ctx->env->unlink(ctx->env, path);
+    }
+    st_version_edit_clear(edit);
+    st_version_edit_init(edit);
+    memset(stats, 0, sizeof *stats);
+  }
+  st_iter_free(it);
+  free(j.done);
+  free(j.cur.p);
+  free(j.pend);
+  free(j.pbuf.p);
+  if (rc)
+    return st_error(rc, "compaction of level %d into %d (%zu + %zu tables): %s", c->level, c->output_level,
+                    c->ninputs[0], c->ninputs[1], first.msg);
+  return STRATA_OK;
+}
