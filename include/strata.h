@@ -96,6 +96,23 @@ typedef struct strata_options {
   int max_open_files;        /* tables kept open at once (LRU). Default 1000; min 16 */
   int compression;           /* STRATA_COMPRESSION_*. Default STRATA_COMPRESSION_NONE;
                                 a codec this build lacks is STRATA_EINVAL at open */
+  int background_threads;    /* background threads: one flushes, the others compact.
+                                Default 2; 2 .. 16 */
+  int l0_compaction_trigger; /* level-0 tables that start a compaction into level 1.
+                                Default 4; min 1 */
+  int l0_slowdown_trigger;   /* level-0 tables at which each write sleeps a moment.
+                                Default 12; >= l0_compaction_trigger */
+  int l0_stop_trigger;       /* level-0 tables at which writes wait for compaction.
+                                Default 20; >= l0_slowdown_trigger */
+  int max_immutable_memtables; /* sealed memtables waiting for flush before writes wait.
+                                  Default 2; 1 .. 16 */
+  uint64_t level_base_bytes; /* target size of level 1; level N+1's is 10x level N's.
+                                Default 256 MiB; min 64 KiB */
+  uint64_t target_file_bytes; /* compaction output tables are cut at about this size.
+                                 Default 64 MiB; min 16 KiB */
+  double tombstone_compaction_ratio; /* a table whose share of tombstones passes this is
+                                        compacted even when its level is under target.
+                                        Default 0.3; 0 < x <= 1 */
 } strata_options;
 
 /* Fills *o with the defaults written above. Thread-safe; o must not be NULL. */
@@ -264,6 +281,17 @@ void strata_iter_free(strata_iter *it); /* NULL is ignored */
  * was already read-only: strata.stats and strata_errmsg() say why.
  */
 int strata_flush(strata_db *db);
+
+/*
+ * Compacts every table overlapping the user-key range [begin, end) (NULL =
+ * unbounded on that side) down to the deepest level that holds any of it,
+ * after flushing the memtable, and waits: superseded versions and
+ * tombstones no snapshot needs are gone from the range afterwards.
+ * Background compactions wait while it runs. Thread-safe. Errors:
+ * STRATA_EINVAL (NULL database, NULL bound with a length), STRATA_EREADONLY,
+ * or the I/O error of a compaction (then nothing of it was installed).
+ */
+int strata_compact_range(strata_db *db, const void *begin, size_t blen, const void *end, size_t elen);
 
 /* ---- Insight ----------------------------------------------------------- */
 

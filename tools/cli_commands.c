@@ -155,6 +155,13 @@ static int cmd_sstables(strata_db *db, const cli_arg *args, size_t nargs) {
   return print_property(db, "strata.sstables");
 }
 
+static int cmd_compact(strata_db *db, const cli_arg *args, size_t nargs) {
+  int rc = strata_compact_range(db, nargs >= 1 ? args[0].data : NULL, nargs >= 1 ? args[0].len : 0,
+                                nargs >= 2 ? args[1].data : NULL, nargs >= 2 ? args[1].len : 0);
+  if (rc == STRATA_OK) puts("OK");
+  return lib_result(rc);
+}
+
 static int cmd_flush(strata_db *db, const cli_arg *args, size_t nargs) {
   (void)args, (void)nargs;
   int rc = strata_flush(db);
@@ -169,6 +176,7 @@ static const cli_command commands[] = {
     {"scan", 0, 2, "scan [FROM [TO]]", "print KEY VALUE for every key in [FROM, TO), in order", cmd_scan},
     {"count", 0, 2, "count [FROM [TO]]", "count the keys in [FROM, TO)", cmd_count},
     {"flush", 0, 0, "flush", "write the memtable to a table on disk", cmd_flush},
+    {"compact", 0, 2, "compact [FROM [TO]]", "compact the tables of [FROM, TO) down to the deepest level", cmd_compact},
     {"levels", 0, 0, "levels", "print files and bytes per level (strata.levels)", cmd_levels},
     {"sstables", 0, 0, "sstables", "print every live table (strata.sstables)", cmd_sstables},
     {"stats", 0, 0, "stats", "print the counters of the database (strata.stats)", cmd_stats},

@@ -48,6 +48,7 @@ int st_batch_add(strata_batch *b, unsigned kind, const void *key, size_t klen, c
   st_batch_set_header(st_batch_rep(b), 0, b->count);
   if (klen > b->max_klen) b->max_klen = klen;
   if (vlen > b->max_vlen) b->max_vlen = vlen;
+  b->user_bytes += klen + vlen;
   return STRATA_OK;
 }
 
@@ -62,6 +63,7 @@ int st_batch_append_batch(strata_batch *dst, const strata_batch *src) {
   st_batch_set_header(st_batch_rep(dst), 0, dst->count);
   if (src->max_klen > dst->max_klen) dst->max_klen = src->max_klen;
   if (src->max_vlen > dst->max_vlen) dst->max_vlen = src->max_vlen;
+  dst->user_bytes += src->user_bytes;
   return STRATA_OK;
 }
 
@@ -86,6 +88,7 @@ void strata_batch_clear(strata_batch *b) {
   b->len = ST_WAL_HEADER + ST_BATCH_HEADER;
   b->count = 0;
   b->max_klen = b->max_vlen = 0;
+  b->user_bytes = 0;
   st_batch_set_header(st_batch_rep(b), 0, 0);
 }
 

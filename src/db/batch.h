@@ -19,6 +19,7 @@ struct strata_batch {
   uint32_t count;  /* records */
   size_t max_klen; /* longest key and value, checked against the db limits */
   size_t max_vlen;
+  uint64_t user_bytes; /* key and value bytes of all records (statistics) */
 };
 
 /* The encoding (header + records) and its length. */

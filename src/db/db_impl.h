@@ -16,6 +16,7 @@
 #include "env/env.h"
 #include "env/sync.h"
 #include "mem/memtable.h"
+#include "compact/compaction.h"
 #include "sst/block_cache.h"
 #include "sst/table_builder.h"
 #include "sst/table_cache.h"
@@ -32,7 +33,12 @@ typedef struct st_db_stats {
   atomic_uint_fast64_t bloom_checked, bloom_useful; /* table lookups; those the filter answered */
   atomic_uint_fast64_t table_lookups;
   atomic_uint_fast64_t flushes, flush_bytes, flush_failures;
-  atomic_uint_fast64_t write_stall_micros; /* writers waiting for a flush to make room */
+  atomic_uint_fast64_t user_bytes;           /* key and value bytes written by users */
+  atomic_uint_fast64_t slowdown_micros;      /* writes slept: level 0 at l0_slowdown_trigger */
+  atomic_uint_fast64_t stop_micros;          /* writes waited: flushes or level 0 behind */
+  atomic_uint_fast64_t compactions, trivial_moves, compaction_failures;
+  atomic_uint_fast64_t compaction_bytes_read, compaction_bytes_written;
+  atomic_uint_fast64_t tombstones_dropped, versions_dropped;
   atomic_uint_fast64_t tombstones_skipped; /* by iterators */
   atomic_uint_fast64_t recovered_logs, recovered_batches, recovered_records;
   atomic_uint_fast64_t wal_tail_dropped_bytes;    /* crash tail cut at open */
@@ -44,6 +50,8 @@ struct strata_snapshot {
   uint64_t seq;
   strata_snapshot *prev, *next; /* the db's list, guarded by db->mu */
 };
+
+#define ST_MAX_IMM 16
 
 struct strata_db {
   st_env *env;
@@ -59,13 +67,24 @@ struct strata_db {
   /* Guarded by mu: */
   st_writer *queue_head, *queue_tail; /* the write queue; head is the leader */
   st_memtable *mem;                   /* the active memtable */
-  st_memtable *imm;                   /* sealed, being flushed; NULL when none */
-  uint64_t imm_next_log;              /* the first log not covered by imm */
+  st_memtable *imm[ST_MAX_IMM];       /* sealed memtables waiting for flush, oldest first */
+  uint64_t imm_next_log[ST_MAX_IMM];  /* the first log not covered by imm[i] */
+  int nimm;
   int bg_error;                       /* first fatal error; writes get STRATA_EREADONLY */
   int stopping;                       /* close has begun: background threads exit */
   st_cond sync_cv;                    /* wakes the periodic sync thread */
   st_cond flush_cv;                   /* wakes the flush thread */
   st_cond flushed_cv;                 /* a flush ended (room for writers, strata_flush) */
+  st_cond work_cv;                    /* wakes compaction workers */
+  st_cond compacted_cv;               /* a compaction ended (stalled writers, compact_range) */
+  uint64_t *busy;                     /* input tables of running compactions */
+  size_t nbusy, cap_busy;
+  uint64_t *pending;                  /* tables being written: not obsolete */
+  size_t npending, cap_pending;
+  int pending_lost;                   /* a pending number could not be recorded: sweep no tables */
+  int ncompacting;                    /* compactions running */
+  int manual_compactions;             /* strata_compact_range calls running */
+  uint64_t retry_compaction_at;       /* after a failure, no new compaction before (micros) */
   uint64_t flushes_done;              /* flushes ended, successfully or not */
   int last_flush_error;               /* result of the latest flush */
   strata_snapshot snapshots;          /* list head (sentinel) */
@@ -80,8 +99,26 @@ struct strata_db {
   atomic_uint_fast64_t last_seq; /* newest sequence visible to readers */
   void *sync_thread;
   void *flush_thread;
+  void *compact_threads[16];
+  int ncompact_threads;
+  atomic_int stop_compacting;   /* close is waiting: running compactions give up */
+  st_mutex obsolete_mu;         /* one obsolete-file sweep at a time */
+  st_compaction_options copt;
   st_db_stats stats;
 };
+
+/* A reader's view (view.c): the memtables, newest first, the current
+ * version, and the newest sequence number, all referenced at one moment. */
+typedef struct st_db_view {
+  st_memtable *mems[1 + ST_MAX_IMM];
+  int nmems;
+  st_version *version;
+  uint64_t seq;
+} st_db_view;
+
+/* Takes the view (locks mu for a moment); st_db_view_put releases it. */
+void st_db_view_get(strata_db *db, st_db_view *v);
+void st_db_view_put(st_db_view *v);
 
 /* Opens dir through env (the POSIX env for strata_open, a fault-injecting
  * one in tests). Same contract as strata_open. */
@@ -118,6 +155,18 @@ void st_db_sync_thread_stop(strata_db *db);
 
 /* Removes files no live version or log needs (obsolete.c); mu not held. */
 void st_db_delete_obsolete_files(strata_db *db);
+
+/* Allocates a file number for a table about to be written and records it
+ * as pending, so that no obsolete-file sweep removes it; mu not held.
+ * st_db_pending_done forgets it once the table is installed or removed. */
+uint64_t st_db_pending_new(strata_db *db);
+void st_db_pending_done(strata_db *db, uint64_t number);
+
+/* Compaction workers (compact.c). */
+int st_db_compaction_threads_start(strata_db *db);
+void st_db_compaction_threads_stop(strata_db *db);
+/* Wakes the workers: a flush or compaction may have made work (mu held). */
+void st_db_maybe_schedule_compaction(strata_db *db);
 
 /* File names inside the database directory. */
 #define ST_MARKER_NAME "STRATA"

@@ -9,6 +9,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "base/error.h"
 #include "db/db_impl.h"
@@ -28,8 +29,9 @@ int st_db_switch_memtable(strata_db *db) {
   uint64_t number = st_version_set_new_file_number(db->vs);
   st_db_log_path(db, number, path, sizeof path);
   /* The file work runs without the mutex, so that readers are not held
-   * up by it. Only the write-queue leader (this thread) touches the log
-   * and replaces the memtable, and no flush runs (imm is NULL). */
+   * up by it. Only the write-queue leader (this thread) touches the log,
+   * replaces the memtable and adds to imm[]; the flush thread only takes
+   * from its front. */
   st_mutex_unlock(&db->mu);
   rc = st_wal_writer_create(db->env, path, &wal);
   if (!rc) rc = db->env->sync_dir(db->env, db->dir);
@@ -58,8 +60,9 @@ int st_db_switch_memtable(strata_db *db) {
   st_wal_writer_close(old);
   db->wal = wal;
   db->wal_number = number;
-  db->imm = db->mem;
-  db->imm_next_log = number;
+  db->imm[db->nimm] = db->mem;
+  db->imm_next_log[db->nimm] = number;
+  db->nimm++;
   db->mem = fresh;
   st_cond_signal(&db->flush_cv);
   return STRATA_OK;
@@ -74,7 +77,7 @@ static int write_level0_table(strata_db *db, st_memtable *mem, st_file_meta **me
   st_table_props props = {0};
   *meta_out = NULL;
   if (atomic_load_explicit(&mem->entries, memory_order_relaxed) == 0) return STRATA_OK;
-  uint64_t number = st_version_set_new_file_number(db->vs);
+  uint64_t number = st_db_pending_new(db);
   st_table_file_name(db->dir, number, path, sizeof path);
   int rc = st_memtable_iter_new(mem, &it);
   if (!rc) rc = st_table_builder_new(db->env, path, &db->table_opt, &b);
@@ -111,13 +114,17 @@ done:
   if (b) st_table_builder_abandon(b);
   st_iter_free(it);
   st_table_props_clear(&props);
+  /* Installed or removed, the table is no longer pending once the edit
+   * is applied; until then the caller's meta keeps it from the sweep. */
+  if (rc) st_db_pending_done(db, number);
   return rc;
 }
 
-/* Flushes db->imm (set, mu held on entry and exit, released meanwhile). */
+/* Flushes the oldest immutable memtable (there is one; mu held on entry
+ * and exit, released meanwhile). */
 static int flush_imm(strata_db *db) {
-  st_memtable *imm = db->imm;
-  uint64_t next_log = db->imm_next_log;
+  st_memtable *imm = db->imm[0];
+  uint64_t next_log = db->imm_next_log[0];
   uint64_t last_seq = atomic_load_explicit(&db->last_seq, memory_order_acquire);
   st_memtable_ref(imm);
   st_mutex_unlock(&db->mu);
@@ -131,6 +138,7 @@ static int flush_imm(strata_db *db) {
     if (attempt < FLUSH_ATTEMPTS) db->env->sleep_micros(db->env, FLUSH_RETRY_MICROS * (uint64_t)attempt);
   }
   int fatal = rc != STRATA_OK;
+  uint64_t table = meta ? meta->number : 0;
   if (rc == STRATA_OK) {
     st_version_edit edit;
     st_version_edit_init(&edit);
@@ -144,6 +152,7 @@ static int flush_imm(strata_db *db) {
     st_version_edit_clear(&edit);
   }
   if (meta) st_file_meta_unref(meta);
+  if (table) st_db_pending_done(db, table);
   st_memtable_unref(imm);
   if (rc == STRATA_OK) {
     atomic_fetch_add_explicit(&db->stats.flushes, 1, memory_order_relaxed);
@@ -152,8 +161,11 @@ static int flush_imm(strata_db *db) {
 
   st_mutex_lock(&db->mu);
   if (rc == STRATA_OK) {
-    st_memtable_unref(db->imm);
-    db->imm = NULL;
+    st_memtable_unref(db->imm[0]);
+    db->nimm--;
+    memmove(db->imm, db->imm + 1, (size_t)db->nimm * sizeof db->imm[0]);
+    memmove(db->imm_next_log, db->imm_next_log + 1, (size_t)db->nimm * sizeof db->imm_next_log[0]);
+    st_db_maybe_schedule_compaction(db);
   } else if (fatal) {
     st_db_set_bg_error(db, rc);
   }
@@ -167,7 +179,7 @@ static void *flush_main(void *arg) {
   strata_db *db = arg;
   st_mutex_lock(&db->mu);
   for (;;) {
-    if (db->imm && !db->bg_error) {
+    if (db->nimm && !db->bg_error) {
       flush_imm(db);
       continue;
     }
@@ -198,7 +210,7 @@ int strata_flush(strata_db *db) {
   int rc = st_db_write(db, NULL, 0, 1);
   if (rc) return rc;
   st_mutex_lock(&db->mu);
-  while (db->imm && !db->bg_error) st_cond_wait(&db->flushed_cv, &db->mu);
+  while (db->nimm && !db->bg_error) st_cond_wait(&db->flushed_cv, &db->mu);
   if (db->bg_error)
     rc = st_error(STRATA_EREADONLY, "flush failed; the database is read-only after %s",
                   strata_strerror(db->bg_error));

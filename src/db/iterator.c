@@ -18,17 +18,16 @@ struct strata_iter {
   st_version *version;
 };
 
-/* Adds an iterator over every source of the view to children. */
-static int collect_children(strata_db *db, st_memtable *mem, st_memtable *imm, const st_version *v,
-                            st_iter ***children_out, size_t *n_out) {
-  size_t total = 2;
+/* An iterator over every source of the view: memtables, then tables. */
+static int collect_children(strata_db *db, const st_db_view *view, st_iter ***children_out, size_t *n_out) {
+  const st_version *v = view->version;
+  size_t total = (size_t)view->nmems;
   for (int l = 0; l < ST_LEVELS; l++) total += v->nfiles[l];
-  st_iter **children = calloc(total, sizeof *children);
+  st_iter **children = calloc(total ? total : 1, sizeof *children);
   size_t n = 0;
   int rc = children ? STRATA_OK : st_error(STRATA_ENOMEM, "iterator: out of memory");
-  if (!rc) rc = st_memtable_iter_new(mem, &children[n]);
-  if (!rc) n++;
-  if (!rc && imm && !(rc = st_memtable_iter_new(imm, &children[n]))) n++;
+  for (int i = 0; i < view->nmems && !rc; i++)
+    if (!(rc = st_memtable_iter_new(view->mems[i], &children[n]))) n++;
   for (int l = 0; l < ST_LEVELS && !rc; l++) {
     for (size_t i = 0; i < v->nfiles[l] && !rc; i++) {
       rc = st_table_ref_iter_new(db->table_cache, v->files[l][i]->number, &children[n]);
@@ -52,29 +51,28 @@ int strata_iter_new(strata_db *db, const strata_read_options *ro, strata_iter **
     return st_error(STRATA_EINVAL, "strata_iter_new: NULL bound with a non-zero length");
   strata_iter *it = calloc(1, sizeof *it);
   if (!it) return st_error(STRATA_ENOMEM, "strata_iter_new: out of memory");
-
   st_mutex_lock(&db->mu);
-  st_memtable *mem = db->mem, *imm = db->imm;
-  st_memtable_ref(mem);
-  if (imm) st_memtable_ref(imm);
-  it->version = st_version_set_current(db->vs);
-  uint64_t snap = atomic_load_explicit(&db->last_seq, memory_order_acquire);
-  if (ro && ro->snapshot) snap = ro->snapshot->seq;
   db->niters++;
   st_mutex_unlock(&db->mu);
   it->db = db;
 
+  st_db_view view;
+  st_db_view_get(db, &view);
+  uint64_t snap = ro && ro->snapshot ? ro->snapshot->seq : view.seq;
   st_iter **children = NULL;
   size_t n = 0;
   st_iter *merged = NULL;
-  int rc = collect_children(db, mem, imm, it->version, &children, &n);
+  int rc = collect_children(db, &view, &children, &n);
   if (!rc) rc = st_merging_iter_new(children, n, &merged);
   free(children);
   if (!rc)
     rc = st_db_iter_new(merged, snap, ro ? ro->lower : NULL, ro ? ro->lower_len : 0, ro ? ro->upper : NULL,
                         ro ? ro->upper_len : 0, &it->it);
-  if (imm) st_memtable_unref(imm); /* the memtable iterators hold their own */
-  st_memtable_unref(mem);
+  /* The iterator keeps the version (its tables stay live); the memtable
+   * iterators hold their own references. */
+  it->version = view.version;
+  st_version_ref(it->version);
+  st_db_view_put(&view);
   if (rc) {
     strata_iter_free(it);
     return rc;

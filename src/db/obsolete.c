@@ -2,9 +2,9 @@
  * obsolete.c - removing files nothing needs any more: logs older than the
  * manifest's log number, tables no live version references (also those a
  * crash left half-written), old manifests and temp files.
- * Runs at open and after each flush, from one thread at a time (the flush
- * thread once it runs), so no table being written can be mistaken for an
- * orphan.
+ * Runs at open and after each flush and compaction, one sweep at a time
+ * (obsolete_mu). Tables being written are registered as pending first
+ * (st_db_pending_new), so none can be mistaken for an orphan.
  */
 #include <limits.h>
 #include <stdio.h>
@@ -42,7 +42,7 @@ static int num_has(const num_set *s, uint64_t number) {
 
 typedef struct sweep {
   strata_db *db;
-  num_set live;      /* tables of live versions */
+  num_set live;      /* tables of live versions, and pending ones */
   uint64_t log_number;
   uint64_t manifest;
   int live_complete; /* the live set is trustworthy */
@@ -94,10 +94,48 @@ static void consider(void *arg, const char *name) {
   if (copy) s->doomed[s->ndoomed++] = copy;
 }
 
+static int add_number(uint64_t **v, size_t *n, size_t *cap, uint64_t number) {
+  if (*n == *cap) {
+    size_t c = *cap ? *cap * 2 : 16;
+    uint64_t *nv = realloc(*v, c * sizeof *nv);
+    if (!nv) return STRATA_ENOMEM;
+    *v = nv;
+    *cap = c;
+  }
+  (*v)[(*n)++] = number;
+  return STRATA_OK;
+}
+
+uint64_t st_db_pending_new(strata_db *db) {
+  st_mutex_lock(&db->mu);
+  uint64_t number = st_version_set_new_file_number(db->vs);
+  /* Without room to record it, a sweep could take the table for an
+   * orphan: sweeps check the counter below instead. */
+  if (add_number(&db->pending, &db->npending, &db->cap_pending, number)) db->pending_lost = 1;
+  st_mutex_unlock(&db->mu);
+  return number;
+}
+
+void st_db_pending_done(strata_db *db, uint64_t number) {
+  st_mutex_lock(&db->mu);
+  for (size_t i = 0; i < db->npending; i++) {
+    if (db->pending[i] == number) {
+      db->pending[i] = db->pending[--db->npending];
+      break;
+    }
+  }
+  st_mutex_unlock(&db->mu);
+}
+
 void st_db_delete_obsolete_files(strata_db *db) {
   sweep s = {.db = db};
+  st_mutex_lock(&db->obsolete_mu);
   st_version_set_live_files(db->vs, num_add, &s.live);
   s.live_complete = 1;
+  st_mutex_lock(&db->mu);
+  for (size_t i = 0; i < db->npending; i++) num_add(&s.live, db->pending[i]);
+  if (db->pending_lost) s.live_complete = 0;
+  st_mutex_unlock(&db->mu);
   /* A set that missed a number for lack of memory must delete nothing. */
   {
     st_version *v = st_version_set_current(db->vs);
@@ -125,4 +163,5 @@ void st_db_delete_obsolete_files(strata_db *db) {
   }
   free(s.doomed);
   free(s.live.v);
+  st_mutex_unlock(&db->obsolete_mu);
 }

@@ -100,7 +100,9 @@ static int create_marker(strata_db *db) {
 static void destroy(strata_db *db) {
   if (db->wal) st_wal_writer_close(db->wal);
   if (db->mem) st_memtable_unref(db->mem);
-  if (db->imm) st_memtable_unref(db->imm);
+  for (int i = 0; i < db->nimm; i++) st_memtable_unref(db->imm[i]);
+  free(db->busy);
+  free(db->pending);
   if (db->table_cache) st_table_cache_free(db->table_cache);
   if (db->block_cache) st_block_cache_free(db->block_cache);
   if (db->vs) st_version_set_close(db->vs);
@@ -109,6 +111,9 @@ static void destroy(strata_db *db) {
   st_cond_destroy(&db->sync_cv);
   st_cond_destroy(&db->flush_cv);
   st_cond_destroy(&db->flushed_cv);
+  st_cond_destroy(&db->work_cv);
+  st_cond_destroy(&db->compacted_cv);
+  st_mutex_destroy(&db->obsolete_mu);
   st_mutex_destroy(&db->mu);
   free(db->dir);
   free(db);
@@ -141,10 +146,19 @@ int st_db_open(const char *dir, const strata_options *o, st_env *env, strata_db 
   st_cond_init(&db->sync_cv);
   st_cond_init(&db->flush_cv);
   st_cond_init(&db->flushed_cv);
+  st_cond_init(&db->work_cv);
+  st_cond_init(&db->compacted_cv);
+  st_mutex_init(&db->obsolete_mu);
+  atomic_init(&db->stop_compacting, 0);
   db->snapshots.next = db->snapshots.prev = &db->snapshots;
   db->env = env;
   db->opt = *o;
   table_options_from(&db->table_opt, o);
+  st_compaction_options_init(&db->copt);
+  db->copt.l0_trigger = o->l0_compaction_trigger;
+  db->copt.level_base_bytes = o->level_base_bytes;
+  db->copt.target_file_bytes = o->target_file_bytes;
+  db->copt.tombstone_ratio = o->tombstone_compaction_ratio;
   db->dir = strdup(dir);
   if (!db->dir || st_batch_init(&db->group)) {
     db->group.buf = NULL;
@@ -176,12 +190,14 @@ int st_db_open(const char *dir, const strata_options *o, st_env *env, strata_db 
   if ((rc = env->sync_dir(env, db->dir))) goto fail;
   st_db_delete_obsolete_files(db);
   if ((rc = st_db_flush_thread_start(db))) goto fail;
+  if ((rc = st_db_compaction_threads_start(db))) goto fail;
   if (o->sync_mode == STRATA_SYNC_PERIODIC && (rc = st_db_sync_thread_start(db))) goto fail;
   *db_out = db;
   return STRATA_OK;
 fail: {
   st_errsave first;
   st_error_save(&first);
+  st_db_compaction_threads_stop(db);
   st_db_flush_thread_stop(db);
   if (db->wal) {
     /* Remove the new, empty log so that a failed open changes nothing. */
@@ -206,6 +222,7 @@ int strata_close(strata_db *db) {
   if (iters || snaps)
     return st_error(STRATA_EBUSY, "close: %d iterator(s) and %d snapshot(s) are still open", iters, snaps);
   st_db_sync_thread_stop(db);
+  st_db_compaction_threads_stop(db);
   st_db_flush_thread_stop(db);
   int rc = STRATA_OK;
   st_mutex_lock(&db->mu);

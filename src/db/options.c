@@ -17,6 +17,14 @@ void strata_options_init(strata_options *o) {
   o->block_cache_bytes = 32u << 20;
   o->max_open_files = 1000;
   o->compression = STRATA_COMPRESSION_NONE;
+  o->background_threads = 2;
+  o->l0_compaction_trigger = 4;
+  o->l0_slowdown_trigger = 12;
+  o->l0_stop_trigger = 20;
+  o->max_immutable_memtables = 2;
+  o->level_base_bytes = 256u << 20;
+  o->target_file_bytes = 64u << 20;
+  o->tombstone_compaction_ratio = 0.3;
 }
 
 int st_options_check(const strata_options *o) {
@@ -38,6 +46,24 @@ int st_options_check(const strata_options *o) {
     return st_error(STRATA_EINVAL, "options: bloom_bits_per_key %d must be in 0..30", o->bloom_bits_per_key);
   if (o->max_open_files < 16)
     return st_error(STRATA_EINVAL, "options: max_open_files %d is below the minimum of 16", o->max_open_files);
+  if (o->background_threads < 2 || o->background_threads > 16)
+    return st_error(STRATA_EINVAL, "options: background_threads %d must be in 2..16", o->background_threads);
+  if (o->l0_compaction_trigger < 1 || o->l0_slowdown_trigger < o->l0_compaction_trigger ||
+      o->l0_stop_trigger < o->l0_slowdown_trigger)
+    return st_error(STRATA_EINVAL,
+                    "options: level-0 triggers must satisfy 1 <= compaction (%d) <= slowdown (%d) <= stop (%d)",
+                    o->l0_compaction_trigger, o->l0_slowdown_trigger, o->l0_stop_trigger);
+  if (o->max_immutable_memtables < 1 || o->max_immutable_memtables > 16)
+    return st_error(STRATA_EINVAL, "options: max_immutable_memtables %d must be in 1..16", o->max_immutable_memtables);
+  if (o->level_base_bytes < (64u << 10))
+    return st_error(STRATA_EINVAL, "options: level_base_bytes %llu is below 64 KiB",
+                    (unsigned long long)o->level_base_bytes);
+  if (o->target_file_bytes < (16u << 10))
+    return st_error(STRATA_EINVAL, "options: target_file_bytes %llu is below 16 KiB",
+                    (unsigned long long)o->target_file_bytes);
+  if (!(o->tombstone_compaction_ratio > 0 && o->tombstone_compaction_ratio <= 1))
+    return st_error(STRATA_EINVAL, "options: tombstone_compaction_ratio %g must be in (0, 1]",
+                    o->tombstone_compaction_ratio);
   if (!st_compression_supported(o->compression))
     return st_error(STRATA_EINVAL, "options: compression %d is unknown or not compiled into this build",
                     o->compression);

@@ -1,6 +1,6 @@
 /*
  * read.c - point reads: the newest fragment of a key visible at a
- * snapshot, looked for in the memtable, the immutable memtable, level-0
+ * snapshot, looked for in the memtable, the immutable memtables, level-0
  * tables newest first, then one table per deeper level by key range;
  * a table's bloom filter is asked before its blocks are read.
  */
@@ -111,20 +111,15 @@ static int from_version(strata_db *db, const st_version *v, const char *target, 
 /* The read at snapshot (a sequence number, or UINT64_MAX for the latest). */
 static int get_at_seq(strata_db *db, uint64_t snap, const void *key, size_t klen, void **val_out,
                       size_t *vlen_out) {
-  st_mutex_lock(&db->mu);
-  st_memtable *mem = db->mem, *imm = db->imm;
-  st_memtable_ref(mem);
-  if (imm) st_memtable_ref(imm);
-  st_version *v = st_version_set_current(db->vs);
-  st_mutex_unlock(&db->mu);
-  uint64_t last = atomic_load_explicit(&db->last_seq, memory_order_acquire);
-  if (snap > last) snap = last;
+  st_db_view view;
+  st_db_view_get(db, &view);
+  if (snap > view.seq) snap = view.seq;
   atomic_fetch_add_explicit(&db->stats.gets, 1, memory_order_relaxed);
 
   found f = {0};
   char small[256], *target = NULL;
-  int rc = from_memtable(mem, key, klen, snap, &f);
-  if (rc >= 0 && !f.hit && imm) rc = from_memtable(imm, key, klen, snap, &f);
+  int rc = STRATA_OK;
+  for (int i = 0; i < view.nmems && rc >= 0 && !f.hit; i++) rc = from_memtable(view.mems[i], key, klen, snap, &f);
   if (rc >= 0 && !f.hit) {
     size_t tlen = klen + ST_IKEY_TRAILER;
     target = tlen <= sizeof small ? small : malloc(tlen);
@@ -132,7 +127,7 @@ static int get_at_seq(strata_db *db, uint64_t snap, const void *key, size_t klen
       rc = st_error(STRATA_ENOMEM, "get: out of memory");
     } else {
       st_ikey_pack(target, key, klen, st_trailer_seek(snap));
-      rc = from_version(db, v, target, tlen, &f);
+      rc = from_version(db, view.version, target, tlen, &f);
     }
   }
   if (target != small) free(target);
@@ -150,9 +145,7 @@ static int get_at_seq(strata_db *db, uint64_t snap, const void *key, size_t klen
     }
   }
   free(f.val);
-  st_version_unref(v);
-  if (imm) st_memtable_unref(imm);
-  st_memtable_unref(mem);
+  st_db_view_put(&view);
   return rc;
 }
 

@@ -11,14 +11,51 @@
 
 #define LOAD(x) ((unsigned long long)atomic_load_explicit(&(x), memory_order_relaxed))
 
+typedef struct tree_shape {
+  uint64_t pending_bytes; /* bytes over their level's target, level 0 when due */
+  double space_amp;       /* all table bytes / bytes of the deepest level */
+} tree_shape;
+
+/* Space amplification is estimated as in leveled stores: once compacted,
+ * the deepest level holds about one version of everything live, so all
+ * table bytes over its bytes tells how much is garbage or duplicates. */
+static void shape_of(strata_db *db, tree_shape *t) {
+  st_version *v = st_version_set_current(db->vs);
+  double scores[ST_LEVELS];
+  st_compaction_scores(v, &db->copt, scores);
+  uint64_t total = 0, deepest = 0;
+  t->pending_bytes = 0;
+  for (int l = 0; l < ST_LEVELS; l++) {
+    uint64_t b = st_version_level_bytes(v, l);
+    total += b;
+    if (b) deepest = b;
+    if (l == 0 && scores[0] >= 1) t->pending_bytes += b;
+    if (l > 0 && l < ST_LEVELS - 1) {
+      uint64_t target = st_compaction_level_target(&db->copt, l);
+      if (b > target) t->pending_bytes += b - target;
+    }
+  }
+  t->space_amp = deepest ? (double)total / (double)deepest : 0;
+  st_version_unref(v);
+}
+
 static void stats_text(strata_db *db, FILE *f) {
   st_mutex_lock(&db->mu);
   size_t mem_bytes = st_memtable_bytes(db->mem);
   unsigned long long mem_entries = LOAD(db->mem->entries);
-  size_t imm_bytes = db->imm ? st_memtable_bytes(db->imm) : 0;
+  size_t imm_bytes = 0;
+  for (int i = 0; i < db->nimm; i++) imm_bytes += st_memtable_bytes(db->imm[i]);
   int bg_error = db->bg_error;
-  int snaps = db->nsnapshots, iters = db->niters;
+  int snaps = db->nsnapshots, iters = db->niters, compacting = db->ncompacting;
   st_mutex_unlock(&db->mu);
+  tree_shape shape;
+  shape_of(db, &shape);
+  /* Bytes the engine wrote (logs, tables from flushes and compactions)
+   * per byte of keys and values the users wrote. */
+  double user = (double)LOAD(db->stats.user_bytes);
+  double disk = (double)(LOAD(db->stats.wal_bytes) + LOAD(db->stats.flush_bytes) +
+                         LOAD(db->stats.compaction_bytes_written));
+  double write_amp = user > 0 ? disk / user : 0;
   st_block_cache_stats cs = {0};
   if (db->block_cache) st_block_cache_get_stats(db->block_cache, &cs);
   const st_db_stats *s = &db->stats;
@@ -26,7 +63,7 @@ static void stats_text(strata_db *db, FILE *f) {
           "writes.records: %llu\n"
           "writes.batches: %llu\n"
           "writes.groups: %llu\n"
-          "writes.stall_micros: %llu\n"
+
           "wal.bytes: %llu\n"
           "wal.syncs: %llu\n"
           "reads.gets: %llu\n"
@@ -45,6 +82,20 @@ static void stats_text(strata_db *db, FILE *f) {
           "flush.count: %llu\n"
           "flush.bytes: %llu\n"
           "flush.failures: %llu\n"
+          "compaction.count: %llu\n"
+          "compaction.trivial_moves: %llu\n"
+          "compaction.failures: %llu\n"
+          "compaction.bytes_read: %llu\n"
+          "compaction.bytes_written: %llu\n"
+          "compaction.pending_bytes: %llu\n"
+          "compaction.running: %d\n"
+          "compaction.tombstones_dropped: %llu\n"
+          "compaction.versions_dropped: %llu\n"
+          "writes.user_bytes: %llu\n"
+          "writes.slowdown_micros: %llu\n"
+          "writes.stop_micros: %llu\n"
+          "amplification.write: %.2f\n"
+          "amplification.space: %.2f\n"
           "files.obsolete_deleted: %llu\n"
           "sequence.last: %llu\n"
           "snapshots.open: %d\n"
@@ -57,11 +108,14 @@ static void stats_text(strata_db *db, FILE *f) {
           "recovery.manifest_tail_dropped_bytes: %llu\n"
           "readonly: %s\n"
           "crc32c.hardware: %d\n",
-          LOAD(s->records), LOAD(s->batches), LOAD(s->groups), LOAD(s->write_stall_micros), LOAD(s->wal_bytes),
+          LOAD(s->records), LOAD(s->batches), LOAD(s->groups), LOAD(s->wal_bytes),
           LOAD(s->wal_syncs), LOAD(s->gets), LOAD(s->get_hits), LOAD(s->table_lookups), LOAD(s->tombstones_skipped),
           LOAD(s->bloom_checked), LOAD(s->bloom_useful), (unsigned long long)cs.hits, (unsigned long long)cs.misses,
           cs.usage, cs.capacity, mem_bytes, mem_entries, imm_bytes, LOAD(s->flushes), LOAD(s->flush_bytes),
-          LOAD(s->flush_failures), LOAD(s->obsolete_files_deleted), LOAD(db->last_seq), snaps, iters,
+          LOAD(s->flush_failures), LOAD(s->compactions), LOAD(s->trivial_moves), LOAD(s->compaction_failures),
+          LOAD(s->compaction_bytes_read), LOAD(s->compaction_bytes_written), (unsigned long long)shape.pending_bytes,
+          compacting, LOAD(s->tombstones_dropped), LOAD(s->versions_dropped), LOAD(s->user_bytes),
+          LOAD(s->slowdown_micros), LOAD(s->stop_micros), write_amp, shape.space_amp, LOAD(s->obsolete_files_deleted), LOAD(db->last_seq), snaps, iters,
           LOAD(s->recovered_logs), LOAD(s->recovered_batches), LOAD(s->recovered_records),
           LOAD(s->wal_tail_dropped_bytes), LOAD(s->wal_corrupt_dropped_bytes),
           (unsigned long long)st_version_set_tail_dropped_bytes(db->vs),

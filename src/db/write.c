@@ -117,11 +117,28 @@ static int commit_group(strata_db *db, strata_batch *batch, int sync, uint64_t s
   return STRATA_OK;
 }
 
-/* Makes sure the memtable has room for the leader's group (mu held):
- * seals a full memtable (waiting while the previous one is flushed), or
- * any non-empty one when forced. */
+/* Level-0 tables in the current version. */
+static size_t level0_files(strata_db *db) {
+  st_version *v = st_version_set_current(db->vs);
+  size_t n = v->nfiles[0];
+  st_version_unref(v);
+  return n;
+}
+
+/* How long a write sleeps when level 0 nears its stop trigger. */
+#define SLOWDOWN_MICROS 1000
+
+/*
+ * Makes sure the memtable has room for the leader's group (mu held):
+ * seals a full memtable, or any non-empty one when forced. Writes are
+ * held back while compaction is behind: each sleeps a moment once level 0
+ * reaches l0_slowdown_trigger, and they wait while level 0 is at
+ * l0_stop_trigger or max_immutable_memtables are waiting for flush, so
+ * that memory and read cost stay bounded whatever the write rate.
+ */
 static int make_room(strata_db *db, int force) {
-  uint64_t stalled_since = 0;
+  int slowed = 0;
+  uint64_t stopped_since = 0;
   int rc = STRATA_OK;
   for (;;) {
     if (db->bg_error) {
@@ -129,19 +146,36 @@ static int make_room(strata_db *db, int force) {
                     strata_strerror(db->bg_error));
       break;
     }
+    size_t l0 = level0_files(db);
+    if (!slowed && !force && l0 >= (size_t)db->opt.l0_slowdown_trigger && l0 < (size_t)db->opt.l0_stop_trigger) {
+      /* Give compaction some room without stopping this writer. */
+      slowed = 1;
+      st_mutex_unlock(&db->mu);
+      db->env->sleep_micros(db->env, SLOWDOWN_MICROS);
+      atomic_fetch_add_explicit(&db->stats.slowdown_micros, SLOWDOWN_MICROS, memory_order_relaxed);
+      st_mutex_lock(&db->mu);
+      continue;
+    }
     uint64_t entries = atomic_load_explicit(&db->mem->entries, memory_order_relaxed);
     if (force ? entries == 0 : st_memtable_bytes(db->mem) < db->opt.memtable_bytes) break;
-    if (db->imm) {
-      /* The previous memtable is still being flushed: wait for it. */
-      if (!stalled_since) stalled_since = db->env->now_micros(db->env);
+    if (db->nimm >= db->opt.max_immutable_memtables) {
+      /* Flushes are behind: wait for one to finish. */
+      if (!stopped_since) stopped_since = db->env->now_micros(db->env);
       st_cond_wait(&db->flushed_cv, &db->mu);
+      continue;
+    }
+    if (l0 >= (size_t)db->opt.l0_stop_trigger) {
+      /* Compaction is behind: wait for it to empty level 0 a little. */
+      if (!stopped_since) stopped_since = db->env->now_micros(db->env);
+      st_db_maybe_schedule_compaction(db);
+      st_cond_timedwait_ms(&db->compacted_cv, &db->mu, 100);
       continue;
     }
     rc = st_db_switch_memtable(db);
     break;
   }
-  if (stalled_since)
-    atomic_fetch_add_explicit(&db->stats.write_stall_micros, db->env->now_micros(db->env) - stalled_since,
+  if (stopped_since)
+    atomic_fetch_add_explicit(&db->stats.stop_micros, db->env->now_micros(db->env) - stopped_since,
                               memory_order_relaxed);
   return rc;
 }
@@ -187,6 +221,7 @@ int st_db_write(strata_db *db, strata_batch *batch, int sync, int force_flush) {
     if (rc == STRATA_OK && group) {
       atomic_fetch_add_explicit(&db->stats.groups, 1, memory_order_relaxed);
       atomic_fetch_add_explicit(&db->stats.records, group->count, memory_order_relaxed);
+      atomic_fetch_add_explicit(&db->stats.user_bytes, group->user_bytes, memory_order_relaxed);
     }
   }
 

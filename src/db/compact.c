@@ -1,0 +1,241 @@
+/*
+ * compact.c - the database side of compaction: background workers that
+ * pick and run compactions (compact/), install their results with a
+ * manifest edit, and remove what became obsolete; and strata_compact_range.
+ * A compaction's input tables are "busy" while it runs, so that two never
+ * share an input. A failed compaction changes nothing (its outputs are
+ * removed) and is retried after a pause; a failed manifest edit makes the
+ * database read-only, as for a flush.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/error.h"
+#include "db/db_impl.h"
+
+/* After a failed compaction, workers pause this long before the next. */
+#define RETRY_MICROS 1000000
+
+void st_db_maybe_schedule_compaction(strata_db *db) { st_cond_broadcast(&db->work_cv); }
+
+static int is_busy(const strata_db *db, uint64_t number) {
+  for (size_t i = 0; i < db->nbusy; i++)
+    if (db->busy[i] == number) return 1;
+  return 0;
+}
+
+/* Marks c's inputs busy (mu held); 0 when one already is (or ENOMEM). */
+static int claim(strata_db *db, const st_compaction *c) {
+  size_t n = c->ninputs[0] + c->ninputs[1];
+  for (int w = 0; w < 2; w++)
+    for (size_t i = 0; i < c->ninputs[w]; i++)
+      if (is_busy(db, c->inputs[w][i]->number)) return 0;
+  if (db->nbusy + n > db->cap_busy) {
+    size_t cap = db->cap_busy ? db->cap_busy * 2 : 64;
+    while (cap < db->nbusy + n) cap *= 2;
+    uint64_t *b = realloc(db->busy, cap * sizeof *b);
+    if (!b) return 0;
+    db->busy = b;
+    db->cap_busy = cap;
+  }
+  for (int w = 0; w < 2; w++)
+    for (size_t i = 0; i < c->ninputs[w]; i++) db->busy[db->nbusy++] = c->inputs[w][i]->number;
+  return 1;
+}
+
+static void release(strata_db *db, const st_compaction *c) {
+  for (int w = 0; w < 2; w++)
+    for (size_t i = 0; i < c->ninputs[w]; i++)
+      for (size_t k = 0; k < db->nbusy; k++)
+        if (db->busy[k] == c->inputs[w][i]->number) {
+          db->busy[k] = db->busy[--db->nbusy];
+          break;
+        }
+}
+
+static uint64_t new_output(void *arg) { return st_db_pending_new(arg); }
+
+/* Snapshot sequence numbers, ascending (the list is in creation order,
+ * which is ascending too). mu held. */
+static uint64_t *snapshot_seqs(strata_db *db, size_t *n_out) {
+  *n_out = 0;
+  if (!db->nsnapshots) return NULL;
+  uint64_t *v = malloc((size_t)db->nsnapshots * sizeof *v);
+  if (!v) return NULL;
+  for (strata_snapshot *s = db->snapshots.next; s != &db->snapshots; s = s->next) v[(*n_out)++] = s->seq;
+  return v;
+}
+
+/*
+ * Runs c (its inputs claimed) and installs the result; mu held on entry
+ * and exit, released meanwhile. Returns the compaction's result.
+ */
+static int run_compaction(strata_db *db, st_compaction *c) {
+  size_t nsnaps;
+  uint64_t *snaps = snapshot_seqs(db, &nsnaps);
+  int rc = db->nsnapshots && !snaps ? st_error(STRATA_ENOMEM, "compaction: out of memory") : STRATA_OK;
+  uint64_t last_seq = atomic_load_explicit(&db->last_seq, memory_order_acquire);
+  db->ncompacting++;
+  st_mutex_unlock(&db->mu);
+
+  st_compaction_ctx ctx = {
+      .env = db->env,
+      .dir = db->dir,
+      .table_cache = db->table_cache,
+      .table_opt = &db->table_opt,
+      .target_file_bytes = db->copt.target_file_bytes,
+      .new_file = new_output,
+      .arg = db,
+      .snapshots = snaps,
+      .nsnapshots = nsnaps,
+      .last_seq = last_seq,
+      .stop = &db->stop_compacting,
+  };
+  st_compaction_stats cs = {0};
+  st_version_edit edit;
+  st_version_edit_init(&edit);
+  if (!rc) rc = st_compaction_run(c, &ctx, &edit, &cs);
+  /* Outputs must be durable names in the directory before the manifest
+   * refers to them. */
+  if (!rc && !c->trivial_move) rc = db->env->sync_dir(db->env, db->dir);
+  int fatal = 0;
+  if (!rc) {
+    rc = st_version_set_apply(db->vs, &edit);
+    fatal = rc != STRATA_OK;
+  }
+  /* Outputs are in the version now, or gone: no longer pending. */
+  for (size_t i = 0; i < edit.nadded; i++) st_db_pending_done(db, edit.added[i].meta->number);
+  if (rc && !fatal) {
+    /* The job removed its outputs; an edit that failed to apply leaves
+     * them for the sweep (the set keeps them live if it may be on disk). */
+  }
+  st_version_edit_clear(&edit);
+  free(snaps);
+  if (!rc) {
+    if (c->trivial_move) {
+      atomic_fetch_add_explicit(&db->stats.trivial_moves, 1, memory_order_relaxed);
+    } else {
+      atomic_fetch_add_explicit(&db->stats.compactions, 1, memory_order_relaxed);
+      atomic_fetch_add_explicit(&db->stats.compaction_bytes_read, cs.bytes_read, memory_order_relaxed);
+      atomic_fetch_add_explicit(&db->stats.compaction_bytes_written, cs.bytes_written, memory_order_relaxed);
+      atomic_fetch_add_explicit(&db->stats.tombstones_dropped, cs.tombstones_dropped, memory_order_relaxed);
+      atomic_fetch_add_explicit(&db->stats.versions_dropped, cs.versions_dropped, memory_order_relaxed);
+    }
+    st_db_delete_obsolete_files(db);
+  } else if (rc != STRATA_EBUSY) {
+    atomic_fetch_add_explicit(&db->stats.compaction_failures, 1, memory_order_relaxed);
+  }
+
+  st_mutex_lock(&db->mu);
+  db->ncompacting--;
+  if (fatal) st_db_set_bg_error(db, rc);
+  if (rc && rc != STRATA_EBUSY)
+    db->retry_compaction_at = db->env->now_micros(db->env) + RETRY_MICROS;
+  st_cond_broadcast(&db->compacted_cv);
+  st_cond_broadcast(&db->work_cv); /* more may be due now */
+  return rc;
+}
+
+static void *compact_main(void *arg) {
+  strata_db *db = arg;
+  st_mutex_lock(&db->mu);
+  while (!db->stopping) {
+    st_compaction *c = NULL;
+    uint64_t now = db->env->now_micros(db->env);
+    if (!db->bg_error && now >= db->retry_compaction_at && !db->manual_compactions) {
+      st_version *v = st_version_set_current(db->vs);
+      st_busy_files busy = {db->busy, db->nbusy};
+      c = st_compaction_pick(v, &db->copt, &busy);
+      st_version_unref(v);
+      if (c && !claim(db, c)) {
+        st_compaction_free(c);
+        c = NULL;
+      }
+    }
+    if (!c) {
+      uint64_t wait_ms = 1000;
+      if (db->retry_compaction_at > now) wait_ms = (db->retry_compaction_at - now) / 1000 + 1;
+      st_cond_timedwait_ms(&db->work_cv, &db->mu, wait_ms);
+      continue;
+    }
+    run_compaction(db, c);
+    release(db, c);
+    st_compaction_free(c);
+  }
+  st_mutex_unlock(&db->mu);
+  return NULL;
+}
+
+int st_db_compaction_threads_start(strata_db *db) {
+  int n = db->opt.background_threads - 1;
+  for (int i = 0; i < n; i++) {
+    int rc = db->env->thread_start(db->env, compact_main, db, &db->compact_threads[i]);
+    if (rc) return rc;
+    db->ncompact_threads++;
+  }
+  return STRATA_OK;
+}
+
+void st_db_compaction_threads_stop(strata_db *db) {
+  atomic_store(&db->stop_compacting, 1);
+  st_mutex_lock(&db->mu);
+  db->stopping = 1;
+  st_cond_broadcast(&db->work_cv);
+  st_mutex_unlock(&db->mu);
+  for (int i = 0; i < db->ncompact_threads; i++) db->env->thread_join(db->env, db->compact_threads[i]);
+  db->ncompact_threads = 0;
+}
+
+/* The deepest level holding tables that overlap the range (at least 1). */
+static int deepest_overlapping(strata_db *db, const void *begin, size_t blen, const void *end, size_t elen) {
+  st_version *v = st_version_set_current(db->vs);
+  int deepest = 1;
+  for (int level = 1; level < ST_LEVELS; level++) {
+    st_compaction *c = st_compaction_range(v, level, begin, blen, end, elen, 1);
+    if (c) {
+      deepest = level;
+      st_compaction_free(c);
+    }
+  }
+  st_version_unref(v);
+  return deepest;
+}
+
+int strata_compact_range(strata_db *db, const void *begin, size_t blen, const void *end, size_t elen) {
+  if (!db || (begin == NULL && blen) || (end == NULL && elen))
+    return st_error(STRATA_EINVAL, "strata_compact_range: NULL database, or NULL bound with a non-zero length");
+  /* What is in memory goes down too. */
+  int rc = strata_flush(db);
+  if (rc) return rc;
+  int deepest = deepest_overlapping(db, begin, blen, end, elen);
+  if (deepest == ST_LEVELS - 1) deepest--; /* the last level cannot move further down */
+  st_mutex_lock(&db->mu);
+  db->manual_compactions++;
+  for (int level = 0; level < deepest && !rc; level++) {
+    for (;;) {
+      if (db->bg_error) {
+        rc = st_error(STRATA_EREADONLY, "compaction stopped: the database is read-only after %s",
+                      strata_strerror(db->bg_error));
+        break;
+      }
+      st_version *v = st_version_set_current(db->vs);
+      st_compaction *c = st_compaction_range(v, level, begin, blen, end, elen, 1);
+      st_version_unref(v);
+      if (!c) break; /* this level is done */
+      if (!claim(db, c)) {
+        /* A background compaction holds some inputs: wait for it. */
+        st_compaction_free(c);
+        st_cond_wait(&db->compacted_cv, &db->mu);
+        continue;
+      }
+      rc = run_compaction(db, c);
+      release(db, c);
+      st_compaction_free(c);
+      break; /* the level's overlapping tables are now one level down */
+    }
+  }
+  db->manual_compactions--;
+  st_cond_broadcast(&db->work_cv);
+  st_mutex_unlock(&db->mu);
+  return rc;
+}
