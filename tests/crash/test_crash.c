@@ -51,10 +51,14 @@ static void *child_writer(void *arg) {
   return NULL;
 }
 
+/* Options of the current run: NULL (defaults: everything stays in the
+ * memtable) or small sizes that keep flushes and compactions going. */
+static const strata_options *run_opts;
+
 static void run_child(const char *dir, int fd, int start, int sync) {
   child_ctx c = {.fd = fd, .sync = sync};
   atomic_init(&c.next_id, start);
-  if (strata_open(dir, NULL, &c.db) != STRATA_OK) _exit(2);
+  if (strata_open(dir, run_opts, &c.db) != STRATA_OK) _exit(2);
   pthread_t th[THREADS];
   for (int i = 0; i < THREADS; i++) pthread_create(&th[i], NULL, child_writer, &c);
   for (;;) pause();
@@ -84,8 +88,8 @@ static void collect_acks(int fd, int deadline_ms, unsigned char *acked, int *max
   }
 }
 
-static void kill_cycles(void **state) {
-  (void)state;
+static void kill_cycles_run(const strata_options *opts) {
+  run_opts = opts;
   char *dir = tu_tmpdir();
   int cycles = (int)tu_env_long("STRATA_CRASH_CYCLES", 50);
   size_t cap = 4u << 20;
@@ -117,7 +121,7 @@ static void kill_cycles(void **state) {
     assert_true((size_t)max_acked + 64 < cap);
 
     strata_db *db;
-    int rc = strata_open(dir, NULL, &db);
+    int rc = strata_open(dir, run_opts, &db);
     if (rc) fail_msg("cycle %d: reopen: %s (%s)", cycle, strata_strerror(rc), strata_errmsg());
     /* Every batch so far: whole or absent; acknowledged ones present.
      * Unacknowledged ones may be in flight, at most one per thread. */
@@ -154,9 +158,27 @@ static void kill_cycles(void **state) {
   tu_rmdir(dir);
 }
 
+static void kill_cycles(void **state) {
+  (void)state;
+  kill_cycles_run(NULL);
+}
+
+/* The same with flushes and compactions running when the kill comes. */
+static void kill_cycles_with_compactions(void **state) {
+  (void)state;
+  strata_options o;
+  strata_options_init(&o);
+  o.memtable_bytes = 32 << 10;
+  o.l0_compaction_trigger = 2;
+  o.level_base_bytes = 128 << 10;
+  o.target_file_bytes = 32 << 10;
+  kill_cycles_run(&o);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(kill_cycles),
+      cmocka_unit_test(kill_cycles_with_compactions),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -155,12 +155,23 @@ static void walk(st_random *r, strata_db *db, const strata_snapshot *s, const mo
   strata_iter_free(it);
 }
 
+/* Small sizes so that flushes happen often; with compacting, also tiny
+ * levels and tables so that compactions run through every level. */
+static int compacting;
+
 static strata_db *open_small(const char *dir) {
   strata_options o;
   strata_options_init(&o);
   o.memtable_bytes = 128 << 10;
   o.block_bytes = 512;
   o.block_cache_bytes = 256 << 10;
+  if (compacting) {
+    o.memtable_bytes = 32 << 10;
+    o.l0_compaction_trigger = 2;
+    o.level_base_bytes = 64 << 10;
+    o.target_file_bytes = 16 << 10;
+    o.background_threads = 3;
+  }
   strata_db *db;
   int rc = strata_open(dir, &o, &db);
   if (rc) fail_msg("open: %s (%s)", strata_strerror(rc), strata_errmsg());
@@ -240,8 +251,16 @@ static void random_operations(void **state) {
         model_free(&snaps[j].m);
         snaps[j] = snaps[--nsnaps];
       }
-    } else if (dice < 9860) { /* flush */
-      assert_int_equal(strata_flush(db), STRATA_OK);
+    } else if (dice < 9860) { /* flush, or with compactions, compact a range */
+      if (compacting && st_random_uniform(&r, 4) == 0) {
+        char lo[24], hi[24];
+        int a = (int)st_random_uniform(&r, KEYS), n = (int)st_random_uniform(&r, KEYS / 4);
+        key_of(lo, a);
+        key_of(hi, a + n);
+        assert_int_equal(strata_compact_range(db, lo, strlen(lo), hi, strlen(hi)), STRATA_OK);
+      } else {
+        assert_int_equal(strata_flush(db), STRATA_OK);
+      }
       flushes++;
     } else if (dice < 9865) { /* reopen (snapshots do not survive it) */
       while (nsnaps) {
@@ -262,7 +281,15 @@ static void random_operations(void **state) {
     model_free(&snaps[--nsnaps].m);
   }
   for (int j = 0; j < KEYS; j++) check_get(db, NULL, m, j, seed);
-  printf("model: %ld explicit flushes, %ld reopens, %ld iterator walks\n", flushes, reopens, walks);
+  printf("model: %ld explicit flushes or compactions, %ld reopens, %ld iterator walks\n", flushes, reopens, walks);
+  if (compacting) {
+    char *text;
+    assert_int_equal(strata_property(db, "strata.levels", &text), STRATA_OK);
+    printf("%s", text);
+    strata_free(text);
+    printf("model: %llu compactions, %llu trivial moves since the last reopen\n", tu_stat(db, "compaction.count"),
+           tu_stat(db, "compaction.trivial_moves"));
+  }
   strata_batch_free(b);
   assert_int_equal(strata_close(db), STRATA_OK);
   model_free(m);
@@ -270,9 +297,17 @@ static void random_operations(void **state) {
   tu_rmdir(dir);
 }
 
+/* The same with compactions running through every level meanwhile. */
+static void random_operations_with_compactions(void **state) {
+  compacting = 1;
+  random_operations(state);
+  compacting = 0;
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(random_operations),
+      cmocka_unit_test(random_operations_with_compactions),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

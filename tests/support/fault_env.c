@@ -6,6 +6,7 @@
 #include "fault_env.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,6 +27,8 @@ typedef struct fault_env {
   uint64_t fail_at[FAULT_OPS]; /* 0: none */
   int fail_code[FAULT_OPS];
   int fail_sticky[FAULT_OPS];
+  char fail_path[FAULT_OPS][64]; /* "": every path counts */
+  uint64_t path_count[FAULT_OPS]; /* operations on matching paths */
   uint64_t short_at; /* append number to cut short, 0: none */
   uint64_t total;    /* operations of every kind */
   uint64_t freeze_at; /* freeze once total passes this, 0: never */
@@ -48,12 +51,16 @@ static fault_env *fe(st_env *env) { return (fault_env *)env; }
 static int tick(fault_env *e, fault_op op, const char *path) {
   pthread_mutex_lock(&e->mu);
   uint64_t n = ++e->count[op];
+  if (e->fail_path[op][0]) {
+    /* Only operations on matching paths count toward the failure. */
+    n = path && strstr(path, e->fail_path[op]) ? ++e->path_count[op] : 0;
+  }
   int code = 0;
   e->total++;
   if (e->freeze_at && e->total > e->freeze_at) e->frozen = 1;
   if (e->frozen) {
     code = STRATA_EIO;
-  } else if (e->fail_at[op] && (n == e->fail_at[op] || (e->fail_sticky[op] && n > e->fail_at[op]))) {
+  } else if (n && e->fail_at[op] && (n == e->fail_at[op] || (e->fail_sticky[op] && n > e->fail_at[op]))) {
     code = e->fail_code[op];
   }
   pthread_mutex_unlock(&e->mu);
@@ -293,9 +300,21 @@ void fault_env_free(st_env *env) {
   free(e);
 }
 
+void fault_env_fail_on(st_env *env, fault_op op, const char *substring, uint64_t nth, int code, int sticky) {
+  fault_env *e = fe(env);
+  pthread_mutex_lock(&e->mu);
+  snprintf(e->fail_path[op], sizeof e->fail_path[op], "%s", substring);
+  e->path_count[op] = 0;
+  e->fail_at[op] = nth;
+  e->fail_code[op] = code;
+  e->fail_sticky[op] = sticky;
+  pthread_mutex_unlock(&e->mu);
+}
+
 void fault_env_fail(st_env *env, fault_op op, uint64_t nth, int code, int sticky) {
   fault_env *e = fe(env);
   pthread_mutex_lock(&e->mu);
+  e->fail_path[op][0] = '\0';
   e->fail_at[op] = e->count[op] + nth;
   e->fail_code[op] = code;
   e->fail_sticky[op] = sticky;
@@ -313,6 +332,7 @@ void fault_env_heal(st_env *env) {
   fault_env *e = fe(env);
   pthread_mutex_lock(&e->mu);
   memset(e->fail_at, 0, sizeof e->fail_at);
+  memset(e->fail_path, 0, sizeof e->fail_path);
   e->short_at = 0;
   e->frozen = 0;
   e->freeze_at = 0;

@@ -34,6 +34,10 @@ void fault_env_free(st_env *env);
  * (a STRATA_* value). With sticky, every later one fails too. */
 void fault_env_fail(st_env *env, fault_op op, uint64_t nth, int code, int sticky);
 
+/* As fault_env_fail, counting only operations on paths that contain
+ * substring (e.g. "MANIFEST" to fail a manifest write). */
+void fault_env_fail_on(st_env *env, fault_op op, const char *substring, uint64_t nth, int code, int sticky);
+
 /* The nth append from now writes only half of its bytes, then fails with
  * STRATA_EIO. */
 void fault_env_short_write(st_env *env, uint64_t nth);

@@ -1,0 +1,319 @@
+/* test_compaction.c - compaction through the public API: space reclaimed
+ * after overwrites and deletes, no tombstone left at the bottom, the
+ * conversation list's sort-key churn kept cheap to scan, write stalls
+ * counted, and failures during compaction losing nothing. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db/db_impl.h"
+#include "fault_env.h"
+#include "testutil.h"
+
+static int setup(void **state) {
+  *state = tu_tmpdir();
+  return 0;
+}
+static int teardown(void **state) {
+  tu_rmdir(*state);
+  return 0;
+}
+
+static void key16(char *out, long i) { snprintf(out, 17, "k%015ld", i); }
+
+static unsigned long long prop_sum(strata_db *db, const char *prop, const char *field) {
+  char *text;
+  assert_int_equal(strata_property(db, prop, &text), STRATA_OK);
+  unsigned long long sum = 0;
+  size_t fl = strlen(field);
+  for (char *p = strstr(text, field); p; p = strstr(p + fl, field)) {
+    /* "<number> <field>" */
+    char *q = p;
+    while (q > text && q[-1] == ' ') q--;
+    while (q > text && q[-1] >= '0' && q[-1] <= '9') q--;
+    sum += strtoull(q, NULL, 10);
+  }
+  strata_free(text);
+  return sum;
+}
+
+/* The "total:" line of strata.levels. */
+static void levels_total(strata_db *db, unsigned long long *files, unsigned long long *bytes) {
+  char *text;
+  assert_int_equal(strata_property(db, "strata.levels", &text), STRATA_OK);
+  char *t = strstr(text, "total:");
+  assert_non_null(t);
+  assert_int_equal(sscanf(t, "total: %llu files, %llu bytes", files, bytes), 2);
+  strata_free(text);
+}
+
+static void overwrites_and_deletes_are_reclaimed(void **state) {
+  long keys = tu_env_long("STRATA_TEST_SPACE_KEYS", 300000);
+  long writes = keys * 10;
+  strata_options o;
+  strata_options_init(&o);
+  o.memtable_bytes = 4 << 20;
+  o.target_file_bytes = 8 << 20;
+  o.level_base_bytes = 32 << 20;
+  strata_db *db;
+  assert_int_equal(strata_open(*state, &o, &db), STRATA_OK);
+  char key[17], val[101];
+  memset(val, 'v', 100);
+  strata_batch *b = strata_batch_new();
+  for (long i = 0; i < writes; i++) {
+    long k = (long)(((unsigned long long)i * 2654435761u) % (unsigned long long)keys);
+    key16(key, k);
+    snprintf(val, sizeof val, "%099ld", i);
+    strata_batch_put(b, key, 16, val, 100);
+    if (i % 500 == 499) {
+      assert_int_equal(strata_write(db, b, 0), STRATA_OK);
+      strata_batch_clear(b);
+    }
+  }
+  assert_int_equal(strata_write(db, b, 0), STRATA_OK);
+  strata_batch_clear(b);
+  assert_int_equal(strata_compact_range(db, NULL, 0, NULL, 0), STRATA_OK);
+  unsigned long long live = (unsigned long long)keys * 116, nfiles, bytes;
+  levels_total(db, &nfiles, &bytes);
+  printf("space: %ld writes over %ld keys -> %llu bytes in %llu tables for %llu live bytes (%.2fx)\n", writes, keys,
+         bytes, nfiles, live, (double)bytes / (double)live);
+  assert_true(bytes <= live * 12 / 10);
+  assert_int_equal(prop_sum(db, "strata.sstables", "tombstones"), 0);
+
+  /* Delete every second key: after compaction the files hold half. */
+  for (long k = 0; k < keys; k += 2) {
+    key16(key, k);
+    strata_batch_delete(b, key, 16);
+    if (k % 1000 == 998) {
+      assert_int_equal(strata_write(db, b, 0), STRATA_OK);
+      strata_batch_clear(b);
+    }
+  }
+  assert_int_equal(strata_write(db, b, 0), STRATA_OK);
+  strata_batch_free(b);
+  assert_int_equal(strata_compact_range(db, NULL, 0, NULL, 0), STRATA_OK);
+  unsigned long long after;
+  levels_total(db, &nfiles, &after);
+  printf("space: after deleting half: %llu bytes (%.2fx of the live half)\n", after,
+         (double)after / (double)(live / 2));
+  assert_true(after <= live / 2 * 12 / 10);
+  /* No tombstone is left at the bottom. */
+  assert_int_equal(prop_sum(db, "strata.sstables", "tombstones"), 0);
+  assert_true(tu_stat(db, "compaction.tombstones_dropped") >= (unsigned long long)keys / 2);
+  key16(key, 2);
+  tu_expect_missing(db, key);
+  key16(key, 3);
+  void *v;
+  size_t vl;
+  assert_int_equal(strata_get(db, key, 16, &v, &vl), STRATA_OK);
+  strata_free(v);
+  assert_int_equal(strata_close(db), STRATA_OK);
+}
+
+/* The seeds' conversation list: each partition holds one row whose sort
+ * key is the last message time; every message moves it (delete + insert
+ * in one batch). Scanning a partition must stay cheap however long the
+ * churn runs: the work per scan (fragments stepped over) is measured. */
+static void sort_key_churn_stays_cheap(void **state) {
+  int partitions = (int)tu_env_long("STRATA_TEST_CHURN_PARTITIONS", 2000);
+  long messages = tu_env_long("STRATA_TEST_CHURN_MESSAGES", 400000);
+  strata_options o;
+  strata_options_init(&o);
+  o.memtable_bytes = 256 << 10;
+  o.target_file_bytes = 256 << 10;
+  o.level_base_bytes = 1 << 20;
+  strata_db *db;
+  assert_int_equal(strata_open(*state, &o, &db), STRATA_OK);
+  long *last = calloc((size_t)partitions, sizeof *last);
+  char key[64], old[64];
+  strata_batch *b = strata_batch_new();
+  for (int p = 0; p < partitions; p++) {
+    snprintf(key, sizeof key, "conv/%06d/%012ld", p, 0L);
+    assert_int_equal(strata_put(db, key, strlen(key), "hello", 5), STRATA_OK);
+  }
+  /* Cost of scanning every partition: fragments hidden by deletes that
+   * the scans stepped over, per partition. */
+  unsigned long long base_skipped = tu_stat(db, "reads.tombstones_skipped");
+  double fresh = 0, worst = 0;
+  for (long m = 1; m <= messages; m++) {
+    int p = (int)((m * 7919) % partitions);
+    snprintf(old, sizeof old, "conv/%06d/%012ld", p, last[p]);
+    snprintf(key, sizeof key, "conv/%06d/%012ld", p, m);
+    strata_batch_clear(b);
+    strata_batch_delete(b, old, strlen(old));
+    strata_batch_put(b, key, strlen(key), "msg", 3);
+    assert_int_equal(strata_write(db, b, 0), STRATA_OK);
+    last[p] = m;
+    if (m % (messages / 8) == 0 || m == 1) {
+      unsigned long long before = tu_stat(db, "reads.tombstones_skipped");
+      for (int q = 0; q < partitions; q += 10) {
+        char lo[32], hi[32];
+        snprintf(lo, sizeof lo, "conv/%06d/", q);
+        snprintf(hi, sizeof hi, "conv/%06d0", q);
+        strata_read_options ro;
+        strata_read_options_init(&ro);
+        ro.lower = lo;
+        ro.lower_len = strlen(lo);
+        ro.upper = hi;
+        ro.upper_len = strlen(hi);
+        strata_iter *it;
+        assert_int_equal(strata_iter_new(db, &ro, &it), STRATA_OK);
+        int rows = 0;
+        for (strata_iter_seek_first(it); strata_iter_valid(it); strata_iter_next(it)) rows++;
+        assert_int_equal(rows, 1);
+        strata_iter_free(it);
+      }
+      double per_scan = (double)(tu_stat(db, "reads.tombstones_skipped") - before) / (partitions / 10);
+      if (m == 1) fresh = per_scan;
+      if (per_scan > worst) worst = per_scan;
+      printf("churn: %ld messages: %.2f hidden fragments stepped over per partition scan\n", m, per_scan);
+    }
+  }
+  (void)base_skipped;
+  /* A fresh scan steps over no tombstones: the cost is one row. The
+   * bound: a scan's cost (1 + fragments stepped over) stays within 3x. */
+  printf("churn: cost per scan fresh %.2f, worst %.2f (ratio %.2f)\n", 1 + fresh, 1 + worst, (1 + worst) / (1 + fresh));
+  assert_true((1 + worst) / (1 + fresh) <= 3.0);
+  printf("churn: %llu compactions, %llu tombstones dropped\n", tu_stat(db, "compaction.count"),
+         tu_stat(db, "compaction.tombstones_dropped"));
+  strata_batch_free(b);
+  free(last);
+  assert_int_equal(strata_close(db), STRATA_OK);
+}
+
+/* Failures while compacting: the compaction is abandoned, its outputs are
+ * removed, reads go on, and it succeeds once the disk is healthy. */
+static void failed_compaction_loses_nothing(void **state) {
+  st_env *env = fault_env_new();
+  strata_options o;
+  strata_options_init(&o);
+  o.memtable_bytes = 64 << 10;
+  o.l0_compaction_trigger = 100; /* only manual compactions here */
+  o.l0_slowdown_trigger = 100;
+  o.l0_stop_trigger = 100;
+  strata_db *db;
+  assert_int_equal(st_db_open(*state, &o, env, &db), STRATA_OK);
+  char key[17], val[101];
+  for (long i = 0; i < 20000; i++) {
+    key16(key, i % 5000);
+    snprintf(val, sizeof val, "%099ld", i);
+    assert_int_equal(strata_put(db, key, 16, val, 100), STRATA_OK);
+  }
+  assert_int_equal(strata_flush(db), STRATA_OK);
+  unsigned long long tables_before, tables, bytes;
+  levels_total(db, &tables_before, &bytes);
+  fault_op ops[] = {FAULT_APPEND, FAULT_SYNC, FAULT_OPEN};
+  for (int i = 0; i < 3; i++) {
+    fault_env_fail(env, ops[i], 2, i == 0 ? STRATA_ENOSPC : STRATA_EIO, 0);
+    int rc = strata_compact_range(db, NULL, 0, NULL, 0);
+    fault_env_heal(env);
+    assert_true(rc == STRATA_EIO || rc == STRATA_ENOSPC);
+    assert_true(tu_stat(db, "compaction.failures") >= (unsigned long long)i + 1);
+    /* Nothing changed: the same tables, no stray outputs, all data. */
+    levels_total(db, &tables, &bytes);
+    assert_int_equal(tables, tables_before);
+    char name[4096];
+    assert_int_equal(tu_nth_file(*state, ".sst", 0, name, sizeof name), (int)tables_before);
+    for (long k = 0; k < 5000; k += 97) {
+      key16(key, k);
+      snprintf(val, sizeof val, "%099ld", 15000 + k);
+      tu_expect_value(db, key, val);
+    }
+  }
+  assert_int_equal(strata_compact_range(db, NULL, 0, NULL, 0), STRATA_OK);
+  levels_total(db, &tables, &bytes);
+  assert_true(tables < tables_before);
+  for (long i = 0; i < 5000; i++) {
+    key16(key, i);
+    assert_int_equal(strata_put(db, key, 16, "x", 1), STRATA_OK);
+  }
+  assert_int_equal(strata_close(db), STRATA_OK);
+  fault_env_free(env);
+  assert_int_equal(strata_open(*state, &o, &db), STRATA_OK);
+  key16(key, 7);
+  tu_expect_value(db, key, "x");
+  assert_int_equal(strata_close(db), STRATA_OK);
+}
+
+/* Writes are slowed, then stopped, while level 0 is too deep; both are
+ * counted. */
+/* A failed manifest edit after a compaction: reads go on, writes are
+ * refused (the manifest's tail is unknown), and reopening recovers. */
+static void failed_compaction_edit_is_fatal_for_writes_only(void **state) {
+  st_env *env = fault_env_new();
+  strata_options o;
+  strata_options_init(&o);
+  o.memtable_bytes = 64 << 10;
+  o.l0_compaction_trigger = 100;
+  o.l0_slowdown_trigger = 100;
+  o.l0_stop_trigger = 100;
+  strata_db *db;
+  assert_int_equal(st_db_open(*state, &o, env, &db), STRATA_OK);
+  char key[17], val[101];
+  for (long i = 0; i < 10000; i++) {
+    key16(key, i % 3000);
+    snprintf(val, sizeof val, "%099ld", i);
+    assert_int_equal(strata_put(db, key, 16, val, 100), STRATA_OK);
+  }
+  assert_int_equal(strata_flush(db), STRATA_OK);
+  fault_env_fail_on(env, FAULT_APPEND, "MANIFEST", 1, STRATA_EIO, 0);
+  assert_int_equal(strata_compact_range(db, NULL, 0, NULL, 0), STRATA_EIO);
+  fault_env_heal(env);
+  assert_int_equal(strata_put(db, "k", 1, "v", 1), STRATA_EREADONLY);
+  for (long k = 0; k < 3000; k += 71) {
+    key16(key, k);
+    snprintf(val, sizeof val, "%099ld", k >= 1000 ? 6000 + k : 9000 + k);
+    tu_expect_value(db, key, val);
+  }
+  assert_int_equal(strata_close(db), STRATA_EREADONLY);
+  fault_env_free(env);
+  assert_int_equal(strata_open(*state, &o, &db), STRATA_OK);
+  key16(key, 5);
+  snprintf(val, sizeof val, "%099ld", 9005L);
+  tu_expect_value(db, key, val);
+  assert_int_equal(strata_put(db, "k", 1, "v", 1), STRATA_OK);
+  assert_int_equal(strata_close(db), STRATA_OK);
+}
+
+static void write_stalls_are_counted(void **state) {
+  strata_options o;
+  strata_options_init(&o);
+  o.memtable_bytes = 16 << 10;
+  o.l0_compaction_trigger = 2;
+  o.l0_slowdown_trigger = 3;
+  o.l0_stop_trigger = 4;
+  strata_db *db;
+  assert_int_equal(strata_open(*state, &o, &db), STRATA_OK);
+  char key[17], val[101];
+  memset(val, 'x', 100);
+  for (long i = 0; i < 20000; i++) {
+    key16(key, i);
+    assert_int_equal(strata_put(db, key, 16, val, 100), STRATA_OK);
+  }
+  unsigned long long slow = tu_stat(db, "writes.slowdown_micros"), stop = tu_stat(db, "writes.stop_micros");
+  printf("stalls: slowed %llu us, stopped %llu us, %llu compactions\n", slow, stop, tu_stat(db, "compaction.count"));
+  assert_true(slow + stop > 0);
+  /* Level 0 never grew past the stop trigger plus the sealed memtables. */
+  char *text;
+  assert_int_equal(strata_property(db, "strata.levels", &text), STRATA_OK);
+  unsigned long long l0 = 0, bytes;
+  sscanf(strstr(text, "level.0:"), "level.0: %llu files, %llu bytes", &l0, &bytes);
+  strata_free(text);
+  assert_true(l0 <= 4 + 2);
+  for (long i = 0; i < 20000; i += 101) {
+    key16(key, i);
+    tu_expect_value(db, key, val);
+  }
+  assert_int_equal(strata_close(db), STRATA_OK);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(overwrites_and_deletes_are_reclaimed, setup, teardown),
+      cmocka_unit_test_setup_teardown(sort_key_churn_stays_cheap, setup, teardown),
+      cmocka_unit_test_setup_teardown(failed_compaction_loses_nothing, setup, teardown),
+      cmocka_unit_test_setup_teardown(failed_compaction_edit_is_fatal_for_writes_only, setup, teardown),
+      cmocka_unit_test_setup_teardown(write_stalls_are_counted, setup, teardown),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
