@@ -86,8 +86,21 @@ static const char *ukey_large(const st_file_meta *f, size_t *n) {
   return f->largest;
 }
 
-/* 1 when no file of a level below the output level has ukey in its range,
- * so that nothing older than the compaction's entries of ukey exists. */
+/* 1 when the table's bloom filter proves ukey absent from it. Any doubt
+ * (no filter, a table that cannot be opened) answers 0. */
+static int filter_excludes(job *j, const st_file_meta *f, const char *ukey, size_t ulen) {
+  st_table *t;
+  if (st_table_cache_get(j->ctx->table_cache, f->number, &t) != STRATA_OK) return 0;
+  int absent = !st_table_may_contain(t, ukey, ulen);
+  st_table_cache_release(j->ctx->table_cache, t);
+  return absent;
+}
+
+/* 1 when no table of a level below the output level can hold ukey, so
+ * that nothing older than the compaction's entries of ukey exists. A
+ * table whose range covers ukey is asked its bloom filter: in the seeds'
+ * sort-key churn every key is written once and deleted once, and ranges
+ * alone would keep each tombstone until it reached the last level. */
 static int is_base_level(job *j, const char *ukey, size_t ulen) {
   const st_version *v = j->c->version;
   for (int level = j->c->output_level + 1; level < ST_LEVELS; level++) {
@@ -95,7 +108,9 @@ static int is_base_level(job *j, const char *ukey, size_t ulen) {
     size_t n = v->nfiles[level], *i = &j->cursor[level], kl;
     const char *k;
     while (*i < n && (k = ukey_large(f[*i], &kl), st_ukey_compare(k, kl, ukey, ulen) < 0)) (*i)++;
-    if (*i < n && (k = ukey_small(f[*i], &kl), st_ukey_compare(k, kl, ukey, ulen) <= 0)) return 0;
+    if (*i < n && (k = ukey_small(f[*i], &kl), st_ukey_compare(k, kl, ukey, ulen) <= 0) &&
+        !filter_excludes(j, f[*i], ukey, ulen))
+      return 0;
   }
   return 1;
 }

@@ -18,18 +18,11 @@
 
 void st_db_maybe_schedule_compaction(strata_db *db) { st_cond_broadcast(&db->work_cv); }
 
-static int is_busy(const strata_db *db, uint64_t number) {
-  for (size_t i = 0; i < db->nbusy; i++)
-    if (db->busy[i] == number) return 1;
-  return 0;
-}
-
 /* Marks c's inputs busy (mu held); 0 when one already is (or ENOMEM). */
 static int claim(strata_db *db, const st_compaction *c) {
   size_t n = c->ninputs[0] + c->ninputs[1];
-  for (int w = 0; w < 2; w++)
-    for (size_t i = 0; i < c->ninputs[w]; i++)
-      if (is_busy(db, c->inputs[w][i]->number)) return 0;
+  st_busy_files busy = {db->busy, db->nbusy};
+  if (st_compaction_is_busy(c, &busy)) return 0;
   if (db->nbusy + n > db->cap_busy) {
     size_t cap = db->cap_busy ? db->cap_busy * 2 : 64;
     while (cap < db->nbusy + n) cap *= 2;

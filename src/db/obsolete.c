@@ -46,8 +46,9 @@ typedef struct sweep {
   uint64_t log_number;
   uint64_t manifest;
   int live_complete; /* the live set is trustworthy */
-  char **doomed;
-  size_t ndoomed, cap;
+  char **names;      /* the directory's entries */
+  size_t nnames, cap_names;
+  int names_lost;
 } sweep;
 
 /* Parses "<digits><suffix>" exactly; 1 with the number on success. */
@@ -70,28 +71,33 @@ static int parse_numbered(const char *name, const char *prefix, const char *suff
   return 1;
 }
 
-static void consider(void *arg, const char *name) {
+/* Collects the directory's entries. */
+static void list_name(void *arg, const char *name) {
   sweep *s = arg;
-  uint64_t n;
-  int doomed = 0;
-  if (st_db_parse_log_name(name, &n))
-    doomed = n < s->log_number;
-  else if (parse_numbered(name, "", ".sst", &n))
-    doomed = s->live_complete && !num_has(&s->live, n);
-  else if (parse_numbered(name, "MANIFEST-", "", &n))
-    doomed = n != s->manifest;
-  else if (strcmp(name, "CURRENT.tmp") == 0)
-    doomed = 1;
-  if (!doomed) return;
-  if (s->ndoomed == s->cap) {
-    size_t cap = s->cap ? s->cap * 2 : 16;
-    char **d = realloc(s->doomed, cap * sizeof *d);
-    if (!d) return;
-    s->doomed = d;
-    s->cap = cap;
+  if (s->nnames == s->cap_names) {
+    size_t cap = s->cap_names ? s->cap_names * 2 : 64;
+    char **v = realloc(s->names, cap * sizeof *v);
+    if (!v) {
+      s->names_lost = 1;
+      return;
+    }
+    s->names = v;
+    s->cap_names = cap;
   }
   char *copy = strdup(name);
-  if (copy) s->doomed[s->ndoomed++] = copy;
+  if (copy)
+    s->names[s->nnames++] = copy;
+  else
+    s->names_lost = 1;
+}
+
+/* 1 when the file name is obsolete. */
+static int doomed(const sweep *s, const char *name) {
+  uint64_t n;
+  if (st_db_parse_log_name(name, &n)) return n < s->log_number;
+  if (parse_numbered(name, "", ".sst", &n)) return s->live_complete && !num_has(&s->live, n);
+  if (parse_numbered(name, "MANIFEST-", "", &n)) return n != s->manifest;
+  return strcmp(name, "CURRENT.tmp") == 0;
 }
 
 static int add_number(uint64_t **v, size_t *n, size_t *cap, uint64_t number) {
@@ -130,38 +136,50 @@ void st_db_pending_done(strata_db *db, uint64_t number) {
 void st_db_delete_obsolete_files(strata_db *db) {
   sweep s = {.db = db};
   st_mutex_lock(&db->obsolete_mu);
-  st_version_set_live_files(db->vs, num_add, &s.live);
-  s.live_complete = 1;
+  /*
+   * The order matters. A table goes from pending (being written) to live
+   * (in a version) and never back; the directory is read first, then the
+   * pending set, then the live set. A table listed here was then pending,
+   * live or obsolete: if pending, it is still pending when the pending set
+   * is read or live when the live set is read, so it is never taken for an
+   * orphan. Tables created after the listing are not considered at all.
+   */
+  db->env->list_dir(db->env, db->dir, list_name, &s);
+  s.live_complete = !s.names_lost;
   st_mutex_lock(&db->mu);
   for (size_t i = 0; i < db->npending; i++) num_add(&s.live, db->pending[i]);
   if (db->pending_lost) s.live_complete = 0;
   st_mutex_unlock(&db->mu);
+  size_t before = s.live.n;
+  st_version_set_live_files(db->vs, num_add, &s.live);
   /* A set that missed a number for lack of memory must delete nothing. */
   {
     st_version *v = st_version_set_current(db->vs);
     size_t files = 0;
     for (int l = 0; l < ST_LEVELS; l++) files += v->nfiles[l];
     st_version_unref(v);
-    if (s.live.n < files) s.live_complete = 0;
+    if (s.live.n - before < files) s.live_complete = 0;
   }
   if (s.live.n) qsort(s.live.v, s.live.n, sizeof *s.live.v, cmp_u64);
   s.log_number = st_version_set_log_number(db->vs);
   s.manifest = st_version_set_manifest_number(db->vs);
-  db->env->list_dir(db->env, db->dir, consider, &s);
-  for (size_t i = 0; i < s.ndoomed; i++) {
+  for (size_t i = 0; i < s.nnames; i++) {
     char path[PATH_MAX];
     uint64_t n;
-    snprintf(path, sizeof path, "%s/%s", db->dir, s.doomed[i]);
-    if (parse_numbered(s.doomed[i], "", ".sst", &n)) {
-      st_table_cache_evict(db->table_cache, n);
-      if (db->block_cache) st_block_cache_erase_file(db->block_cache, n);
+    const char *name = s.names[i];
+    if (doomed(&s, name)) {
+      snprintf(path, sizeof path, "%s/%s", db->dir, name);
+      if (parse_numbered(name, "", ".sst", &n)) {
+        st_table_cache_evict(db->table_cache, n);
+        if (db->block_cache) st_block_cache_erase_file(db->block_cache, n);
+      }
+      /* A file that cannot be removed now is tried again next time. */
+      if (db->env->unlink(db->env, path) == STRATA_OK)
+        atomic_fetch_add_explicit(&db->stats.obsolete_files_deleted, 1, memory_order_relaxed);
     }
-    /* A file that cannot be removed now is tried again next time. */
-    if (db->env->unlink(db->env, path) == STRATA_OK)
-      atomic_fetch_add_explicit(&db->stats.obsolete_files_deleted, 1, memory_order_relaxed);
-    free(s.doomed[i]);
+    free(s.names[i]);
   }
-  free(s.doomed);
+  free(s.names);
   free(s.live.v);
   st_mutex_unlock(&db->obsolete_mu);
 }
