@@ -290,9 +290,15 @@ static void write_stalls_are_counted(void **state) {
   assert_int_equal(strata_open(*state, &o, &db), STRATA_OK);
   char key[17], val[101];
   memset(val, 'x', 100);
+  val[100] = '\0';
+  /* Memory in memtables stays within memtable_bytes x (1 + the sealed
+   * ones allowed), plus at most one write group past the limit. */
+  unsigned long long bound = (16u << 10) * (1 + (unsigned long long)o.max_immutable_memtables) + (1u << 20);
   for (long i = 0; i < 20000; i++) {
     key16(key, i);
     assert_int_equal(strata_put(db, key, 16, val, 100), STRATA_OK);
+    if (i % 500 == 0)
+      assert_true(tu_stat(db, "memtable.bytes") + tu_stat(db, "memtable.immutable_bytes") <= bound);
   }
   unsigned long long slow = tu_stat(db, "writes.slowdown_micros"), stop = tu_stat(db, "writes.stop_micros");
   printf("stalls: slowed %llu us, stopped %llu us, %llu compactions\n", slow, stop, tu_stat(db, "compaction.count"));
