@@ -96,12 +96,10 @@ static int run_compaction(strata_db *db, st_compaction *c) {
     rc = st_version_set_apply(db->vs, &edit);
     fatal = rc != STRATA_OK;
   }
-  /* Outputs are in the version now, or gone: no longer pending. */
+  /* Outputs are in the version now, or gone (a failed job removes its
+   * own; after a failed apply the set keeps them live, since the edit may
+   * be on disk): no longer pending either way. */
   for (size_t i = 0; i < edit.nadded; i++) st_db_pending_done(db, edit.added[i].meta->number);
-  if (rc && !fatal) {
-    /* The job removed its outputs; an edit that failed to apply leaves
-     * them for the sweep (the set keeps them live if it may be on disk). */
-  }
   st_version_edit_clear(&edit);
   free(snaps);
   if (!rc) {
