@@ -100,9 +100,10 @@ typedef struct strata_options {
                                 Default 2; 2 .. 16 */
   int l0_compaction_trigger; /* level-0 tables that start a compaction into level 1.
                                 Default 4; min 1 */
-  int l0_slowdown_trigger;   /* level-0 tables at which each write sleeps a moment.
+  int l0_slowdown_trigger;   /* level-0 tables at which each write group sleeps 1 ms.
                                 Default 12; >= l0_compaction_trigger */
-  int l0_stop_trigger;       /* level-0 tables at which writes wait for compaction.
+  int l0_stop_trigger;       /* level-0 tables at which writes needing a new memtable
+                                wait for compaction.
                                 Default 20; >= l0_slowdown_trigger */
   int max_immutable_memtables; /* sealed memtables waiting for flush before writes wait.
                                   Default 2; 1 .. 16 */
@@ -137,8 +138,9 @@ int strata_open(const char *dir, const strata_options *o, strata_db **db_out);
 
 /*
  * Syncs the log, stops background work and releases the handle and the
- * directory lock, after the flush in progress (if any) ends; what is in
- * the memtable stays in the log and is replayed at the next open. Returns
+ * directory lock, after the flushes of sealed memtables end (a running
+ * compaction is abandoned and redone later); what is in the active
+ * memtable stays in the log and is replayed at the next open. Returns
  * STRATA_EBUSY, closing nothing, while iterators or snapshots are open.
  * NULL is STRATA_EINVAL. Returns the first error met while
  * syncing (the handle is released all the same), or STRATA_EREADONLY when
@@ -284,8 +286,10 @@ int strata_flush(strata_db *db);
 
 /*
  * Compacts every table overlapping the user-key range [begin, end) (NULL =
- * unbounded on that side) down to the deepest level that holds any of it,
- * after flushing the memtable, and waits: superseded versions and
+ * unbounded on that side), after flushing the memtable, and waits: level
+ * by level, each level's tables in the range are rewritten into the next,
+ * down to and including the deepest level that holds any of the range (the
+ * last level is rewritten in place), so that superseded versions and
  * tombstones no snapshot needs are gone from the range afterwards.
  * Background compactions wait while it runs. Thread-safe. Errors:
  * STRATA_EINVAL (NULL database, NULL bound with a length), STRATA_EREADONLY,
@@ -300,7 +304,10 @@ int strata_compact_range(strata_db *db, const void *begin, size_t blen, const vo
  * (release with strata_free); one "name: value" per line. Names:
  *   "strata.stats"     counters: writes, reads, bloom filter checks and
  *                      useful ones, block cache hits and misses, flushes
- *                      and bytes flushed, WAL bytes and syncs, recovery
+ *                      and bytes flushed, compactions (bytes read and
+ *                      written, pending bytes, tombstones dropped), write
+ *                      stalls, write and space amplification, tombstones
+ *                      skipped by iterators, WAL bytes and syncs, recovery
  *                      (records replayed, bytes dropped).
  *   "strata.levels"    files and bytes per level.
  *   "strata.sstables"  every live table: level, number, size, key range,
@@ -313,8 +320,9 @@ int strata_property(strata_db *db, const char *name, char **text_out);
  * Checks every checksum of every table, log and manifest in dir (obsolete
  * ones that are still there included), writing one line per file and per
  * problem to report (NULL = silent). A torn tail at the end of the newest
- * log is reported but is not damage (the next open drops it). Reads only; safe on a database open elsewhere only
- * if no flush runs meanwhile. Returns STRATA_OK, STRATA_ECORRUPT when
+ * log is reported but is not damage (the next open drops it). Reads only;
+ * on a database open elsewhere, a file that a flush or compaction removes
+ * meanwhile shows as an error. Returns STRATA_OK, STRATA_ECORRUPT when
  * anything is damaged, or the error that stopped the check.
  */
 int strata_verify(const char *dir, FILE *report);

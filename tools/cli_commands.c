@@ -176,7 +176,7 @@ static const cli_command commands[] = {
     {"scan", 0, 2, "scan [FROM [TO]]", "print KEY VALUE for every key in [FROM, TO), in order", cmd_scan},
     {"count", 0, 2, "count [FROM [TO]]", "count the keys in [FROM, TO)", cmd_count},
     {"flush", 0, 0, "flush", "write the memtable to a table on disk", cmd_flush},
-    {"compact", 0, 2, "compact [FROM [TO]]", "compact the tables of [FROM, TO) down to the deepest level", cmd_compact},
+    {"compact", 0, 2, "compact [FROM [TO]]", "compact the tables of [FROM, TO) one level deeper", cmd_compact},
     {"levels", 0, 0, "levels", "print files and bytes per level (strata.levels)", cmd_levels},
     {"sstables", 0, 0, "sstables", "print every live table (strata.sstables)", cmd_sstables},
     {"stats", 0, 0, "stats", "print the counters of the database (strata.stats)", cmd_stats},

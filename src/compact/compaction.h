@@ -88,7 +88,7 @@ typedef struct st_busy_files {
  * NULL. The result references v and its inputs; free with
  * st_compaction_free.
  *
- * Details (docs/COMPACTION-notes.md): level 0 takes every level-0 file and
+ * Details (docs/ARCHITECTURE.md): level 0 takes every level-0 file and
  * the level-1 files overlapping their user keys, and is skipped while any
  * of them is busy (one level-0 compaction at a time). A level L >= 1 takes
  * one file (the one with the fewest bytes overlapping it at L + 1 per byte

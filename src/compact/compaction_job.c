@@ -108,9 +108,10 @@ static int is_base_level(job *j, const char *ukey, size_t ulen) {
     size_t n = v->nfiles[level], *i = &j->cursor[level], kl;
     const char *k;
     while (*i < n && (k = ukey_large(f[*i], &kl), st_ukey_compare(k, kl, ukey, ulen) < 0)) (*i)++;
-    if (*i < n && (k = ukey_small(f[*i], &kl), st_ukey_compare(k, kl, ukey, ulen) <= 0) &&
-        !filter_excludes(j, f[*i], ukey, ulen))
-      return 0;
+    /* Neighbours may share a boundary user key: ask each table whose
+     * range covers ukey. */
+    for (size_t x = *i; x < n && (k = ukey_small(f[x], &kl), st_ukey_compare(k, kl, ukey, ulen) <= 0); x++)
+      if (!filter_excludes(j, f[x], ukey, ulen)) return 0;
   }
   return 1;
 }

@@ -46,7 +46,31 @@ static void release(strata_db *db, const st_compaction *c) {
         }
 }
 
-static uint64_t new_output(void *arg) { return st_db_pending_new(arg); }
+/* The outputs one run has numbered: all of them stop being pending when
+ * the run ends, installed or not. */
+typedef struct run_outputs {
+  strata_db *db;
+  uint64_t *numbers;
+  size_t n, cap;
+  int lost; /* a number could not be recorded */
+} run_outputs;
+
+static uint64_t new_output(void *arg) {
+  run_outputs *o = arg;
+  uint64_t number = st_db_pending_new(o->db);
+  if (o->n == o->cap) {
+    size_t cap = o->cap ? o->cap * 2 : 8;
+    uint64_t *v = realloc(o->numbers, cap * sizeof *v);
+    if (!v) {
+      o->lost = 1; /* it stays pending: kept until the next open, never lost */
+      return number;
+    }
+    o->numbers = v;
+    o->cap = cap;
+  }
+  o->numbers[o->n++] = number;
+  return number;
+}
 
 /* Snapshot sequence numbers, ascending (the list is in creation order,
  * which is ascending too). mu held. */
@@ -70,6 +94,7 @@ static int run_compaction(strata_db *db, st_compaction *c) {
   uint64_t last_seq = atomic_load_explicit(&db->last_seq, memory_order_acquire);
   db->ncompacting++;
   st_mutex_unlock(&db->mu);
+  run_outputs outputs = {.db = db};
 
   st_compaction_ctx ctx = {
       .env = db->env,
@@ -78,7 +103,7 @@ static int run_compaction(strata_db *db, st_compaction *c) {
       .table_opt = &db->table_opt,
       .target_file_bytes = db->copt.target_file_bytes,
       .new_file = new_output,
-      .arg = db,
+      .arg = &outputs,
       .snapshots = snaps,
       .nsnapshots = nsnaps,
       .last_seq = last_seq,
@@ -96,10 +121,12 @@ static int run_compaction(strata_db *db, st_compaction *c) {
     rc = st_version_set_apply(db->vs, &edit);
     fatal = rc != STRATA_OK;
   }
-  /* Outputs are in the version now, or gone (a failed job removes its
-   * own; after a failed apply the set keeps them live, since the edit may
-   * be on disk): no longer pending either way. */
-  for (size_t i = 0; i < edit.nadded; i++) st_db_pending_done(db, edit.added[i].meta->number);
+  /* Outputs are in the version now, or not to be kept: a failed job
+   * removed its own, and after a failed directory fsync or apply the sweep
+   * decides (the set keeps them live when the edit may be on disk). No
+   * longer pending either way. */
+  for (size_t i = 0; i < outputs.n; i++) st_db_pending_done(db, outputs.numbers[i]);
+  free(outputs.numbers);
   st_version_edit_clear(&edit);
   free(snaps);
   if (!rc) {
@@ -177,10 +204,10 @@ void st_db_compaction_threads_stop(strata_db *db) {
   db->ncompact_threads = 0;
 }
 
-/* The deepest level holding tables that overlap the range (at least 1). */
+/* The deepest level holding tables that overlap the range (0 if none). */
 static int deepest_overlapping(strata_db *db, const void *begin, size_t blen, const void *end, size_t elen) {
   st_version *v = st_version_set_current(db->vs);
-  int deepest = 1;
+  int deepest = 0;
   for (int level = 1; level < ST_LEVELS; level++) {
     st_compaction *c = st_compaction_range(v, level, begin, blen, end, elen, 1);
     if (c) {
@@ -198,11 +225,13 @@ int strata_compact_range(strata_db *db, const void *begin, size_t blen, const vo
   /* What is in memory goes down too. */
   int rc = strata_flush(db);
   if (rc) return rc;
+  /* Every level down to the deepest holding the range is rewritten, that
+   * one included (into the next level, or in place at the last), so that
+   * garbage kept for snapshots since released goes too. */
   int deepest = deepest_overlapping(db, begin, blen, end, elen);
-  if (deepest == ST_LEVELS - 1) deepest--; /* the last level cannot move further down */
   st_mutex_lock(&db->mu);
   db->manual_compactions++;
-  for (int level = 0; level < deepest && !rc; level++) {
+  for (int level = 0; level <= deepest && !rc; level++) {
     for (;;) {
       if (db->bg_error) {
         rc = st_error(STRATA_EREADONLY, "compaction stopped: the database is read-only after %s",
@@ -214,8 +243,12 @@ int strata_compact_range(strata_db *db, const void *begin, size_t blen, const vo
       st_version_unref(v);
       if (!c) break; /* this level is done */
       if (!claim(db, c)) {
-        /* A background compaction holds some inputs: wait for it. */
         st_compaction_free(c);
+        if (!db->ncompacting) {
+          rc = st_error(STRATA_ENOMEM, "compaction: out of memory");
+          break;
+        }
+        /* A background compaction holds some inputs: wait for it. */
         st_cond_wait(&db->compacted_cv, &db->mu);
         continue;
       }

@@ -2,9 +2,11 @@
  * db_impl.h - the inside of strata_db, shared by the files of src/db/:
  * open/close (open.c), recovery (recovery.c), the write queue (write.c),
  * flushes (flush.c), reads (read.c), snapshots (snapshot.c), iterators
- * (iterator.c), obsolete files (obsolete.c), the periodic sync thread
- * (sync_thread.c) and properties (stats.c).
- * Lock order: db->mu, then the version set's and caches' own mutexes.
+ * (iterator.c), compaction workers and strata_compact_range (compact.c),
+ * readers' views (view.c), obsolete files (obsolete.c), the periodic sync
+ * thread (sync_thread.c) and properties (stats.c).
+ * Lock order: db->obsolete_mu, then db->mu, then the version set's and
+ * the caches' own mutexes.
  */
 #ifndef STRATA_DB_DB_IMPL_H
 #define STRATA_DB_DB_IMPL_H

@@ -2,7 +2,7 @@
  * iterator.c - strata_iter: a database iterator over a merged view of the
  * memtables and every live table, pinned to a snapshot. It holds
  * references on the memtables, the version and its tables, so flushes
- * (and later compactions) never pull data from under it.
+ * and compactions never pull data from under it.
  */
 #include <stdlib.h>
 

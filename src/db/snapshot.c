@@ -1,5 +1,5 @@
-/* snapshot.c - snapshots: a sequence number held in the db's list (the
- * list is what compaction will consult to keep the versions they need). */
+/* snapshot.c - snapshots: a sequence number held in the db's list, which
+ * compactions consult to keep the versions a snapshot still needs. */
 #include <stdlib.h>
 
 #include "base/error.h"

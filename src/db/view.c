@@ -1,7 +1,8 @@
 /*
  * view.c - what a reader works from: the memtables (newest first) and the
  * current version, referenced together under the mutex so that every
- * write is in exactly one of them, whatever flushes or compactions finish
+ * write is in at least one of them (a flushed memtable may still be there
+ * for a moment beside its table), whatever flushes or compactions finish
  * while the reader runs.
  */
 #include "db/db_impl.h"
