@@ -278,7 +278,8 @@ void strata_iter_free(strata_iter *it); /* NULL is ignored */
  * Writes the memtable to a table on disk and waits until it is installed
  * (the log it replaces is then removed). A no-op on an empty memtable.
  * Errors: STRATA_EIO / STRATA_ENOSPC when the memtable could not be sealed
- * (a new log could not be made; the database stays writable);
+ * (a new log could not be made: the database stays writable; or the fsync
+ * of the old log failed: the database is then read-only);
  * STRATA_EREADONLY when the flush failed (retried first) or the database
  * was already read-only: strata.stats and strata_errmsg() say why.
  */

@@ -88,7 +88,6 @@ struct strata_db {
   int manual_compactions;             /* strata_compact_range calls running */
   uint64_t retry_compaction_at;       /* after a failure, no new compaction before (micros) */
   uint64_t flushes_done;              /* flushes ended, successfully or not */
-  int last_flush_error;               /* result of the latest flush */
   strata_snapshot snapshots;          /* list head (sentinel) */
   int nsnapshots;
   int niters;                         /* open strata_iter handles */

@@ -33,16 +33,17 @@ int st_db_switch_memtable(strata_db *db) {
    * replaces the memtable and adds to imm[]; the flush thread only takes
    * from its front. */
   st_mutex_unlock(&db->mu);
-  rc = st_wal_writer_create(db->env, path, &wal);
-  if (!rc) rc = db->env->sync_dir(db->env, db->dir);
-  int old_log_failed = 0;
+  /* The old log is made durable first: its unsynced tail must not be
+   * lost while newer, synced writes of the new log survive a power loss,
+   * and a torn tail must never sit in a log that has a successor (only
+   * the newest log may end torn). */
+  rc = st_wal_sync(db->wal);
+  int old_log_failed = rc != STRATA_OK;
   if (!rc) {
-    /* The old log's unsynced tail must not be lost while newer, synced
-     * writes of the new log survive a power loss: sync it now. */
-    rc = st_wal_sync(db->wal);
-    old_log_failed = rc != STRATA_OK;
-    if (!rc) atomic_fetch_add_explicit(&db->stats.wal_syncs, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&db->stats.wal_syncs, 1, memory_order_relaxed);
+    rc = st_wal_writer_create(db->env, path, &wal);
   }
+  if (!rc) rc = db->env->sync_dir(db->env, db->dir);
   if (rc) {
     st_errsave first;
     st_error_save(&first);
@@ -160,8 +161,9 @@ static int flush_imm(strata_db *db) {
   }
 
   st_mutex_lock(&db->mu);
+  st_memtable *done = NULL;
   if (rc == STRATA_OK) {
-    st_memtable_unref(db->imm[0]);
+    done = db->imm[0];
     db->nimm--;
     memmove(db->imm, db->imm + 1, (size_t)db->nimm * sizeof db->imm[0]);
     memmove(db->imm_next_log, db->imm_next_log + 1, (size_t)db->nimm * sizeof db->imm_next_log[0]);
@@ -169,9 +171,14 @@ static int flush_imm(strata_db *db) {
   } else if (fatal) {
     st_db_set_bg_error(db, rc);
   }
-  db->last_flush_error = rc;
   db->flushes_done++;
   st_cond_broadcast(&db->flushed_cv);
+  if (done) {
+    /* Freeing a whole arena must not hold up readers waiting for mu. */
+    st_mutex_unlock(&db->mu);
+    st_memtable_unref(done);
+    st_mutex_lock(&db->mu);
+  }
   return rc;
 }
 
@@ -210,7 +217,10 @@ int strata_flush(strata_db *db) {
   int rc = st_db_write(db, NULL, 0, 1);
   if (rc) return rc;
   st_mutex_lock(&db->mu);
-  while (db->nimm && !db->bg_error) st_cond_wait(&db->flushed_cv, &db->mu);
+  /* Wait for the memtables sealed so far (ours is the newest of them),
+   * not for ones sealed later under a steady stream of writes. */
+  uint64_t target = db->flushes_done + (uint64_t)db->nimm;
+  while (db->flushes_done < target && !db->bg_error) st_cond_wait(&db->flushed_cv, &db->mu);
   if (db->bg_error)
     rc = st_error(STRATA_EREADONLY, "flush failed; the database is read-only after %s",
                   strata_strerror(db->bg_error));

@@ -101,11 +101,18 @@ void strata_iter_seek_first(strata_iter *it) {
 void strata_iter_seek_last(strata_iter *it) {
   if (it) st_db_iter_seek_last(it->it);
 }
+/* A NULL key with a length is refused: the iterator ends with EINVAL. */
+static int seek_args_ok(strata_iter *it, const void *key, size_t klen) {
+  if (key || !klen) return 1;
+  st_db_iter_set_error(it->it, st_error(STRATA_EINVAL, "strata_iter_seek: NULL key with a non-zero length"));
+  return 0;
+}
+
 void strata_iter_seek(strata_iter *it, const void *key, size_t klen) {
-  if (it && (key || !klen)) st_db_iter_seek(it->it, key, klen);
+  if (it && seek_args_ok(it, key, klen)) st_db_iter_seek(it->it, key, klen);
 }
 void strata_iter_seek_for_prev(strata_iter *it, const void *key, size_t klen) {
-  if (it && (key || !klen)) st_db_iter_seek_for_prev(it->it, key, klen);
+  if (it && seek_args_ok(it, key, klen)) st_db_iter_seek_for_prev(it->it, key, klen);
 }
 void strata_iter_next(strata_iter *it) {
   if (it) st_db_iter_next(it->it);

@@ -16,6 +16,7 @@
 typedef struct num_set {
   uint64_t *v;
   size_t n, cap;
+  int oom; /* a number was lost: the set cannot be trusted */
 } num_set;
 
 static void num_add(void *arg, uint64_t number) {
@@ -23,7 +24,10 @@ static void num_add(void *arg, uint64_t number) {
   if (s->n == s->cap) {
     size_t cap = s->cap ? s->cap * 2 : 64;
     uint64_t *v = realloc(s->v, cap * sizeof *v);
-    if (!v) return; /* a file missing from the set is only kept, never lost */
+    if (!v) {
+      s->oom = 1;
+      return;
+    }
     s->v = v;
     s->cap = cap;
   }
@@ -150,16 +154,9 @@ void st_db_delete_obsolete_files(strata_db *db) {
   for (size_t i = 0; i < db->npending; i++) num_add(&s.live, db->pending[i]);
   if (db->pending_lost) s.live_complete = 0;
   st_mutex_unlock(&db->mu);
-  size_t before = s.live.n;
   st_version_set_live_files(db->vs, num_add, &s.live);
-  /* A set that missed a number for lack of memory must delete nothing. */
-  {
-    st_version *v = st_version_set_current(db->vs);
-    size_t files = 0;
-    for (int l = 0; l < ST_LEVELS; l++) files += v->nfiles[l];
-    st_version_unref(v);
-    if (s.live.n - before < files) s.live_complete = 0;
-  }
+  /* A set that missed a number for lack of memory must delete no table. */
+  if (s.live.oom) s.live_complete = 0;
   if (s.live.n) qsort(s.live.v, s.live.n, sizeof *s.live.v, cmp_u64);
   s.log_number = st_version_set_log_number(db->vs);
   s.manifest = st_version_set_manifest_number(db->vs);

@@ -161,13 +161,28 @@ int st_db_recover(strata_db *db) {
   if (rc) goto done;
   if (logs.n) qsort(logs.nums, logs.n, sizeof *logs.nums, cmp_u64);
 
+  /* A log followed only by empty logs counts as the newest: a crash
+   * between creating a log and writing to it must not turn the previous
+   * log's torn tail into corruption. */
+  size_t newest = 0;
+  for (size_t j = 0; j < logs.n; j++) {
+    st_file *f;
+    uint64_t sz = 0;
+    st_db_log_path(db, logs.nums[j], path, sizeof path);
+    if (db->env->open_file(db->env, path, ST_OPEN_READ, &f) == STRATA_OK) {
+      db->env->size(f, &sz);
+      db->env->close(f);
+    }
+    if (sz > 0) newest = j;
+  }
+
   int dir_changed = 0;
   size_t i;
   for (i = 0; i < logs.n; i++) {
     uint64_t damage, size;
     int tail;
     st_db_log_path(db, logs.nums[i], path, sizeof path);
-    rc = replay_log(db, path, i + 1 == logs.n, &damage, &tail, &size);
+    rc = replay_log(db, path, i >= newest, &damage, &tail, &size);
     if (rc && rc != STRATA_ECORRUPT) goto done;
     atomic_fetch_add_explicit(&db->stats.recovered_logs, 1, memory_order_relaxed);
     if (damage == UINT64_MAX) {

@@ -30,7 +30,13 @@ struct st_writer {
 };
 
 void st_db_set_bg_error(strata_db *db, int err) {
-  if (!db->bg_error) db->bg_error = err;
+  if (db->bg_error) return;
+  db->bg_error = err;
+  /* Whoever waits for a flush or a compaction must hear that none will
+   * come now. */
+  st_cond_broadcast(&db->flushed_cv);
+  st_cond_broadcast(&db->flush_cv);
+  st_cond_broadcast(&db->compacted_cv);
 }
 
 static int insert_record(void *arg, uint64_t seq, unsigned kind, const char *key, size_t klen, const char *val,

@@ -32,10 +32,13 @@ struct st_db_iter {
   uint64_t skipped;
 };
 
+/* Always leaves b->p non-NULL, so that an empty key or bound is told
+ * from no key at all. */
 static int buf_set(buf *b, const char *p, size_t n) {
-  if (n > b->cap) {
+  if (n > b->cap || !b->p) {
     size_t cap = b->cap ? b->cap : 64;
     while (cap < n) cap *= 2;
+    if (cap < b->cap) cap = b->cap;
     char *np = realloc(b->p, cap);
     if (!np) return st_error(STRATA_ENOMEM, "iterator: out of memory");
     b->p = np;
@@ -281,6 +284,11 @@ const char *st_db_iter_value(const st_db_iter *d, size_t *len_out) {
 }
 
 int st_db_iter_status(const st_db_iter *d) { return d->status; }
+
+void st_db_iter_set_error(st_db_iter *d, int rc) {
+  d->valid = 0;
+  d->status = rc;
+}
 
 uint64_t st_db_iter_tombstones_skipped(const st_db_iter *d) { return d->skipped; }
 

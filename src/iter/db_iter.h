@@ -33,6 +33,9 @@ int st_db_iter_valid(const st_db_iter *it);
 /* User key and value of the current entry; valid until the next move. */
 const char *st_db_iter_key(const st_db_iter *it, size_t *len_out);
 const char *st_db_iter_value(const st_db_iter *it, size_t *len_out);
+/* Ends the walk with rc (invalid, status rc): for bad arguments. */
+void st_db_iter_set_error(st_db_iter *it, int rc);
+
 /* STRATA_OK, or the error that ended the walk. */
 int st_db_iter_status(const st_db_iter *it);
 

@@ -20,13 +20,21 @@ typedef struct mem_iter {
 } mem_iter;
 
 static int m_valid(const st_iter *i) { return st_skiplist_iter_valid(&((const mem_iter *)i)->it); }
-static void m_seek_first(st_iter *i) { st_skiplist_iter_seek_first(&((mem_iter *)i)->it); }
-static void m_seek_last(st_iter *i) { st_skiplist_iter_seek_last(&((mem_iter *)i)->it); }
+/* Each positioning move starts afresh: an earlier failure is forgotten. */
+static void m_seek_first(st_iter *i) {
+  ((mem_iter *)i)->status = STRATA_OK;
+  st_skiplist_iter_seek_first(&((mem_iter *)i)->it);
+}
+static void m_seek_last(st_iter *i) {
+  ((mem_iter *)i)->status = STRATA_OK;
+  st_skiplist_iter_seek_last(&((mem_iter *)i)->it);
+}
 static void m_next(st_iter *i) { st_skiplist_iter_next(&((mem_iter *)i)->it); }
 static void m_prev(st_iter *i) { st_skiplist_iter_prev(&((mem_iter *)i)->it); }
 
 static void m_seek(st_iter *i, const char *target, size_t len) {
   mem_iter *m = (mem_iter *)i;
+  m->status = STRATA_OK;
   size_t need = ST_VARINT64_MAX + len;
   if (need > m->target_cap) {
     char *t = realloc(m->target, need);

@@ -70,6 +70,22 @@ static void torn_tail_is_dropped_and_counted(void **state) {
   assert_int_equal(strata_close(db), STRATA_OK);
 }
 
+/* A crash right after a new log was created leaves the previous log's
+ * torn tail followed by an empty log: still a torn tail, not corruption. */
+static void torn_tail_before_an_empty_log(void **state) {
+  char path[4096], empty[4096];
+  session(*state, "a", 10);
+  assert_int_equal(tu_nth_file(*state, ".log", 0, path, sizeof path), 1);
+  assert_int_equal(truncate(path, tu_file_size(path) - 3), 0);
+  snprintf(empty, sizeof empty, "%s/999999.log", (char *)*state);
+  tu_write_file(empty, "", 0);
+  strata_db *db;
+  assert_int_equal(strata_open(*state, NULL, &db), STRATA_OK);
+  expect_keys(db, "a", 0, 9, 1);
+  assert_true(tu_stat(db, "recovery.wal_tail_dropped_bytes") > 0);
+  assert_int_equal(strata_close(db), STRATA_OK);
+}
+
 static void garbage_tail_is_dropped(void **state) {
   char path[4096];
   session(*state, "a", 10);
@@ -190,6 +206,7 @@ static void empty_logs_do_not_pile_up(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(torn_tail_is_dropped_and_counted, setup, teardown),
+      cmocka_unit_test_setup_teardown(torn_tail_before_an_empty_log, setup, teardown),
       cmocka_unit_test_setup_teardown(garbage_tail_is_dropped, setup, teardown),
       cmocka_unit_test_setup_teardown(damage_in_the_middle_is_ecorrupt, setup, teardown),
       cmocka_unit_test_setup_teardown(damage_in_an_older_log_is_ecorrupt, setup, teardown),

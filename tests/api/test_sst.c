@@ -143,6 +143,41 @@ static void iterators_and_snapshots_are_pinned(void **state) {
   assert_int_equal(strata_close(db), STRATA_OK);
 }
 
+/* Empty keys and empty bounds are keys and bounds like any other. */
+static void empty_keys_and_bounds(void **state) {
+  strata_db *db = open_with(*state, 1 << 20);
+  assert_int_equal(strata_put(db, "", 0, "empty", 5), STRATA_OK);
+  strata_iter *it;
+  assert_int_equal(strata_iter_new(db, NULL, &it), STRATA_OK);
+  strata_iter_seek_last(it);
+  assert_true(strata_iter_valid(it));
+  size_t n = 1;
+  assert_non_null(strata_iter_key(it, &n)); /* valid: never NULL */
+  assert_int_equal(n, 0);
+  /* A NULL key with a length is refused. */
+  strata_iter_seek(it, NULL, 3);
+  assert_false(strata_iter_valid(it));
+  assert_int_equal(strata_iter_status(it), STRATA_EINVAL);
+  strata_iter_seek_first(it);
+  assert_true(strata_iter_valid(it));
+  strata_iter_free(it);
+  assert_int_equal(strata_put(db, "a", 1, "1", 1), STRATA_OK);
+  strata_read_options ro;
+  strata_read_options_init(&ro);
+  ro.upper = "";
+  ro.upper_len = 0; /* nothing is below the empty key */
+  assert_int_equal(strata_iter_new(db, &ro, &it), STRATA_OK);
+  strata_iter_seek_first(it);
+  assert_false(strata_iter_valid(it));
+  strata_iter_seek_last(it);
+  assert_false(strata_iter_valid(it));
+  strata_iter_seek_for_prev(it, "zzz", 3);
+  assert_false(strata_iter_valid(it));
+  assert_int_equal(strata_iter_status(it), STRATA_OK);
+  strata_iter_free(it);
+  assert_int_equal(strata_close(db), STRATA_OK);
+}
+
 static void properties_describe_the_tables(void **state) {
   strata_db *db = open_with(*state, 1 << 20);
   assert_int_equal(strata_put(db, "a", 1, "1", 1), STRATA_OK);
@@ -358,6 +393,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(million_keys_many_tables, setup, teardown),
       cmocka_unit_test_setup_teardown(iterators_and_snapshots_are_pinned, setup, teardown),
+      cmocka_unit_test_setup_teardown(empty_keys_and_bounds, setup, teardown),
       cmocka_unit_test_setup_teardown(properties_describe_the_tables, setup, teardown),
       cmocka_unit_test_setup_teardown(damaged_table_is_ecorrupt_never_wrong, setup, teardown),
       cmocka_unit_test_setup_teardown(leftovers_are_removed_at_open, setup, teardown),
