@@ -92,28 +92,41 @@ static void mi_seek(st_iter *i, const char *target, size_t len) {
   rebuild(m, 1);
 }
 
+/* Turns to a new direction around the current key: every other child
+ * goes to its first entry after the key (forward) or its last entry before
+ * it (backward). Keys are unique across children (each fragment has its
+ * own sequence number). 0 when memory ran out (status set). */
+static int turn(merging_iter *m, int forward) {
+  size_t cur = m->heap[0], klen;
+  const char *k = st_iter_key(m->child[cur], &klen);
+  char small[256], *key = klen <= sizeof small ? small : malloc(klen);
+  if (!key) {
+    m->status = st_error(STRATA_ENOMEM, "merging iterator: out of memory");
+    return 0;
+  }
+  memcpy(key, k, klen);
+  for (size_t c = 0; c < m->n; c++) {
+    if (c == cur) continue;
+    st_iter *ch = m->child[c];
+    st_iter_seek(ch, key, klen);
+    size_t cl;
+    if (forward) {
+      if (st_iter_valid(ch) && st_ikey_compare(st_iter_key(ch, &cl), cl, key, klen) == 0) st_iter_next(ch);
+    } else if (st_iter_valid(ch)) {
+      st_iter_prev(ch);
+    } else if (st_iter_status(ch) == STRATA_OK) {
+      st_iter_seek_last(ch);
+    }
+  }
+  if (key != small) free(key);
+  return 1;
+}
+
 static void mi_next(st_iter *i) {
   merging_iter *m = (merging_iter *)i;
   if (!m->forward) {
-    /* Every other child goes to the first entry after the current key
-     * (keys are unique across children: each has its own sequence). */
-    size_t cur = m->heap[0], klen;
-    const char *k = st_iter_key(m->child[cur], &klen);
-    char small[256], *key = klen <= sizeof small ? small : malloc(klen);
-    if (!key) {
-      m->status = st_error(STRATA_ENOMEM, "merging iterator: out of memory");
-      return;
-    }
-    memcpy(key, k, klen);
-    for (size_t c = 0; c < m->n; c++) {
-      if (c == cur) continue;
-      st_iter_seek(m->child[c], key, klen);
-      size_t cl;
-      if (st_iter_valid(m->child[c]) && st_ikey_compare(st_iter_key(m->child[c], &cl), cl, key, klen) == 0)
-        st_iter_next(m->child[c]);
-    }
-    if (key != small) free(key);
-    st_iter_next(m->child[cur]);
+    if (!turn(m, 1)) return;
+    st_iter_next(m->child[m->heap[0]]);
     rebuild(m, 1);
     return;
   }
@@ -124,25 +137,8 @@ static void mi_next(st_iter *i) {
 static void mi_prev(st_iter *i) {
   merging_iter *m = (merging_iter *)i;
   if (m->forward) {
-    /* Every other child goes to the last entry before the current key. */
-    size_t cur = m->heap[0], klen;
-    const char *k = st_iter_key(m->child[cur], &klen);
-    char small[256], *key = klen <= sizeof small ? small : malloc(klen);
-    if (!key) {
-      m->status = st_error(STRATA_ENOMEM, "merging iterator: out of memory");
-      return;
-    }
-    memcpy(key, k, klen);
-    for (size_t c = 0; c < m->n; c++) {
-      if (c == cur) continue;
-      st_iter_seek(m->child[c], key, klen);
-      if (st_iter_valid(m->child[c]))
-        st_iter_prev(m->child[c]);
-      else if (st_iter_status(m->child[c]) == STRATA_OK)
-        st_iter_seek_last(m->child[c]);
-    }
-    if (key != small) free(key);
-    st_iter_prev(m->child[cur]);
+    if (!turn(m, 0)) return;
+    st_iter_prev(m->child[m->heap[0]]);
     rebuild(m, 0);
     return;
   }

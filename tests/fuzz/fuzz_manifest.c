@@ -23,27 +23,12 @@
 #include "version/version_set.h"
 #include "wal/wal_writer.h"
 #include "nosync_env.h"
+#include "testutil.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-
 static char dir[256];
 
-static void remove_entry(void *arg, const char *name) {
-  (void)arg;
-  char path[512];
-  snprintf(path, sizeof path, "%s/%s", dir, name);
-  unlink(path);
-}
-
-static void write_file(const char *name, const void *p, size_t n) {
-  char path[512];
-  snprintf(path, sizeof path, "%s/%s", dir, name);
-  FILE *f = fopen(path, "wb");
-  if (!f) abort();
-  if (n && fwrite(p, 1, n, f) != n) abort();
-  fclose(f);
-}
 
 static void expect(int ok, const char *what) {
   if (ok) return;
@@ -145,8 +130,8 @@ static void open_dir(void) {
 }
 
 static void fuzz_manifest_file(const uint8_t *data, size_t size) {
-  write_file("CURRENT", "MANIFEST-000001\n", 16);
-  write_file("MANIFEST-000001", data, size);
+  tu_dir_put(dir, "CURRENT", "MANIFEST-000001\n", 16);
+  tu_dir_put(dir, "MANIFEST-000001", data, size);
   open_dir();
 }
 
@@ -181,7 +166,7 @@ static void fuzz_framed(const uint8_t *data, size_t size) {
   }
   st_wal_writer_close(w);
   free(rec);
-  write_file("CURRENT", "MANIFEST-000001\n", 16);
+  tu_dir_put(dir, "CURRENT", "MANIFEST-000001\n", 16);
   open_dir();
 }
 
@@ -192,7 +177,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (!mkdtemp(dir)) abort();
   }
   if (size == 0) return 0;
-  st_env_posix()->list_dir(st_env_posix(), dir, remove_entry, NULL);
+  tu_dir_empty(dir);
   switch (data[0] % 3) {
     case 0:
       fuzz_edit(data + 1, size - 1);

@@ -13,27 +13,12 @@
 
 #include "db/db_impl.h"
 #include "nosync_env.h"
+#include "testutil.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-
 static char dir[256];
 
-static void remove_logs(void *arg, const char *name) {
-  (void)arg;
-  char path[512];
-  snprintf(path, sizeof path, "%s/%s", dir, name);
-  unlink(path);
-}
-
-static void write_file(const char *name, const void *p, size_t n) {
-  char path[512];
-  snprintf(path, sizeof path, "%s/%s", dir, name);
-  FILE *f = fopen(path, "wb");
-  if (!f) abort();
-  if (n && fwrite(p, 1, n, f) != n) abort();
-  fclose(f);
-}
 
 static int try_open(int mode) {
   strata_options o;
@@ -64,9 +49,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (!mkdtemp(dir)) abort();
   }
   for (int mode = STRATA_RECOVER_STRICT; mode <= STRATA_RECOVER_SKIP_CORRUPT; mode++) {
-    st_env_posix()->list_dir(st_env_posix(), dir, remove_logs, NULL);
-    write_file(ST_MARKER_NAME, ST_MARKER_TEXT, strlen(ST_MARKER_TEXT));
-    write_file("000001.log", data, size);
+    tu_dir_empty(dir);
+    tu_dir_put(dir, ST_MARKER_NAME, ST_MARKER_TEXT, strlen(ST_MARKER_TEXT));
+    tu_dir_put(dir, "000001.log", data, size);
     try_open(mode);
   }
   return 0;

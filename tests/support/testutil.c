@@ -1,6 +1,8 @@
 /* testutil.c - temporary directories and small assertions for the tests. */
 #include "testutil.h"
 
+#include "env/env.h"
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -97,6 +99,23 @@ int tu_nth_file(const char *dir, const char *suffix, int idx, char *out, size_t 
   }
   free(names);
   return found;
+}
+
+static void unlink_entry(void *arg, const char *name) {
+  char path[4096];
+  snprintf(path, sizeof path, "%s/%s", (const char *)arg, name);
+  unlink(path);
+}
+
+void tu_dir_empty(const char *dir) { st_env_posix()->list_dir(st_env_posix(), dir, unlink_entry, (void *)dir); }
+
+void tu_dir_put(const char *dir, const char *name, const void *p, size_t n) {
+  char path[4096];
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  FILE *f = fopen(path, "wb");
+  if (!f) abort();
+  if (n && fwrite(p, 1, n, f) != n) abort();
+  if (fclose(f) != 0) abort();
 }
 
 long long tu_file_size(const char *path) {

@@ -40,6 +40,11 @@ void tu_write_file(const char *path, const void *data, size_t n);
  * suffix, as "dir/name" into out; returns how many such files exist. */
 int tu_nth_file(const char *dir, const char *suffix, int idx, char *out, size_t n);
 
+/* For fuzzers, which run outside cmocka: empty dir (its files), and write
+ * a file dir/name holding n bytes. Both abort on failure. */
+void tu_dir_empty(const char *dir);
+void tu_dir_put(const char *dir, const char *name, const void *p, size_t n);
+
 /* Size of the file at path, or -1. */
 long long tu_file_size(const char *path);
 
