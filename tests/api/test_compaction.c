@@ -182,25 +182,34 @@ static void sort_key_churn_stays_cheap(void **state) {
   assert_int_equal(strata_close(db), STRATA_OK);
 }
 
+/* A database through the fault env where only manual compactions run,
+ * holding `writes` overwrites spread over `keys` keys (key k's last value
+ * is the one written last for it), all flushed. */
+static strata_db *manual_only_db(const char *dir, st_env *env, strata_options *o, long writes, long keys) {
+  strata_options_init(o);
+  o->memtable_bytes = 64 << 10;
+  o->l0_compaction_trigger = 100;
+  o->l0_slowdown_trigger = 100;
+  o->l0_stop_trigger = 100;
+  strata_db *db;
+  assert_int_equal(st_db_open(dir, o, env, &db), STRATA_OK);
+  char key[17], val[101];
+  for (long i = 0; i < writes; i++) {
+    key16(key, i % keys);
+    snprintf(val, sizeof val, "%099ld", i);
+    assert_int_equal(strata_put(db, key, 16, val, strlen(val)), STRATA_OK);
+  }
+  assert_int_equal(strata_flush(db), STRATA_OK);
+  return db;
+}
+
 /* Failures while compacting: the compaction is abandoned, its outputs are
  * removed, reads go on, and it succeeds once the disk is healthy. */
 static void failed_compaction_loses_nothing(void **state) {
   st_env *env = fault_env_new();
   strata_options o;
-  strata_options_init(&o);
-  o.memtable_bytes = 64 << 10;
-  o.l0_compaction_trigger = 100; /* only manual compactions here */
-  o.l0_slowdown_trigger = 100;
-  o.l0_stop_trigger = 100;
-  strata_db *db;
-  assert_int_equal(st_db_open(*state, &o, env, &db), STRATA_OK);
+  strata_db *db = manual_only_db(*state, env, &o, 20000, 5000);
   char key[17], val[101];
-  for (long i = 0; i < 20000; i++) {
-    key16(key, i % 5000);
-    snprintf(val, sizeof val, "%099ld", i);
-    assert_int_equal(strata_put(db, key, 16, val, strlen(val)), STRATA_OK);
-  }
-  assert_int_equal(strata_flush(db), STRATA_OK);
   unsigned long long tables_before, tables, bytes;
   levels_total(db, &tables_before, &bytes);
   /* The output table's writes, its fsync, its creation (the manifest's
@@ -246,20 +255,8 @@ static void failed_compaction_loses_nothing(void **state) {
 static void failed_compaction_edit_is_fatal_for_writes_only(void **state) {
   st_env *env = fault_env_new();
   strata_options o;
-  strata_options_init(&o);
-  o.memtable_bytes = 64 << 10;
-  o.l0_compaction_trigger = 100;
-  o.l0_slowdown_trigger = 100;
-  o.l0_stop_trigger = 100;
-  strata_db *db;
-  assert_int_equal(st_db_open(*state, &o, env, &db), STRATA_OK);
+  strata_db *db = manual_only_db(*state, env, &o, 10000, 3000);
   char key[17], val[101];
-  for (long i = 0; i < 10000; i++) {
-    key16(key, i % 3000);
-    snprintf(val, sizeof val, "%099ld", i);
-    assert_int_equal(strata_put(db, key, 16, val, strlen(val)), STRATA_OK);
-  }
-  assert_int_equal(strata_flush(db), STRATA_OK);
   fault_env_fail_on(env, FAULT_APPEND, "MANIFEST", 1, STRATA_EIO, 0);
   assert_int_equal(strata_compact_range(db, NULL, 0, NULL, 0), STRATA_EIO);
   fault_env_heal(env);

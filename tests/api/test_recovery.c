@@ -29,16 +29,6 @@ static void session(const char *dir, const char *prefix, int n) {
   assert_int_equal(strata_close(db), STRATA_OK);
 }
 
-static void flip(const char *path, long off) {
-  FILE *f = fopen(path, "r+b");
-  assert_non_null(f);
-  fseek(f, off, SEEK_SET);
-  int c = fgetc(f);
-  fseek(f, off, SEEK_SET);
-  fputc(c ^ 0x10, f);
-  fclose(f);
-}
-
 static void expect_keys(strata_db *db, const char *prefix, int from, int to, int present) {
   for (int i = from; i < to; i++) {
     char k[32];
@@ -105,7 +95,7 @@ static void damage_in_the_middle_is_ecorrupt(void **state) {
   session(*state, "a", 10);
   tu_nth_file(*state, ".log", 0, path, sizeof path);
   long long size = tu_file_size(path);
-  flip(path, (long)(size / 2));
+  tu_flip_byte(path, (size / 2), 0x10);
   strata_db *db = (strata_db *)1;
   assert_int_equal(strata_open(*state, NULL, &db), STRATA_ECORRUPT);
   assert_null(db);
@@ -150,7 +140,7 @@ static void skip_corrupt_keeps_the_valid_prefix(void **state) {
   session(*state, "a", 20);
   tu_nth_file(*state, ".log", 0, path, sizeof path);
   long long size = tu_file_size(path);
-  flip(path, (long)(size / 2));
+  tu_flip_byte(path, (size / 2), 0x10);
   strata_options o;
   strata_options_init(&o);
   o.wal_recovery = STRATA_RECOVER_SKIP_CORRUPT;

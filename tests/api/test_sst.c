@@ -213,17 +213,6 @@ static void properties_describe_the_tables(void **state) {
   assert_int_equal(strata_verify(*state, NULL), STRATA_OK);
 }
 
-/* Flips one byte of path at off. */
-static void flip(const char *path, long off) {
-  FILE *f = fopen(path, "r+b");
-  assert_non_null(f);
-  fseek(f, off, SEEK_SET);
-  int c = fgetc(f);
-  fseek(f, off, SEEK_SET);
-  fputc(c ^ 0x01, f);
-  fclose(f);
-}
-
 /* Reads every key and scans everything: each read either returns the
  * right value or fails with STRATA_ECORRUPT; never wrong data or a crash. */
 static int read_all_checked(strata_db *db, long n) {
@@ -285,7 +274,7 @@ static void damaged_table_is_ecorrupt_never_wrong(void **state) {
   long step = size > 4000 ? size / 400 : 1;
   int detected = 0, tried = 0;
   for (long off = 0; off < size; off += step) {
-    flip(table, off);
+    tu_flip_byte(table, off, 0x01);
     strata_options o;
     strata_options_init(&o);
     o.block_cache_bytes = 0; /* every read goes to the file */
@@ -301,7 +290,7 @@ static void damaged_table_is_ecorrupt_never_wrong(void **state) {
     assert_int_equal(strata_verify(*state, report), STRATA_ECORRUPT);
     fclose(report);
     tried++;
-    flip(table, off); /* repair */
+    tu_flip_byte(table, off, 0x01); /* repair */
   }
   printf("sst: %d of %d flipped bytes detected by reads; verify caught all\n", detected, tried);
   assert_int_equal(strata_verify(*state, NULL), STRATA_OK);
@@ -383,7 +372,7 @@ static void damaged_manifest_is_ecorrupt(void **state) {
   snprintf(manifest, sizeof manifest, "%s/%s", (char *)*state, name);
   long long size = tu_file_size(manifest);
   assert_true(size > 20);
-  flip(manifest, (long)(size / 2));
+  tu_flip_byte(manifest, (size / 2), 0x01);
   assert_int_equal(strata_open(*state, NULL, &db), STRATA_ECORRUPT);
   assert_non_null(strstr(strata_errmsg(), "MANIFEST"));
   assert_int_equal(strata_verify(*state, NULL), STRATA_ECORRUPT);

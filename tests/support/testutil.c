@@ -118,6 +118,16 @@ void tu_dir_put(const char *dir, const char *name, const void *p, size_t n) {
   if (fclose(f) != 0) abort();
 }
 
+void tu_flip_byte(const char *path, long off, int mask) {
+  FILE *f = fopen(path, "r+b");
+  assert_non_null(f);
+  fseek(f, off, SEEK_SET);
+  int c = fgetc(f);
+  fseek(f, off, SEEK_SET);
+  fputc(c ^ mask, f);
+  fclose(f);
+}
+
 long long tu_file_size(const char *path) {
   struct stat st;
   return stat(path, &st) == 0 ? (long long)st.st_size : -1;

@@ -45,6 +45,9 @@ int tu_nth_file(const char *dir, const char *suffix, int idx, char *out, size_t 
 void tu_dir_empty(const char *dir);
 void tu_dir_put(const char *dir, const char *name, const void *p, size_t n);
 
+/* XORs the byte at offset off of path with mask (damage for tests). */
+void tu_flip_byte(const char *path, long off, int mask);
+
 /* Size of the file at path, or -1. */
 long long tu_file_size(const char *path);
 

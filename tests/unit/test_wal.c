@@ -87,16 +87,6 @@ static int scan_damage(const char *path, uint64_t last_seq, int *records_out, ui
   return found;
 }
 
-static void flip_byte(const char *path, uint64_t off) {
-  FILE *f = fopen(path, "r+b");
-  assert_non_null(f);
-  fseek(f, (long)off, SEEK_SET);
-  int c = fgetc(f);
-  fseek(f, (long)off, SEEK_SET);
-  fputc(c ^ 0x40, f);
-  fclose(f);
-}
-
 static void round_trip(void **state) {
   (void)state;
   char *dir = tu_tmpdir();
@@ -146,11 +136,11 @@ static void damage_in_the_middle_is_found(void **state) {
   /* Damage the payload of record 3, then (separately) its length field. */
   for (int which = 0; which < 2; which++) {
     uint64_t at = which == 0 ? offs[3] + ST_WAL_HEADER + 5 : offs[3] + 5;
-    flip_byte(path, at);
+    tu_flip_byte(path, at, 0x40);
     int n;
     assert_int_equal(scan_damage(path, 3, &n, NULL), 1);
     assert_int_equal(n, 3);
-    flip_byte(path, at); /* repair */
+    tu_flip_byte(path, at, 0x40); /* repair */
   }
   int n;
   assert_int_equal(read_all(path, &n), STRATA_NOTFOUND);
