@@ -94,6 +94,12 @@ typedef struct strata_options {
   size_t block_cache_bytes;  /* cache of uncompressed blocks shared by all tables; 0 = none.
                                 Default 32 MiB */
   int max_open_files;        /* tables kept open at once (LRU). Default 1000; min 16 */
+  int mmap_reads;            /* 1: open tables are mapped into memory and uncompressed blocks
+                                read in place (no copy, no system call, no block cache entry;
+                                each block's checksum is still checked on its first use).
+                                The catch: a disk error while reading a mapped page kills the
+                                process with SIGBUS instead of returning STRATA_EIO; set 0 to
+                                read with pread through the block cache. Default 1 */
   int compression;           /* STRATA_COMPRESSION_*. Default STRATA_COMPRESSION_NONE;
                                 a codec this build lacks is STRATA_EINVAL at open */
   int background_threads;    /* background threads: one flushes, the others compact.

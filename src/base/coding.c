@@ -20,7 +20,7 @@ size_t st_varint64_len(uint64_t v) {
   return n;
 }
 
-const char *st_get_varint64(const char *p, const char *limit, uint64_t *v_out) {
+const char *st_get_varint64_long(const char *p, const char *limit, uint64_t *v_out) {
   uint64_t v = 0;
   for (unsigned shift = 0; shift <= 63 && p < limit; shift += 7) {
     uint64_t byte = (unsigned char)*p++;

@@ -36,7 +36,15 @@ size_t st_put_varint64(char *p, uint64_t v);
 size_t st_varint64_len(uint64_t v);
 
 /* Decodes a varint from [p, limit). Returns the byte after it, or NULL when
- * the input ends early or the varint is longer than 64 bits allow. */
-const char *st_get_varint64(const char *p, const char *limit, uint64_t *v_out);
+ * the input ends early or the varint is longer than 64 bits allow. Inline
+ * for the one-byte case, the common one in keys and block entries. */
+const char *st_get_varint64_long(const char *p, const char *limit, uint64_t *v_out);
+static inline const char *st_get_varint64(const char *p, const char *limit, uint64_t *v_out) {
+  if (p < limit && !(*p & 0x80)) {
+    *v_out = (unsigned char)*p;
+    return p + 1;
+  }
+  return st_get_varint64_long(p, limit, v_out);
+}
 
 #endif

@@ -100,7 +100,7 @@ int strata_verify(const char *dir, FILE *report) {
     uint64_t records = 0;
     if (ends_with(name, ".sst")) {
       st_table *t;
-      rc = st_table_open(env, path, 0, NULL, &t);
+      rc = st_table_open(env, path, 0, NULL, 0, &t);
       if (rc == STRATA_OK) {
         rc = st_table_verify(t, report);
         if (rc == STRATA_OK && report)
@@ -131,7 +131,7 @@ int strata_verify(const char *dir, FILE *report) {
 int strata_sst_dump(const char *sst_path, FILE *out, int flags) {
   if (!sst_path || !out) return st_error(STRATA_EINVAL, "strata_sst_dump: NULL path or output");
   st_table *t;
-  int rc = st_table_open(st_env_posix(), sst_path, 0, NULL, &t);
+  int rc = st_table_open(st_env_posix(), sst_path, 0, NULL, 0, &t);
   if (rc) return rc;
   rc = st_table_dump(t, out, (flags & STRATA_DUMP_ENTRIES) != 0);
   st_table_close(t);

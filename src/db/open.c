@@ -176,7 +176,8 @@ int st_db_open(const char *dir, const strata_options *o, st_env *env, strata_db 
   if ((rc = env->lock(env, path, &db->lock))) goto fail;
   if (!exists && (rc = create_marker(db))) goto fail;
   if (o->block_cache_bytes && (rc = st_block_cache_new(o->block_cache_bytes, &db->block_cache))) goto fail;
-  if ((rc = st_table_cache_new(env, db->dir, (size_t)o->max_open_files, db->block_cache, &db->table_cache)))
+  if ((rc = st_table_cache_new(env, db->dir, (size_t)o->max_open_files, db->block_cache,
+                                   o->mmap_reads ? ST_TABLE_MAP : 0, &db->table_cache)))
     goto fail;
   if ((rc = st_version_set_open(env, db->dir, &db->vs))) goto fail;
   if ((rc = st_memtable_new(&db->mem))) goto fail;

@@ -16,6 +16,7 @@ void strata_options_init(strata_options *o) {
   o->bloom_bits_per_key = 10;
   o->block_cache_bytes = 32u << 20;
   o->max_open_files = 1000;
+  o->mmap_reads = 1;
   o->compression = STRATA_COMPRESSION_NONE;
   o->background_threads = 2;
   o->l0_compaction_trigger = 4;
@@ -44,6 +45,8 @@ int st_options_check(const strata_options *o) {
     return st_error(STRATA_EINVAL, "options: block_bytes %zu must be in 256..16 MiB", o->block_bytes);
   if (o->bloom_bits_per_key < 0 || o->bloom_bits_per_key > 30)
     return st_error(STRATA_EINVAL, "options: bloom_bits_per_key %d must be in 0..30", o->bloom_bits_per_key);
+  if (o->mmap_reads != 0 && o->mmap_reads != 1)
+    return st_error(STRATA_EINVAL, "options: mmap_reads %d is not 0 or 1", o->mmap_reads);
   if (o->max_open_files < 16)
     return st_error(STRATA_EINVAL, "options: max_open_files %d is below the minimum of 16", o->max_open_files);
   if (o->background_threads < 2 || o->background_threads > 16)

@@ -41,36 +41,33 @@ static int from_memtable(st_memtable *m, const void *key, size_t klen, uint64_t 
   return take_value(f, kind, val, vlen);
 }
 
+/* What from_table looks for, and where the answer goes. */
+typedef struct table_probe {
+  const char *key;
+  size_t klen;
+  found *f;
+} table_probe;
+
+/* st_table_get's callback: the first entry at or after the target is the
+ * key's newest visible fragment when it has the same user key. */
+static int probe_entry(void *arg, const char *ik, size_t iklen, const char *val, size_t vlen) {
+  table_probe *p = arg;
+  if (st_ukey_compare(ik, iklen - ST_IKEY_TRAILER, p->key, p->klen) != 0) return STRATA_OK;
+  return take_value(p->f, st_trailer_kind(st_ikey_trailer(ik, iklen)), val, vlen);
+}
+
 /* Looks in the table of file meta. */
 static int from_table(strata_db *db, const st_file_meta *meta, const char *target, size_t tlen, found *f) {
   st_table *t;
-  const char *key = target;
-  size_t klen = tlen - ST_IKEY_TRAILER;
+  table_probe probe = {target, tlen - ST_IKEY_TRAILER, f};
   int rc = st_table_cache_get(db->table_cache, meta->number, &t);
   if (rc) return rc;
   atomic_fetch_add_explicit(&db->stats.table_lookups, 1, memory_order_relaxed);
   atomic_fetch_add_explicit(&db->stats.bloom_checked, 1, memory_order_relaxed);
-  if (!st_table_may_contain(t, key, klen)) {
+  if (!st_table_may_contain(t, probe.key, probe.klen))
     atomic_fetch_add_explicit(&db->stats.bloom_useful, 1, memory_order_relaxed);
-    st_table_cache_release(db->table_cache, t);
-    return STRATA_OK;
-  }
-  st_iter *it;
-  rc = st_table_iter_new(t, &it);
-  if (rc == STRATA_OK) {
-    st_iter_seek(it, target, tlen);
-    if (st_iter_valid(it)) {
-      size_t iklen, vlen;
-      const char *ik = st_iter_key(it, &iklen);
-      if (st_ukey_compare(ik, iklen - ST_IKEY_TRAILER, key, klen) == 0) {
-        const char *v = st_iter_value(it, &vlen);
-        rc = take_value(f, st_trailer_kind(st_ikey_trailer(ik, iklen)), v, vlen);
-      }
-    } else {
-      rc = st_iter_status(it);
-    }
-    st_iter_free(it);
-  }
+  else
+    rc = st_table_get(t, target, tlen, probe_entry, &probe);
   st_table_cache_release(db->table_cache, t);
   return rc;
 }

@@ -48,6 +48,13 @@ struct st_env {
   int (*size)(st_file *f, uint64_t *size_out);
   /* Closes and frees f; returns the close error, if any. NULL is ok. */
   int (*close)(st_file *f);
+  /* Optional (NULL when the env cannot): maps the first size bytes of f
+   * read-only, so that reads need no copy and no system call. *addr_out
+   * stays valid until unmap, also after f is closed. The file must not
+   * shrink while mapped: tables never do. A page the disk cannot deliver
+   * raises SIGBUS instead of returning STRATA_EIO (see ARCHITECTURE.md). */
+  int (*map)(st_file *f, uint64_t size, const char **addr_out);
+  void (*unmap)(st_env *env, const char *addr, uint64_t size);
 
   int (*rename)(st_env *env, const char *from, const char *to);
   int (*unlink)(st_env *env, const char *path);

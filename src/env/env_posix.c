@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -70,6 +71,22 @@ static int p_append(st_file *file, const void *data, size_t n) {
     n -= (size_t)w;
   }
   return STRATA_OK;
+}
+
+static int p_map(st_file *file, uint64_t size, const char **addr_out) {
+  posix_file *f = (posix_file *)file;
+  *addr_out = NULL;
+  if (size == 0 || size > SIZE_MAX) return st_error(STRATA_EINVAL, "mmap %s: cannot map %llu bytes", f->path,
+                                                    (unsigned long long)size);
+  void *p = mmap(NULL, (size_t)size, PROT_READ, MAP_SHARED, f->fd, 0);
+  if (p == MAP_FAILED) return os_error("mmap", f->path, errno);
+  *addr_out = p;
+  return STRATA_OK;
+}
+
+static void p_unmap(st_env *env, const char *addr, uint64_t size) {
+  (void)env;
+  if (addr) munmap((void *)addr, (size_t)size);
 }
 
 static int p_pread(st_file *file, uint64_t off, void *buf, size_t n, size_t *got_out) {
@@ -248,6 +265,8 @@ static st_env posix_env = {
     .truncate = p_truncate,
     .size = p_size,
     .close = p_close,
+    .map = p_map,
+    .unmap = p_unmap,
     .rename = p_rename,
     .unlink = p_unlink,
     .mkdir = p_mkdir,

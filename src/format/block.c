@@ -80,6 +80,18 @@ static inline uint32_t restart_point(const st_block_iter *it, uint32_t i) {
   return st_get_fixed32(it->data + it->restarts + 4 * (size_t)i);
 }
 
+uint32_t st_block_iter_restart_of_current(const st_block_iter *it) {
+  uint32_t lo = 0, hi = it->nrestarts - 1;
+  while (lo < hi) {
+    uint32_t mid = lo + (hi - lo + 1) / 2;
+    if (restart_point(it, mid) <= it->cur)
+      lo = mid;
+    else
+      hi = mid - 1;
+  }
+  return lo;
+}
+
 /* Decodes the three varints of the entry at p; NULL when they do not. */
 static inline const char *entry_header(const char *p, const char *limit, uint64_t *shared, uint64_t *non_shared,
                                        uint64_t *vlen) {

@@ -69,6 +69,11 @@ void st_block_iter_next(st_block_iter *it);
 void st_block_iter_prev(st_block_iter *it);
 static inline int st_block_iter_valid(const st_block_iter *it) { return it->cur < it->restarts; }
 
+/* The index of the last restart point at or before the current entry (the
+ * iterator must be valid). In a block written with restart interval 1, an
+ * index block, that is the entry's ordinal. */
+uint32_t st_block_iter_restart_of_current(const st_block_iter *it);
+
 /*
  * Checks a whole block: restart array, every entry's framing, restart
  * points at entry boundaries with no shared prefix, keys strictly

@@ -30,10 +30,26 @@ static inline void st_ikey_pack(char *out, const void *ukey, size_t ulen, uint64
 
 static inline uint64_t st_ikey_trailer(const char *ikey, size_t len) { return st_get_fixed64(ikey + len - 8); }
 
-/* Bytewise comparison: memcmp, then the shorter key first. */
+/* Bytewise comparison: memcmp, then the shorter key first. Short keys,
+ * the common case, are compared eight bytes at a time inline: a call to
+ * memcmp costs more than the comparison itself (measured in strata-bench). */
 static inline int st_ukey_compare(const void *a, size_t alen, const void *b, size_t blen) {
   size_t n = alen < blen ? alen : blen;
-  int c = n ? memcmp(a, b, n) : 0;
+  const unsigned char *x = a, *y = b;
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  if (n <= 64) {
+    for (; n >= 8; n -= 8, x += 8, y += 8) {
+      uint64_t u, v;
+      memcpy(&u, x, 8);
+      memcpy(&v, y, 8);
+      if (u != v) return __builtin_bswap64(u) < __builtin_bswap64(v) ? -1 : 1;
+    }
+    for (; n; n--, x++, y++)
+      if (*x != *y) return *x < *y ? -1 : 1;
+    return alen < blen ? -1 : alen > blen;
+  }
+#endif
+  int c = n ? memcmp(x, y, n) : 0;
   if (c) return c;
   return alen < blen ? -1 : alen > blen;
 }

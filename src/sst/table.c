@@ -4,9 +4,16 @@
  * in memory; data blocks are read on demand through the block cache. The
  * table iterator is two-level: an index block iterator picks the data
  * block, a block iterator walks it.
+ *
+ * A table opened with ST_TABLE_MAP is mapped into memory: an uncompressed
+ * data block is then used where it lies, with no read, copy or cache
+ * entry; its checksum is checked the first time it is used (one bit per
+ * block records that), so damage is still found before any of its bytes
+ * is believed. Compressed blocks go through the block cache either way.
  */
 #include "sst/table.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,6 +41,8 @@ struct st_table {
   const char *range_del;
   size_t range_del_len;
   st_table_props props;
+  const char *map;           /* the whole file, mapped read-only; NULL: blocks are read with pread */
+  _Atomic uint64_t *checked; /* with map: bit i set once data block i's trailer checked out */
 };
 
 static int ikey_cmp(const char *a, size_t alen, const char *b, size_t blen) {
@@ -64,10 +73,22 @@ int st_table_read_block(st_table *t, const st_block_handle *h, const char *what,
                     t->path, what, (unsigned long long)h->offset, (unsigned long long)h->size,
                     (unsigned long long)t->size);
   size_t n = (size_t)h->size;
+  int type, rc;
+  if (t->map) {
+    const char *stored = t->map + h->offset;
+    if ((rc = st_block_trailer_check(stored, n, t->path, what, h->offset, &type)) != STRATA_OK) return rc;
+    if (type != STRATA_COMPRESSION_NONE)
+      return st_block_uncompress(type, stored, n, t->path, what, h->offset, buf_out, len_out);
+  }
   char *buf = malloc(n + ST_BLOCK_TRAILER);
   if (!buf) return st_error(STRATA_ENOMEM, "%s: out of memory for a %s of %zu bytes", t->path, what, n);
-  int type;
-  int rc = st_table_pread(t, h->offset, buf, n + ST_BLOCK_TRAILER);
+  if (t->map) {
+    memcpy(buf, t->map + h->offset, n);
+    *buf_out = buf;
+    *len_out = n;
+    return STRATA_OK;
+  }
+  rc = st_table_pread(t, h->offset, buf, n + ST_BLOCK_TRAILER);
   if (!rc) rc = st_block_trailer_check(buf, n, t->path, what, h->offset, &type);
   if (rc) {
     free(buf);
@@ -174,7 +195,21 @@ static int open_blocks(st_table *t) {
   return check_index(t);
 }
 
-int st_table_open(st_env *env, const char *path, uint64_t file_number, st_block_cache *cache, st_table **t_out) {
+/* Maps the file when asked and the env can; a failed map is not an error
+ * (reads fall back to pread). */
+static void map_file(st_table *t) {
+  size_t words = (size_t)((t->props.data_blocks + 63) / 64);
+  if (!t->env->map || !(t->checked = calloc(words ? words : 1, sizeof *t->checked))) return;
+  if (t->env->map(t->file, t->size, &t->map) != STRATA_OK) {
+    free(t->checked);
+    t->checked = NULL;
+    t->map = NULL;
+    st_error_clear();
+  }
+}
+
+int st_table_open(st_env *env, const char *path, uint64_t file_number, st_block_cache *cache, int flags,
+                  st_table **t_out) {
   *t_out = NULL;
   st_table *t = calloc(1, sizeof *t);
   if (!t || !(t->path = strdup(path))) {
@@ -187,6 +222,7 @@ int st_table_open(st_env *env, const char *path, uint64_t file_number, st_block_
   int rc = env->open_file(env, path, ST_OPEN_READ, &t->file);
   if (!rc) rc = env->size(t->file, &t->size);
   if (!rc) rc = open_blocks(t);
+  if (!rc && (flags & ST_TABLE_MAP)) map_file(t);
   if (rc) {
     st_errsave s;
     st_error_save(&s);
@@ -199,6 +235,8 @@ int st_table_open(st_env *env, const char *path, uint64_t file_number, st_block_
 
 void st_table_close(st_table *t) {
   if (!t) return;
+  if (t->map) t->env->unmap(t->env, t->map, t->size);
+  free(t->checked);
   if (t->file) t->env->close(t->file);
   st_table_props_clear(&t->props);
   free(t->tail);
@@ -231,8 +269,33 @@ typedef struct table_iter {
   int status; /* first failure since the last seek */
 } table_iter;
 
-static int get_block(st_table *t, const st_block_handle *h, block_ref *r) {
+/* A mapped, uncompressed block: used in place once its trailer has been
+ * checked (the first time block `ordinal` is used). 0 when the block is
+ * not such a block (the caller reads it the usual way), 1 when *r points
+ * at it, -1 on damage (error recorded). */
+static int mapped_block(st_table *t, const st_block_handle *h, uint32_t ordinal, block_ref *r) {
+  const char *p = t->map + h->offset;
+  size_t n = (size_t)h->size;
+  if ((unsigned char)p[n] != STRATA_COMPRESSION_NONE || ordinal >= t->props.data_blocks) return 0;
+  _Atomic uint64_t *word = &t->checked[ordinal / 64];
+  uint64_t bit = 1ull << (ordinal % 64);
+  if (!(atomic_load_explicit(word, memory_order_acquire) & bit)) {
+    int type;
+    if (st_block_trailer_check(p, n, t->path, "data block", h->offset, &type) != STRATA_OK) return -1;
+    atomic_fetch_or_explicit(word, bit, memory_order_release);
+  }
+  r->data = p;
+  r->len = n;
+  return 1;
+}
+
+/* Makes r the block at h, block number `ordinal` of the table. */
+static int get_block(st_table *t, const st_block_handle *h, uint32_t ordinal, block_ref *r) {
   memset(r, 0, sizeof *r);
+  if (t->map) {
+    int m = mapped_block(t, h, ordinal, r);
+    if (m) return m > 0 ? STRATA_OK : STRATA_ECORRUPT;
+  }
   if (t->cache && (r->ch = st_block_cache_lookup(t->cache, t->number, h->offset)) != NULL) {
     r->data = st_cache_handle_data(r->ch);
     r->len = st_cache_handle_size(r->ch);
@@ -289,7 +352,8 @@ static int load_block(table_iter *it) {
   }
   if (!it->has_block || it->block_off != h.offset) {
     drop_block(it);
-    int rc = get_block(t, &h, &it->block);
+    uint32_t ordinal = t->map ? st_block_iter_restart_of_current(&it->index) : 0;
+    int rc = get_block(t, &h, ordinal, &it->block);
     if (rc) {
       fail(it, rc);
       return 0;
@@ -431,15 +495,33 @@ static void ti_free(st_iter *base) {
 static const st_iter_ops table_iter_ops = {ti_valid, ti_seek_first, ti_seek_last, ti_seek,   ti_next,
                                            ti_prev,  ti_key,        ti_value,     ti_status, ti_free};
 
-int st_table_iter_new(st_table *t, st_iter **it_out) {
-  *it_out = NULL;
-  table_iter *it = calloc(1, sizeof *it);
-  if (!it) return st_error(STRATA_ENOMEM, "%s: out of memory for an iterator", t->path);
+static void iter_init(table_iter *it, st_table *t) {
+  memset(it, 0, sizeof *it);
   it->base.ops = &table_iter_ops;
   it->t = t;
   st_block_iter_init(&it->index, ikey_cmp, ST_IKEY_TRAILER);
   st_block_iter_init(&it->data, ikey_cmp, ST_IKEY_TRAILER);
   if (st_block_iter_reset(&it->index, t->index, t->index_len)) index_damage(it);
+}
+
+int st_table_iter_new(st_table *t, st_iter **it_out) {
+  *it_out = NULL;
+  table_iter *it = malloc(sizeof *it);
+  if (!it) return st_error(STRATA_ENOMEM, "%s: out of memory for an iterator", t->path);
+  iter_init(it, t);
   *it_out = &it->base;
   return STRATA_OK;
+}
+
+int st_table_get(st_table *t, const char *target, size_t tlen, st_table_get_fn fn, void *arg) {
+  table_iter it; /* on the stack: a point read allocates nothing */
+  iter_init(&it, t);
+  ti_seek(&it.base, target, tlen);
+  int rc = it.status;
+  if (rc == STRATA_OK && st_block_iter_valid(&it.data))
+    rc = fn(arg, it.data.key, it.data.key_len, it.data.val, it.data.val_len);
+  drop_block(&it);
+  st_block_iter_destroy(&it.data);
+  st_block_iter_destroy(&it.index);
+  return rc;
 }

@@ -21,12 +21,17 @@
 
 typedef struct st_table st_table;
 
+/* Flags of st_table_open. */
+#define ST_TABLE_MAP 1 /* map the file into memory when the env can (see table.c) */
+
 /*
  * Opens the table at path, reading and checking its footer, index,
  * properties and filter (STRATA_ECORRUPT with file and offset on damage).
- * file_number keys its blocks in cache (NULL cache: no caching).
+ * file_number keys its blocks in cache (NULL cache: no caching). flags:
+ * 0 or ST_TABLE_MAP.
  */
-int st_table_open(st_env *env, const char *path, uint64_t file_number, st_block_cache *cache, st_table **t_out);
+int st_table_open(st_env *env, const char *path, uint64_t file_number, st_block_cache *cache, int flags,
+                  st_table **t_out);
 void st_table_close(st_table *t);
 
 const st_table_props *st_table_get_props(const st_table *t);
@@ -38,6 +43,14 @@ int st_table_may_contain(const st_table *t, const char *ukey, size_t ulen);
  * while iterating shows as st_iter_status() == STRATA_ECORRUPT. A seek,
  * seek_first or seek_last clears an earlier failure and tries again. */
 int st_table_iter_new(st_table *t, st_iter **it_out);
+
+/* Point lookup: finds the first entry >= target (an internal key) and
+ * calls fn with it; key and value are valid only during the call. No entry
+ * >= target: fn is not called. Returns fn's result, or STRATA_ECORRUPT /
+ * STRATA_EIO / STRATA_ENOMEM. Allocates nothing when the block is mapped
+ * or cached. */
+typedef int (*st_table_get_fn)(void *arg, const char *ikey, size_t iklen, const char *val, size_t vlen);
+int st_table_get(st_table *t, const char *target, size_t tlen, st_table_get_fn fn, void *arg);
 
 /* Reads every block and checks its checksum and framing; writes one line
  * per problem to report (may be NULL). STRATA_OK or the first error. */

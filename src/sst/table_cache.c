@@ -29,6 +29,7 @@ struct st_table_cache {
   char *dir;
   size_t capacity;
   st_block_cache *block_cache;
+  int table_flags; /* for st_table_open */
   st_mutex mu;
   tc_entry lru;          /* mu: dummy head; refs == 1, oldest first */
   tc_entry in_use;       /* mu: dummy head; in the cache and referenced */
@@ -53,7 +54,7 @@ void st_table_file_name(const char *dir, uint64_t number, char *out, size_t n) {
   snprintf(out, n, "%s/%06llu.sst", dir, (unsigned long long)number);
 }
 
-int st_table_cache_new(st_env *env, const char *dir, size_t capacity, st_block_cache *block_cache,
+int st_table_cache_new(st_env *env, const char *dir, size_t capacity, st_block_cache *block_cache, int table_flags,
                        st_table_cache **tc_out) {
   *tc_out = NULL;
   st_table_cache *tc = calloc(1, sizeof *tc);
@@ -71,6 +72,7 @@ int st_table_cache_new(st_env *env, const char *dir, size_t capacity, st_block_c
   tc->env = env;
   tc->capacity = capacity;
   tc->block_cache = block_cache;
+  tc->table_flags = table_flags;
   st_mutex_init(&tc->mu);
   list_init(&tc->lru);
   list_init(&tc->in_use);
@@ -182,7 +184,7 @@ int st_table_cache_get(st_table_cache *tc, uint64_t number, st_table **t_out) {
   char path[4096];
   st_table_file_name(tc->dir, number, path, sizeof path);
   st_table *t;
-  int rc = st_table_open(tc->env, path, number, tc->block_cache, &t);
+  int rc = st_table_open(tc->env, path, number, tc->block_cache, tc->table_flags, &t);
   /* Every table asked for is named by a live version: its absence is
    * damage to the database, not a missing key. */
   if (rc == STRATA_NOTFOUND) return st_error(STRATA_ECORRUPT, "%s: a live table is missing", path);

@@ -14,8 +14,9 @@
 
 typedef struct st_table_cache st_table_cache;
 
-/* Tables are dir/NNNNNN.sst. block_cache may be NULL. */
-int st_table_cache_new(st_env *env, const char *dir, size_t capacity, st_block_cache *block_cache,
+/* Tables are dir/NNNNNN.sst. block_cache may be NULL. table_flags are
+ * passed to st_table_open (ST_TABLE_MAP). */
+int st_table_cache_new(st_env *env, const char *dir, size_t capacity, st_block_cache *block_cache, int table_flags,
                        st_table_cache **tc_out);
 void st_table_cache_free(st_table_cache *tc);
 

@@ -284,6 +284,10 @@ static void bad_options_are_refused(void **state) {
   strata_options_init(&o);
   o.max_key_bytes = 0;
   assert_int_equal(strata_open(*state, &o, &db), STRATA_EINVAL);
+  strata_options_init(&o);
+  o.mmap_reads = 2;
+  assert_int_equal(strata_open(*state, &o, &db), STRATA_EINVAL);
+  assert_non_null(strstr(strata_errmsg(), "mmap_reads"));
   /* Nothing was created by the refused opens. */
   char path[4096];
   snprintf(path, sizeof path, "%s/STRATA", (char *)*state);

@@ -278,6 +278,7 @@ static void damaged_table_is_ecorrupt_never_wrong(void **state) {
     strata_options o;
     strata_options_init(&o);
     o.block_cache_bytes = 0; /* every read goes to the file */
+    o.mmap_reads = (int)((off / step) % 2); /* both ways of reading a block */
     int rc = strata_open(*state, &o, &db);
     if (rc == STRATA_OK) {
       if (read_all_checked(db, n)) detected++;

@@ -72,7 +72,7 @@ static void try_open(const char *bytes, size_t size) {
   if (size && fwrite(bytes, 1, size, f) != size) abort();
   fclose(f);
   st_table *t;
-  int rc = st_table_open(st_env_posix(), path, 1, NULL, &t);
+  int rc = st_table_open(st_env_posix(), path, 1, NULL, 0, &t);
   if (rc == STRATA_OK) {
     st_iter *it;
     if (st_table_iter_new(t, &it) == STRATA_OK) {

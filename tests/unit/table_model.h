@@ -119,4 +119,26 @@ static inline int tm_equal(const st_iter *it, const tm_entry *e) {
   return kl == e->kl && memcmp(k, e->k, kl) == 0 && vl == e->vl && (vl == 0 || memcmp(v, e->v, vl) == 0);
 }
 
+/* st_table_get's callback for tm_get: copies where the entry found is. */
+typedef struct tm_found {
+  const tm_entry *want;
+  int same; /* 1: the entry found is want */
+} tm_found;
+
+static inline int tm_found_fn(void *arg, const char *ik, size_t iklen, const char *val, size_t vlen) {
+  tm_found *f = arg;
+  const tm_entry *e = f->want;
+  f->same = iklen == e->kl && memcmp(ik, e->k, iklen) == 0 && vlen == e->vl && (vlen == 0 || memcmp(val, e->v, vlen) == 0);
+  return STRATA_OK;
+}
+
+/* Point-reads entry i (its exact internal key) with st_table_get: returns
+ * the status; on STRATA_OK the entry found must be the entry itself. */
+static inline int tm_get(st_table *t, const tm_model *m, size_t i) {
+  tm_found f = {&m->e[i], 0};
+  int rc = st_table_get(t, m->e[i].k, m->e[i].kl, tm_found_fn, &f);
+  if (rc == STRATA_OK && !f.same) fail_msg("point read of entry %zu found another entry", i);
+  return rc;
+}
+
 #endif

@@ -145,7 +145,7 @@ static void table_cache_basics(void **state) {
   st_block_cache *bc;
   assert_int_equal(st_block_cache_new(1 << 20, &bc), STRATA_OK);
   st_table_cache *tc;
-  assert_int_equal(st_table_cache_new(st_env_posix(), dir, 2, bc, &tc), STRATA_OK);
+  assert_int_equal(st_table_cache_new(st_env_posix(), dir, 2, bc, 0, &tc), STRATA_OK);
   st_table *a, *b, *t;
   assert_int_equal(st_table_cache_get(tc, 1, &a), STRATA_OK);
   assert_int_equal(st_table_cache_get(tc, 1, &b), STRATA_OK);
@@ -290,7 +290,7 @@ static void table_cache_threads(void **state) {
   st_block_cache *bc;
   assert_int_equal(st_block_cache_new(16 * 4096, &bc), STRATA_OK);
   st_table_cache *tc;
-  assert_int_equal(st_table_cache_new(st_env_posix(), dir, 3, bc, &tc), STRATA_OK);
+  assert_int_equal(st_table_cache_new(st_env_posix(), dir, 3, bc, 0, &tc), STRATA_OK);
   pthread_t th[THREADS];
   hammer h[THREADS];
   long ops = tu_env_long("STRATA_TEST_CACHE_OPS", 40000) / 10;

@@ -125,7 +125,7 @@ static void fx_init(fx *f, st_env *env) {
   memset(f, 0, sizeof *f);
   f->dir = tu_tmpdir();
   f->env = env ? env : st_env_posix();
-  assert_int_equal(st_table_cache_new(f->env, f->dir, 100, NULL, &f->tc), STRATA_OK);
+  assert_int_equal(st_table_cache_new(f->env, f->dir, 100, NULL, 0, &f->tc), STRATA_OK);
   st_table_options_init(&f->topt);
   f->topt.block_bytes = 512;
   f->target = 64 << 20;
@@ -218,7 +218,7 @@ static void read_outputs(const fx *f, const st_version_edit *e, int level, elist
     st_iter *it;
     assert_int_equal(e->added[i].level, level);
     st_table_file_name(f->dir, m->number, path, sizeof path);
-    assert_int_equal(st_table_open(st_env_posix(), path, m->number, NULL, &t), STRATA_OK);
+    assert_int_equal(st_table_open(st_env_posix(), path, m->number, NULL, 0, &t), STRATA_OK);
     const st_table_props *p = st_table_get_props(t);
     assert_int_equal(m->size, p->file_bytes);
     assert_int_equal(m->size, tu_file_size(path));
@@ -760,7 +760,7 @@ static void damaged_and_missing_inputs(void **state) {
   /* A missing input (a fresh cache: the old one holds the file open). */
   unlink(path);
   st_table_cache_free(f.tc);
-  assert_int_equal(st_table_cache_new(f.env, f.dir, 100, NULL, &f.tc), STRATA_OK);
+  assert_int_equal(st_table_cache_new(f.env, f.dir, 100, NULL, 0, &f.tc), STRATA_OK);
   rc = fx_run(&f, c, &e, &s);
   assert_int_equal(rc, STRATA_ECORRUPT);
   assert_non_null(strstr(strata_errmsg(), "missing"));
@@ -853,7 +853,7 @@ static void io_failures(void **state) {
     for (uint64_t n = 1; !done; n += ops[o] == FAULT_READ && n > 20 ? 1 + n / 8 : 1) {
       /* A fresh cache, so that opening the inputs is part of each run. */
       st_table_cache_free(f.tc);
-      assert_int_equal(st_table_cache_new(env, f.dir, 100, NULL, &f.tc), STRATA_OK);
+      assert_int_equal(st_table_cache_new(env, f.dir, 100, NULL, 0, &f.tc), STRATA_OK);
       fault_op op = ops[o];
       uint64_t before = fault_env_count(env, op);
       if (short_write)

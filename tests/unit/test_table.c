@@ -48,10 +48,22 @@ static long model_find(const tm_model *m, const char *ukey, uint64_t snap, size_
 }
 
 /* with_filter: 1 = a filter of 10 bits/key, 0 = none, -1 = a weak one. */
+/* Every entry by point read, through a table opened with flags (mapped
+ * or not): the same answers either way. */
+static void check_point_reads(const char *path, const tm_model *m, st_block_cache *cache, int flags, size_t step) {
+  st_table *t;
+  assert_int_equal(st_table_open(st_env_posix(), path, 8, cache, flags, &t), STRATA_OK);
+  for (int pass = 0; pass < 2; pass++) /* the second pass: blocks already checked (mapped) or cached */
+    for (size_t i = 0; i < m->n; i += step) assert_int_equal(tm_get(t, m, i), STRATA_OK);
+  st_table_close(t);
+}
+
 static void check_table(const char *path, const tm_model *m, const st_table_props *built, int with_filter,
                         st_block_cache *cache, int quick) {
+  check_point_reads(path, m, cache, 0, quick ? 7 : 1);
+  check_point_reads(path, m, cache, ST_TABLE_MAP, quick ? 7 : 1);
   st_table *t;
-  int rc = st_table_open(st_env_posix(), path, 7, cache, &t);
+  int rc = st_table_open(st_env_posix(), path, 7, cache, 0, &t);
   if (rc) fail_msg("open: %s", strata_errmsg());
   expect_props_equal(st_table_get_props(t), built);
   st_iter *it;
@@ -179,7 +191,7 @@ static void round_trip_codecs(void **state) {
     /* Plain read throughput: open + one full scan without cache. */
     double t2 = now_sec();
     st_table *t;
-    assert_int_equal(st_table_open(st_env_posix(), path, 1, NULL, &t), STRATA_OK);
+    assert_int_equal(st_table_open(st_env_posix(), path, 1, NULL, 0, &t), STRATA_OK);
     st_iter *it;
     assert_int_equal(st_table_iter_new(t, &it), STRATA_OK);
     size_t bytes = 0, cnt = 0;
@@ -203,7 +215,7 @@ static void round_trip_codecs(void **state) {
     st_block_cache *big;
     assert_int_equal(st_block_cache_new(64 << 20, &big), STRATA_OK);
     for (int pass = 0; pass < 3; pass++) {
-      assert_int_equal(st_table_open(st_env_posix(), path, 100 + (uint64_t)c, pass < 2 ? big : cache, &t), STRATA_OK);
+      assert_int_equal(st_table_open(st_env_posix(), path, 100 + (uint64_t)c, pass < 2 ? big : cache, 0, &t), STRATA_OK);
       assert_int_equal(st_table_iter_new(t, &it), STRATA_OK);
       double t4 = now_sec();
       for (size_t s = 0; s < m.n; s++) {
@@ -246,7 +258,7 @@ static void no_filter_no_cache(void **state) {
   char *path = tm_write(dir, "000001.sst", &m, m.n, &o, &p);
   check_table(path, &m, &p, 0, NULL, 0);
   st_table *t;
-  assert_int_equal(st_table_open(st_env_posix(), path, 1, NULL, &t), STRATA_OK);
+  assert_int_equal(st_table_open(st_env_posix(), path, 1, NULL, 0, &t), STRATA_OK);
   assert_int_equal(st_table_footer(t)->filter.size, 0);
   st_table_close(t);
   st_table_props_clear(&p);
@@ -282,7 +294,7 @@ static void one_entry_and_empty(void **state) {
   assert_int_equal(p.data_blocks, 0);
   assert_null(p.smallest);
   st_table *t;
-  assert_int_equal(st_table_open(st_env_posix(), path, 2, NULL, &t), STRATA_OK);
+  assert_int_equal(st_table_open(st_env_posix(), path, 2, NULL, 0, &t), STRATA_OK);
   st_iter *it;
   assert_int_equal(st_table_iter_new(t, &it), STRATA_OK);
   st_iter_seek_first(it);
@@ -325,7 +337,7 @@ static void huge_values(void **state) {
   assert_int_equal(st_table_builder_finish(b, &p), STRATA_OK);
   assert_int_equal(p.data_blocks, 4); /* a big value fills a block alone; the empty one shares */
   st_table *t;
-  assert_int_equal(st_table_open(st_env_posix(), path, 9, NULL, &t), STRATA_OK);
+  assert_int_equal(st_table_open(st_env_posix(), path, 9, NULL, 0, &t), STRATA_OK);
   st_iter *it;
   assert_int_equal(st_table_iter_new(t, &it), STRATA_OK);
   int i = 4;
@@ -363,7 +375,7 @@ static void dump_format(void **state) {
   st_table_props p;
   assert_int_equal(st_table_builder_finish(b, &p), STRATA_OK);
   st_table *t;
-  assert_int_equal(st_table_open(st_env_posix(), path, 3, NULL, &t), STRATA_OK);
+  assert_int_equal(st_table_open(st_env_posix(), path, 3, NULL, 0, &t), STRATA_OK);
   char *text = NULL;
   size_t len = 0;
   FILE *out = open_memstream(&text, &len);

@@ -46,14 +46,21 @@ static int walk(st_table *t, const tm_model *m, int backward) {
 /* Opens the damaged file: either open fails with ECORRUPT, or reading
  * every block does (forward, backward, verify), and nothing read before
  * the error is wrong. */
-static void expect_damage_found(const char *path, const tm_model *m, st_block_cache *cache, uint64_t number, long off) {
+static void expect_damage_found(const char *path, const tm_model *m, st_block_cache *cache, uint64_t number, long off,
+                                int flags) {
   st_table *t;
-  int rc = st_table_open(st_env_posix(), path, number, cache, &t);
+  int rc = st_table_open(st_env_posix(), path, number, cache, flags, &t);
   if (rc != STRATA_OK) {
     if (rc != STRATA_ECORRUPT) fail_msg("offset %ld: open gave %s: %s", off, strata_strerror(rc), strata_errmsg());
     if (!strstr(strata_errmsg(), path)) fail_msg("offset %ld: message lacks the file: %s", off, strata_errmsg());
     assert_null(t);
     return;
+  }
+  /* Point reads first, while no block has been checked yet: each is
+   * right or STRATA_ECORRUPT (tm_get fails on a wrong entry). */
+  for (size_t i = 0, step = m->n / 40 + 1; i < m->n; i += step) {
+    rc = tm_get(t, m, i);
+    if (rc != STRATA_OK && rc != STRATA_ECORRUPT) fail_msg("offset %ld: point read gave %s", off, strata_strerror(rc));
   }
   rc = walk(t, m, 0);
   if (rc != STRATA_ECORRUPT) fail_msg("offset %ld: forward scan gave %s", off, strata_strerror(rc));
@@ -87,14 +94,15 @@ static void flip_every_byte_of(const tm_model *m, size_t n, const st_table_optio
     flip(path, off, mask);
     /* A new file number each time: blocks cached from the good file
      * must not hide the damage. */
-    expect_damage_found(path, &part, cache, 1000 + (uint64_t)off, off);
+    expect_damage_found(path, &part, cache, 1000 + (uint64_t)off, off, 0);
+    expect_damage_found(path, &part, cache, 1000 + (uint64_t)off, off, ST_TABLE_MAP);
     flip(path, off, mask);
   }
   print_message("flipped %ld of %ld bytes (codec %d, %llu data blocks): all found\n", tried, size, o->compression,
                 (unsigned long long)p.data_blocks);
   /* The undamaged file is still fine. */
   st_table *t;
-  assert_int_equal(st_table_open(st_env_posix(), path, 1, cache, &t), STRATA_OK);
+  assert_int_equal(st_table_open(st_env_posix(), path, 1, cache, 0, &t), STRATA_OK);
   assert_int_equal(walk(t, &part, 0), STRATA_OK);
   assert_int_equal(st_table_verify(t, stderr), STRATA_OK);
   st_table_close(t);
@@ -148,7 +156,7 @@ static void truncated_and_extended(void **state) {
   for (long cut = size - 1; cut >= 0; cut--) {
     assert_int_equal(truncate(path, cut), 0);
     st_table *t;
-    int rc = st_table_open(st_env_posix(), path, 6, NULL, &t);
+    int rc = st_table_open(st_env_posix(), path, 6, NULL, 0, &t);
     if (rc != STRATA_ECORRUPT) fail_msg("cut at %ld: %s", cut, strata_strerror(rc));
     assert_non_null(strstr(strata_errmsg(), path));
   }
@@ -156,17 +164,17 @@ static void truncated_and_extended(void **state) {
   path = tm_write(dir, "000007.sst", &m, m.n, &o, NULL);
   tu_write_file(path, "x", 1);
   st_table *t;
-  assert_int_equal(st_table_open(st_env_posix(), path, 7, NULL, &t), STRATA_ECORRUPT);
+  assert_int_equal(st_table_open(st_env_posix(), path, 7, NULL, 0, &t), STRATA_ECORRUPT);
   /* A file that is not a table at all. */
   char other[4096];
   snprintf(other, sizeof other, "%s/000008.sst", dir);
   char junk[300];
   memset(junk, 'j', sizeof junk);
   tu_write_file(other, junk, sizeof junk);
-  assert_int_equal(st_table_open(st_env_posix(), other, 8, NULL, &t), STRATA_ECORRUPT);
+  assert_int_equal(st_table_open(st_env_posix(), other, 8, NULL, 0, &t), STRATA_ECORRUPT);
   assert_non_null(strstr(strata_errmsg(), "magic"));
   snprintf(other, sizeof other, "%s/000009.sst", dir);
-  assert_int_equal(st_table_open(st_env_posix(), other, 9, NULL, &t), STRATA_NOTFOUND);
+  assert_int_equal(st_table_open(st_env_posix(), other, 9, NULL, 0, &t), STRATA_NOTFOUND);
   free(path);
   tm_free(&m);
   tu_rmdir(dir);
@@ -184,7 +192,7 @@ static void damage_after_open(void **state) {
   st_table_props p;
   char *path = tm_write(dir, "000010.sst", &m, m.n, &o, &p);
   st_table *t;
-  assert_int_equal(st_table_open(st_env_posix(), path, 10, NULL, &t), STRATA_OK);
+  assert_int_equal(st_table_open(st_env_posix(), path, 10, NULL, 0, &t), STRATA_OK);
   long size = (long)tu_file_size(path);
   long spots[] = {0, (long)p.data_bytes - 3, (long)p.data_bytes + 2, size - 50, size - 1};
   for (int i = 0; i < 5; i++) {
