@@ -67,7 +67,7 @@ int st_memtable_add(st_memtable *m, uint64_t seq, unsigned kind, const void *key
                     size_t vlen) {
   size_t iklen = klen + ST_IKEY_TRAILER;
   size_t len = st_varint64_len(iklen) + iklen + st_varint64_len(vlen) + vlen;
-  char *e = st_arena_alloc(&m->arena, len);
+  char *e = st_skiplist_alloc_entry(&m->list, len);
   if (!e) return st_error(STRATA_ENOMEM, "memtable: out of memory for a %zu-byte entry", len);
   char *p = e + st_put_varint64(e, iklen);
   st_ikey_pack(p, key, klen, st_trailer_pack(seq, kind));

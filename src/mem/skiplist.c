@@ -12,10 +12,12 @@ struct st_skip_node {
   _Atomic(st_skip_node *) next[]; /* height links */
 };
 
-static st_skip_node *new_node(st_skiplist *l, const char *entry, int height) {
-  st_skip_node *n = st_arena_alloc(l->arena, sizeof *n + sizeof(n->next[0]) * (size_t)height);
+/* A node of height links followed by room for extra bytes. */
+static st_skip_node *new_node(st_skiplist *l, const char *entry, int height, size_t extra) {
+  size_t links = sizeof(st_skip_node) + sizeof(((st_skip_node *)0)->next[0]) * (size_t)height;
+  st_skip_node *n = st_arena_alloc(l->arena, links + extra);
   if (!n) return NULL;
-  n->entry = entry;
+  n->entry = extra ? (const char *)n + links : entry;
   for (int i = 0; i < height; i++) atomic_init(&n->next[i], NULL);
   return n;
 }
@@ -29,7 +31,8 @@ int st_skiplist_init(st_skiplist *l, st_arena *arena, st_skiplist_cmp cmp) {
   l->arena = arena;
   atomic_init(&l->height, 1);
   st_random_seed(&l->rnd, 0xdeadbeefcafef00dull);
-  l->head = new_node(l, NULL, ST_SKIPLIST_MAX_HEIGHT);
+  l->pending = NULL;
+  l->head = new_node(l, NULL, ST_SKIPLIST_MAX_HEIGHT, 0);
   return l->head ? STRATA_OK : STRATA_ENOMEM;
 }
 
@@ -62,14 +65,25 @@ static st_skip_node *find_lt(const st_skiplist *l, const char *target) {
   return prev[0] == l->head ? NULL : prev[0];
 }
 
+char *st_skiplist_alloc_entry(st_skiplist *l, size_t n) {
+  int h = random_height(l);
+  l->pending = new_node(l, NULL, h, n ? n : 1);
+  l->pending_height = h;
+  return l->pending ? (char *)l->pending->entry : NULL;
+}
+
 int st_skiplist_insert(st_skiplist *l, const char *entry) {
   st_skip_node *prev[ST_SKIPLIST_MAX_HEIGHT];
   find_ge(l, entry, prev);
-  int h = random_height(l);
+  st_skip_node *n = l->pending;
+  int h = l->pending_height;
+  l->pending = NULL;
+  if (!n || n->entry != entry) {
+    h = random_height(l);
+    if (!(n = new_node(l, entry, h, 0))) return STRATA_ENOMEM;
+  }
   int cur = atomic_load_explicit(&l->height, memory_order_relaxed);
   for (int i = cur; i < h; i++) prev[i] = l->head;
-  st_skip_node *n = new_node(l, entry, h);
-  if (!n) return STRATA_ENOMEM;
   /* A reader seeing the new height before the new links only finds NULL
    * at the top levels of head and steps down: harmless. */
   if (h > cur) atomic_store_explicit(&l->height, h, memory_order_relaxed);
@@ -87,7 +101,14 @@ void st_skiplist_iter_init(st_skiplist_iter *it, const st_skiplist *l) {
 
 const char *st_skiplist_iter_entry(const st_skiplist_iter *it) { return it->node->entry; }
 
-void st_skiplist_iter_next(st_skiplist_iter *it) { it->node = next_of(it->node, 0); }
+/* A scan of a cold memtable waits on one cache miss per node: fetching
+ * the node after the one arrived at overlaps that wait with the caller's
+ * work on this one. */
+void st_skiplist_iter_next(st_skiplist_iter *it) {
+  const st_skip_node *n = next_of(it->node, 0);
+  it->node = n;
+  if (n) __builtin_prefetch(next_of(n, 0));
+}
 
 void st_skiplist_iter_prev(st_skiplist_iter *it) { it->node = find_lt(it->list, it->node->entry); }
 
