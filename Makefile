@@ -40,13 +40,13 @@ test-release: deps
 	@cmake --build build-release -j $(JOBS)
 
 test-asan: deps
-	@CC=$(SAN_CC) cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DSTRATA_SANITIZE=address -DSTRATA_FUZZ=ON >/dev/null
+	@CC=$(SAN_CC) cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DSTRATA_SANITIZE=address -DSTRATA_FUZZ=ON -DSTRATA_BENCH=OFF >/dev/null
 	@cmake --build build-asan -j $(JOBS)
 	cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		STRATA_TEST_KEYS=200000 STRATA_MODEL_OPS=30000 $(CTEST) -L 'unit|api|fault|tools|fuzz|model' | tee ctest.log; exit $${PIPESTATUS[0]}
 
 test-tsan: deps
-	@CC=$(SAN_CC) cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DSTRATA_SANITIZE=thread >/dev/null
+	@CC=$(SAN_CC) cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DSTRATA_SANITIZE=thread -DSTRATA_BENCH=OFF >/dev/null
 	@cmake --build build-tsan -j $(JOBS)
 	cd build-tsan && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 $(CTEST) -L concurrency | tee ctest.log; \
 		exit $${PIPESTATUS[0]}

@@ -14,6 +14,11 @@ done
 for pkg in liblz4-dev libzstd-dev; do
   have_pkg "$pkg" || need+=("$pkg")
 done
+# The rival engines of strata-bench (bench/), so that its smoke test in
+# `make test` drives every backend, not only strata's.
+for pkg in librocksdb-dev libleveldb-dev liblmdb-dev; do
+  have_pkg "$pkg" || need+=("$pkg")
+done
 
 
 if [ ${#need[@]} -eq 0 ]; then

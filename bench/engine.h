@@ -1,0 +1,115 @@
+/*
+ * engine.h — the one interface strata-bench drives every storage engine
+ * through (strata, RocksDB, LevelDB, LMDB), so that each workload is written
+ * once and every engine runs exactly the same operations.
+ *
+ * An engine is a table of functions (bench_engine) plus an opaque handle
+ * (void *db) that its open returns. Every engine is opened with the same
+ * bench_config, translated as closely as its own options allow; what could
+ * not be matched is said by describe().
+ *
+ * Thread-safety: after open, put/del/write/get/merge_add/iterators may be
+ * called from several threads at once on one handle (each thread uses its
+ * own iterators and buffers). open/close/compact are called with no other
+ * call in flight.
+ *
+ * Errors: functions returning int return 0 on success and -1 on failure,
+ * after writing a one-line reason with bench_engine_error(); a failure ends
+ * the run (the bench does not measure engines that fail).
+ */
+#ifndef STRATA_BENCH_ENGINE_H
+#define STRATA_BENCH_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Settings shared by every engine: the "fair settings" printed at the top
+ * of each run. */
+typedef struct bench_config {
+  size_t memtable_bytes;    /* write buffer size */
+  size_t block_bytes;       /* data block size before compression */
+  int bloom_bits_per_key;   /* 0 = no filter */
+  size_t block_cache_bytes; /* uncompressed block cache; 0 = none */
+  int compression;          /* 0 none, 1 lz4, 2 zstd (engines that lack it fail to open) */
+  int sync;                 /* 1: every write is durable (fsync) before it returns */
+  int max_open_files;
+} bench_config;
+
+/* A caller-owned, growable buffer that get() fills: reused across calls so
+ * the measured cost is the engine's, not the bench's allocator's. */
+typedef struct bench_buf {
+  char *data;
+  size_t len; /* bytes of the last value */
+  size_t cap;
+} bench_buf;
+
+/* One operation of an atomic batch (write()). */
+typedef struct bench_op {
+  int del; /* 1 = delete key, 0 = put key -> val */
+  const char *key;
+  size_t klen;
+  const char *val;
+  size_t vlen;
+} bench_op;
+
+typedef struct bench_engine {
+  const char *name; /* "strata", "rocksdb", "leveldb", "lmdb" */
+
+  /* Opens a fresh database in dir (which exists and is empty). */
+  int (*open)(const char *dir, const bench_config *cfg, void **db_out);
+  /* Flushes whatever the engine buffers and closes; NULL is ignored. */
+  void (*close)(void *db);
+  /* One line saying how cfg was applied (engine-specific notes). */
+  void (*describe)(const bench_config *cfg, char *out, size_t cap);
+
+  int (*put)(void *db, const char *k, size_t klen, const char *v, size_t vlen);
+  int (*del)(void *db, const char *k, size_t klen);
+  /* Applies ops[0..n) atomically. */
+  int (*write)(void *db, const bench_op *ops, int n);
+  /* *found = 1 and the value in out, or *found = 0. */
+  int (*get)(void *db, const char *k, size_t klen, bench_buf *out, int *found);
+  /* Adds delta to the little-endian int64 counter stored at k (absent = 0).
+   * RocksDB does it with a merge operator; the others read, add and put
+   * (which is not atomic across threads: counter workloads are
+   * single-writer per key or accept lost updates, see workloads.c). */
+  int (*merge_add)(void *db, const char *k, size_t klen, int64_t delta);
+  /* Compacts the whole key range, so reads see the engine's final shape. */
+  int (*compact)(void *db);
+
+  /* Iterators: one per thread. seek lands on the first key >= k. */
+  void *(*iter_new)(void *db);
+  void (*iter_seek)(void *it, const char *k, size_t klen);
+  void (*iter_seek_first)(void *it);
+  void (*iter_seek_last)(void *it);
+  void (*iter_next)(void *it);
+  void (*iter_prev)(void *it);
+  int (*iter_valid)(void *it);
+  const char *(*iter_key)(void *it, size_t *len);
+  const char *(*iter_value)(void *it, size_t *len);
+  /* Returns 0, or -1 (and reports) if the iterator ended on an error. */
+  int (*iter_free)(void *it);
+} bench_engine;
+
+/* The engines built into this binary; NULL when name is unknown or was not
+ * compiled in (its -dev package was missing at build time). */
+const bench_engine *bench_engine_find(const char *name);
+/* Comma-separated names of the engines compiled in. */
+const char *bench_engine_list(void);
+
+/* Records the reason of a failure (printf-style), printed by the bench. */
+void bench_engine_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* The message of the last bench_engine_error() call, or "" if none. The
+ * buffer is shared by all threads (the last writer wins): read it after the
+ * threads that may have failed have ended. */
+const char *bench_engine_last_error(void);
+
+/* Grows b to hold n bytes; returns 0, or -1 on out of memory. */
+int bench_buf_reserve(bench_buf *b, size_t n);
+
+extern const bench_engine bench_engine_strata;
+extern const bench_engine bench_engine_rocksdb; /* defined when BENCH_HAVE_ROCKSDB */
+extern const bench_engine bench_engine_leveldb; /* defined when BENCH_HAVE_LEVELDB */
+extern const bench_engine bench_engine_lmdb;    /* defined when BENCH_HAVE_LMDB */
+
+#endif

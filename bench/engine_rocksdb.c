@@ -1,0 +1,328 @@
+/*
+ * engine_rocksdb.c - the RocksDB rival behind bench_engine, through its C API
+ * (<rocksdb/c.h>, RocksDB 7.x). bench_config is mapped onto RocksDB's own
+ * options; everything else stays at RocksDB's defaults, and describe() names
+ * every option this file sets.
+ */
+#include <rocksdb/c.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine.h"
+
+/* BottommostLevelCompaction::kForceOptimized: a full compaction also rewrites
+ * the last level (dropping tombstones and shadowed versions there), without
+ * rewriting again the files it has just written. strata_compact_range does
+ * the same, so compacted reads compare like with like. */
+#define RDB_BOTTOMMOST_FORCE_OPTIMIZED 3
+
+/* strata runs 2 background threads (one flushes, one compacts); this is also
+ * RocksDB's default, set explicitly so a change of default cannot skew runs. */
+#define RDB_BACKGROUND_JOBS 2
+
+typedef struct rdb_handle {
+  rocksdb_t *db;
+  rocksdb_readoptions_t *ro;  /* shared by every get and iterator */
+  rocksdb_writeoptions_t *wo; /* sync as bench_config says */
+} rdb_handle;
+
+/* Reports err (a message RocksDB malloc'ed, or NULL) and frees it. */
+static int rdb_fail(const char *what, char *err) {
+  bench_engine_error("rocksdb %s: %s", what, err ? err : "out of memory");
+  rocksdb_free(err);
+  return -1;
+}
+
+/* ---- int64 add merge operator ----------------------------------------- */
+
+/* Counters are 8-byte little-endian int64. A stored value or an operand of
+ * any other length counts as 0 (the strata engine's get+add+put fails
+ * instead): a failed merge inside a background compaction would stop every
+ * write of the database, not just the one bad key. */
+static int64_t rdb_counter_decode(const char *p, size_t n) {
+  if (!p || n != 8) return 0;
+  uint64_t v = 0;
+  for (int i = 7; i >= 0; i--) v = (v << 8) | (unsigned char)p[i];
+  return (int64_t)v;
+}
+
+static void rdb_counter_encode(int64_t v, char *out) {
+  uint64_t u = (uint64_t)v;
+  for (int i = 0; i < 8; i++) out[i] = (char)(u >> (8 * i));
+}
+
+/* Sums in uint64 so that overflow wraps instead of being undefined. */
+static uint64_t rdb_sum_operands(const char *const *ops, const size_t *lens, int n) {
+  uint64_t sum = 0;
+  for (int i = 0; i < n; i++) sum += (uint64_t)rdb_counter_decode(ops[i], lens[i]);
+  return sum;
+}
+
+/* RocksDB copies a merge result before calling delete_value on the same
+ * thread, so one 8-byte buffer per thread is enough and no allocation can
+ * fail. */
+static _Thread_local char rdb_merge_out[8];
+
+static char *rdb_full_merge(void *state, const char *key, size_t klen, const char *existing, size_t elen,
+                            const char *const *ops, const size_t *lens, int n, unsigned char *success,
+                            size_t *len_out) {
+  (void)state, (void)key, (void)klen;
+  uint64_t v = (uint64_t)rdb_counter_decode(existing, elen) + rdb_sum_operands(ops, lens, n);
+  rdb_counter_encode((int64_t)v, rdb_merge_out);
+  *success = 1;
+  *len_out = 8;
+  return rdb_merge_out;
+}
+
+static char *rdb_partial_merge(void *state, const char *key, size_t klen, const char *const *ops, const size_t *lens,
+                               int n, unsigned char *success, size_t *len_out) {
+  (void)state, (void)key, (void)klen;
+  rdb_counter_encode((int64_t)rdb_sum_operands(ops, lens, n), rdb_merge_out);
+  *success = 1;
+  *len_out = 8;
+  return rdb_merge_out;
+}
+
+static void rdb_merge_delete_value(void *state, const char *value, size_t len) { (void)state, (void)value, (void)len; }
+static void rdb_merge_destroy(void *state) { (void)state; }
+static const char *rdb_merge_name(void *state) {
+  (void)state;
+  return "strata-bench.int64add";
+}
+
+/* ---- open / close ----------------------------------------------------- */
+
+static int rdb_compression(int c, int *out) {
+  switch (c) {
+    case 0: *out = rocksdb_no_compression; return 0;
+    case 1: *out = rocksdb_lz4_compression; return 0;
+    case 2: *out = rocksdb_zstd_compression; return 0;
+    default: bench_engine_error("rocksdb: unknown compression %d", c); return -1;
+  }
+}
+
+static void rdb_close(void *db) {
+  rdb_handle *h = db;
+  if (!h) return;
+  if (h->db) {
+    /* Like strata_close: the log is synced, the memtable stays in it. */
+    char *err = NULL;
+    rocksdb_flush_wal(h->db, 1, &err);
+    if (err) fprintf(stderr, "rocksdb close: syncing the log: %s\n", err);
+    rocksdb_free(err);
+    rocksdb_close(h->db);
+  }
+  if (h->ro) rocksdb_readoptions_destroy(h->ro);
+  if (h->wo) rocksdb_writeoptions_destroy(h->wo);
+  free(h);
+}
+
+static int rdb_open(const char *dir, const bench_config *cfg, void **db_out) {
+  *db_out = NULL;
+  int compression;
+  if (rdb_compression(cfg->compression, &compression)) return -1;
+
+  rdb_handle *h = calloc(1, sizeof *h);
+  rocksdb_options_t *o = rocksdb_options_create();
+  rocksdb_block_based_table_options_t *t = rocksdb_block_based_options_create();
+  char *err = NULL;
+  int rc = -1;
+  if (!h || !o || !t) {
+    rdb_fail("open", NULL);
+    goto fail;
+  }
+
+  rocksdb_options_set_create_if_missing(o, 1);
+  rocksdb_options_set_write_buffer_size(o, cfg->memtable_bytes);
+  rocksdb_options_set_max_open_files(o, cfg->max_open_files);
+  rocksdb_options_set_compression(o, compression);
+  rocksdb_options_set_max_background_jobs(o, RDB_BACKGROUND_JOBS);
+
+  rocksdb_block_based_options_set_block_size(t, cfg->block_bytes);
+  if (cfg->bloom_bits_per_key > 0) {
+    /* The table options take ownership of the policy. */
+    rocksdb_block_based_options_set_filter_policy(t, rocksdb_filterpolicy_create_bloom_full(cfg->bloom_bits_per_key));
+  }
+  if (cfg->block_cache_bytes > 0) {
+    /* The table options keep their own reference to the cache. */
+    rocksdb_cache_t *cache = rocksdb_cache_create_lru(cfg->block_cache_bytes);
+    rocksdb_block_based_options_set_block_cache(t, cache);
+    rocksdb_cache_destroy(cache);
+  } else {
+    rocksdb_block_based_options_set_no_block_cache(t, 1);
+  }
+  rocksdb_options_set_block_based_table_factory(o, t);
+
+  /* Owned by the options from here on; RocksDB needs it at open, before
+   * any merge operand can be replayed from the log. */
+  rocksdb_options_set_merge_operator(
+      o, rocksdb_mergeoperator_create(NULL, rdb_merge_destroy, rdb_full_merge, rdb_partial_merge,
+                                      rdb_merge_delete_value, rdb_merge_name));
+
+  h->ro = rocksdb_readoptions_create();
+  h->wo = rocksdb_writeoptions_create();
+  if (!h->ro || !h->wo) {
+    rdb_fail("open", NULL);
+    goto fail;
+  }
+  rocksdb_writeoptions_set_sync(h->wo, cfg->sync ? 1 : 0);
+
+  h->db = rocksdb_open(o, dir, &err);
+  if (err) {
+    rdb_fail("open", err);
+    goto fail;
+  }
+  *db_out = h;
+  h = NULL;
+  rc = 0;
+fail:
+  rdb_close(h);
+  if (t) rocksdb_block_based_options_destroy(t);
+  if (o) rocksdb_options_destroy(o);
+  return rc;
+}
+
+static void rdb_describe(const bench_config *cfg, char *out, size_t cap) {
+  const char *comp = cfg->compression == 1 ? "lz4" : cfg->compression == 2 ? "zstd" : "none";
+  snprintf(out, cap,
+           "rocksdb: write_buffer_size=%zu, block-based table block_size=%zu, full bloom %d bits/key, "
+           "LRU block cache %zu bytes%s, compression=%s, max_open_files=%d, max_background_jobs=%d, "
+           "sync=%d; int64-add merge operator; get via PinnableSlice copied out; compact = CompactRange(all) "
+           "with bottommost_level_compaction=kForceOptimized; close syncs the WAL; "
+           "everything else at RocksDB defaults (leveled, L0 triggers 4/20/36, max_write_buffer_number=2, "
+           "index/filter blocks outside the cache)",
+           cfg->memtable_bytes, cfg->block_bytes, cfg->bloom_bits_per_key, cfg->block_cache_bytes,
+           cfg->block_cache_bytes ? "" : " (none)", comp, cfg->max_open_files, RDB_BACKGROUND_JOBS, cfg->sync ? 1 : 0);
+}
+
+/* ---- writes ----------------------------------------------------------- */
+
+static int rdb_put(void *db, const char *k, size_t klen, const char *v, size_t vlen) {
+  rdb_handle *h = db;
+  char *err = NULL;
+  rocksdb_put(h->db, h->wo, k, klen, v, vlen, &err);
+  return err ? rdb_fail("put", err) : 0;
+}
+
+static int rdb_del(void *db, const char *k, size_t klen) {
+  rdb_handle *h = db;
+  char *err = NULL;
+  rocksdb_delete(h->db, h->wo, k, klen, &err);
+  return err ? rdb_fail("delete", err) : 0;
+}
+
+static int rdb_write(void *db, const bench_op *ops, int n) {
+  rdb_handle *h = db;
+  rocksdb_writebatch_t *b = rocksdb_writebatch_create();
+  if (!b) return rdb_fail("write", NULL);
+  for (int i = 0; i < n; i++) {
+    if (ops[i].del)
+      rocksdb_writebatch_delete(b, ops[i].key, ops[i].klen);
+    else
+      rocksdb_writebatch_put(b, ops[i].key, ops[i].klen, ops[i].val, ops[i].vlen);
+  }
+  char *err = NULL;
+  rocksdb_write(h->db, h->wo, b, &err);
+  rocksdb_writebatch_destroy(b);
+  return err ? rdb_fail("write", err) : 0;
+}
+
+static int rdb_merge_add(void *db, const char *k, size_t klen, int64_t delta) {
+  rdb_handle *h = db;
+  char operand[8];
+  rdb_counter_encode(delta, operand);
+  char *err = NULL;
+  rocksdb_merge(h->db, h->wo, k, klen, operand, sizeof operand, &err);
+  return err ? rdb_fail("merge", err) : 0;
+}
+
+/* ---- reads ------------------------------------------------------------ */
+
+/* The pinned value is copied once into out: one allocation (the slice
+ * handle) and one copy per hit, the same work as strata's get. */
+static int rdb_get(void *db, const char *k, size_t klen, bench_buf *out, int *found) {
+  rdb_handle *h = db;
+  *found = 0;
+  char *err = NULL;
+  rocksdb_pinnableslice_t *p = rocksdb_get_pinned(h->db, h->ro, k, klen, &err);
+  if (err) return rdb_fail("get", err);
+  if (!p) return 0;
+  size_t vlen;
+  const char *v = rocksdb_pinnableslice_value(p, &vlen);
+  int rc = 0;
+  if (bench_buf_reserve(out, vlen)) {
+    rc = rdb_fail("get", NULL);
+  } else {
+    if (vlen) memcpy(out->data, v, vlen);
+    out->len = vlen;
+    *found = 1;
+  }
+  rocksdb_pinnableslice_destroy(p);
+  return rc;
+}
+
+static int rdb_compact(void *db) {
+  rdb_handle *h = db;
+  rocksdb_compactoptions_t *co = rocksdb_compactoptions_create();
+  if (!co) return rdb_fail("compact", NULL);
+  rocksdb_compactoptions_set_bottommost_level_compaction(co, RDB_BOTTOMMOST_FORCE_OPTIMIZED);
+  rocksdb_compact_range_opt(h->db, co, NULL, 0, NULL, 0);
+  rocksdb_compactoptions_destroy(co);
+  /* The C API drops CompactRange's status; a failed compaction shows as a
+   * background error. */
+  uint64_t errors = 0;
+  if (rocksdb_property_int(h->db, "rocksdb.background-errors", &errors) == 0 && errors > 0) {
+    bench_engine_error("rocksdb compact: %llu background error(s)", (unsigned long long)errors);
+    return -1;
+  }
+  return 0;
+}
+
+/* ---- iterators -------------------------------------------------------- */
+
+static void *rdb_iter_new(void *db) {
+  rdb_handle *h = db;
+  return rocksdb_create_iterator(h->db, h->ro);
+}
+
+static void rdb_iter_seek(void *it, const char *k, size_t klen) { rocksdb_iter_seek(it, k, klen); }
+static void rdb_iter_seek_first(void *it) { rocksdb_iter_seek_to_first(it); }
+static void rdb_iter_seek_last(void *it) { rocksdb_iter_seek_to_last(it); }
+static void rdb_iter_next(void *it) { rocksdb_iter_next(it); }
+static void rdb_iter_prev(void *it) { rocksdb_iter_prev(it); }
+static int rdb_iter_valid(void *it) { return rocksdb_iter_valid(it) != 0; }
+static const char *rdb_iter_key(void *it, size_t *len) { return rocksdb_iter_key(it, len); }
+static const char *rdb_iter_value(void *it, size_t *len) { return rocksdb_iter_value(it, len); }
+
+static int rdb_iter_free(void *it) {
+  if (!it) return 0;
+  char *err = NULL;
+  rocksdb_iter_get_error(it, &err);
+  rocksdb_iter_destroy(it);
+  return err ? rdb_fail("iterator", err) : 0;
+}
+
+const bench_engine bench_engine_rocksdb = {
+    .name = "rocksdb",
+    .open = rdb_open,
+    .close = rdb_close,
+    .describe = rdb_describe,
+    .put = rdb_put,
+    .del = rdb_del,
+    .write = rdb_write,
+    .get = rdb_get,
+    .merge_add = rdb_merge_add,
+    .compact = rdb_compact,
+    .iter_new = rdb_iter_new,
+    .iter_seek = rdb_iter_seek,
+    .iter_seek_first = rdb_iter_seek_first,
+    .iter_seek_last = rdb_iter_seek_last,
+    .iter_next = rdb_iter_next,
+    .iter_prev = rdb_iter_prev,
+    .iter_valid = rdb_iter_valid,
+    .iter_key = rdb_iter_key,
+    .iter_value = rdb_iter_value,
+    .iter_free = rdb_iter_free,
+};
