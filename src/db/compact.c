@@ -139,6 +139,11 @@ static int run_compaction(strata_db *db, st_compaction *c) {
       atomic_fetch_add_explicit(&db->stats.tombstones_dropped, cs.tombstones_dropped, memory_order_relaxed);
       atomic_fetch_add_explicit(&db->stats.versions_dropped, cs.versions_dropped, memory_order_relaxed);
     }
+    /* The inputs are garbage now, unless a reader still holds them: drop
+     * the job's own hold on the input version first, or the sweep would
+     * find them live and leave them on disk until some later sweep. */
+    st_version_unref(c->version);
+    c->version = NULL;
     st_db_delete_obsolete_files(db);
   } else if (rc != STRATA_EBUSY) {
     atomic_fetch_add_explicit(&db->stats.compaction_failures, 1, memory_order_relaxed);
