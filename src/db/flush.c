@@ -37,11 +37,12 @@ int st_db_switch_memtable(strata_db *db) {
    * lost while newer, synced writes of the new log survive a power loss,
    * and a torn tail must never sit in a log that has a successor (only
    * the newest log may end torn). */
-  rc = st_wal_sync(db->wal);
+  rc = st_wal_finish(db->wal);
+  if (!rc) rc = st_wal_sync(db->wal);
   int old_log_failed = rc != STRATA_OK;
   if (!rc) {
     atomic_fetch_add_explicit(&db->stats.wal_syncs, 1, memory_order_relaxed);
-    rc = st_wal_writer_create(db->env, path, &wal);
+    rc = st_wal_writer_create(db->env, path, ST_WAL_MAP, &wal);
   }
   if (!rc) rc = db->env->sync_dir(db->env, db->dir);
   if (rc) {

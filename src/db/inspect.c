@@ -48,7 +48,7 @@ static int verify_log(st_env *env, const char *path, int manifest, int newest, F
                       uint64_t *records_out) {
   st_wal_reader *r;
   *records_out = 0;
-  int rc = st_wal_reader_open(env, path, &r);
+  int rc = st_wal_reader_open(env, path, manifest ? 0 : ST_WAL_ZERO_TAIL_ENDS, &r);
   if (rc) return rc;
   const char *data;
   size_t len;

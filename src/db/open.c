@@ -187,7 +187,7 @@ int st_db_open(const char *dir, const strata_options *o, st_env *env, strata_db 
    * across opens: its tail was checked once, at the open that ended it. */
   db->wal_number = st_version_set_new_file_number(db->vs);
   st_db_log_path(db, db->wal_number, path, sizeof path);
-  if ((rc = st_wal_writer_create(env, path, &db->wal))) goto fail;
+  if ((rc = st_wal_writer_create(env, path, ST_WAL_MAP, &db->wal))) goto fail;
   if ((rc = env->sync_dir(env, db->dir))) goto fail;
   st_db_delete_obsolete_files(db);
   if ((rc = st_db_flush_thread_start(db))) goto fail;
@@ -235,7 +235,7 @@ int strata_close(strata_db *db) {
   if (readonly)
     rc = st_error(STRATA_EREADONLY, "close: the database was read-only after %s; writes acknowledged without "
                   "STRATA_SYNC since the last good fsync may not be durable", strata_strerror(readonly));
-  else
+  else if ((rc = st_wal_finish(db->wal)) == STRATA_OK)
     rc = st_wal_sync(db->wal);
   int crc = st_wal_writer_close(db->wal);
   if (!rc) rc = crc;

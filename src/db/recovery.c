@@ -98,7 +98,7 @@ static int replay_log(strata_db *db, const char *path, int newest, uint64_t *dam
   *damage_out = UINT64_MAX;
   *tail_out = 0;
   *size_out = 0;
-  int rc = st_wal_reader_open(db->env, path, &r);
+  int rc = st_wal_reader_open(db->env, path, ST_WAL_ZERO_TAIL_ENDS, &r);
   if (rc) return rc;
   *size_out = st_wal_reader_size(r);
   for (;;) {

@@ -55,6 +55,15 @@ struct st_env {
    * raises SIGBUS instead of returning STRATA_EIO (see ARCHITECTURE.md). */
   int (*map)(st_file *f, uint64_t size, const char **addr_out);
   void (*unmap)(st_env *env, const char *addr, uint64_t size);
+  /* Optional (NULL when the env cannot), both or neither: allocate extends
+   * f (opened for writing) to size bytes with its blocks reserved, so that
+   * stores into a mapping of them cannot fail for lack of space.
+   * map_shared maps [off, off + len) of f read-write and shared (off a
+   * multiple of 64 KiB; the file at least off + len bytes long): a store
+   * reaches the OS page cache at once, so it outlives the process as a
+   * written byte does, and sync forces it to storage. Unmap with unmap. */
+  int (*allocate)(st_file *f, uint64_t size);
+  int (*map_shared)(st_file *f, uint64_t off, uint64_t len, char **addr_out);
 
   int (*rename)(st_env *env, const char *from, const char *to);
   int (*unlink)(st_env *env, const char *path);

@@ -34,9 +34,10 @@ static int p_open_file(st_env *env, const char *path, int mode, st_file **file_o
   int flags = O_CLOEXEC;
   switch (mode) {
   case ST_OPEN_READ: flags |= O_RDONLY; break;
-  case ST_OPEN_APPEND: flags |= O_WRONLY | O_CREAT | O_APPEND; break;
-  case ST_OPEN_CREATE_EXCL: flags |= O_WRONLY | O_CREAT | O_EXCL | O_APPEND; break;
-  case ST_OPEN_TRUNCATE: flags |= O_WRONLY | O_CREAT | O_TRUNC | O_APPEND; break;
+  /* Read-write rather than write-only: a shared writable mapping needs it. */
+  case ST_OPEN_APPEND: flags |= O_RDWR | O_CREAT | O_APPEND; break;
+  case ST_OPEN_CREATE_EXCL: flags |= O_RDWR | O_CREAT | O_EXCL | O_APPEND; break;
+  case ST_OPEN_TRUNCATE: flags |= O_RDWR | O_CREAT | O_TRUNC | O_APPEND; break;
   default: return st_error(STRATA_EINVAL, "open %s: bad mode %d", path, mode);
   }
   size_t plen = strlen(path);
@@ -79,6 +80,24 @@ static int p_map(st_file *file, uint64_t size, const char **addr_out) {
   if (size == 0 || size > SIZE_MAX) return st_error(STRATA_EINVAL, "mmap %s: cannot map %llu bytes", f->path,
                                                     (unsigned long long)size);
   void *p = mmap(NULL, (size_t)size, PROT_READ, MAP_SHARED, f->fd, 0);
+  if (p == MAP_FAILED) return os_error("mmap", f->path, errno);
+  *addr_out = p;
+  return STRATA_OK;
+}
+
+static int p_allocate(st_file *file, uint64_t size) {
+  posix_file *f = (posix_file *)file;
+  int err;
+  do err = posix_fallocate(f->fd, 0, (off_t)size);
+  while (err == EINTR);
+  return err ? os_error("fallocate", f->path, err) : STRATA_OK;
+}
+
+static int p_map_shared(st_file *file, uint64_t off, uint64_t len, char **addr_out) {
+  posix_file *f = (posix_file *)file;
+  *addr_out = NULL;
+  /* Populated now, in one call, rather than by a page fault per page. */
+  void *p = mmap(NULL, (size_t)len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, f->fd, (off_t)off);
   if (p == MAP_FAILED) return os_error("mmap", f->path, errno);
   *addr_out = p;
   return STRATA_OK;
@@ -267,6 +286,8 @@ static st_env posix_env = {
     .close = p_close,
     .map = p_map,
     .unmap = p_unmap,
+    .allocate = p_allocate,
+    .map_shared = p_map_shared,
     .rename = p_rename,
     .unlink = p_unlink,
     .mkdir = p_mkdir,

@@ -177,7 +177,7 @@ static int replay(st_version_set *vs, uint64_t number, st_version_builder *b, re
   *unborn_out = 0;
   st_version_edit_init(&e);
   st_version_set_manifest_path(vs->dir, number, path, sizeof path);
-  int rc = st_wal_reader_open(vs->env, path, &r);
+  int rc = st_wal_reader_open(vs->env, path, 0, &r);
   if (rc == STRATA_NOTFOUND)
     return st_error(STRATA_ECORRUPT, "%s/" CURRENT_NAME " names " MANIFEST_PREFIX "%06llu, which does not exist",
                     vs->dir, (unsigned long long)number);
@@ -282,7 +282,7 @@ static int start_manifest(st_version_set *vs) {
   uint64_t number = vs->next_file++;
   st_version_edit_init(&e);
   st_version_set_manifest_path(vs->dir, number, path, sizeof path);
-  int rc = st_wal_writer_create(vs->env, path, &w);
+  int rc = st_wal_writer_create(vs->env, path, 0, &w);
   if (rc) return rc;
   if ((rc = snapshot_edit(vs, vs->current, &e)) || (rc = append_edit(w, &e)) ||
       (rc = vs->env->sync_dir(vs->env, vs->dir))) {

@@ -23,15 +23,17 @@ struct st_wal_reader {
   size_t cap;
   uint64_t buf_off;
   size_t buf_len;
+  int flags;
 };
 
-int st_wal_reader_open(st_env *env, const char *path, st_wal_reader **r_out) {
+int st_wal_reader_open(st_env *env, const char *path, int flags, st_wal_reader **r_out) {
   *r_out = NULL;
   st_wal_reader *r = calloc(1, sizeof *r);
   if (!r || !(r->path = strdup(path))) {
     free(r);
     return st_error(STRATA_ENOMEM, "wal %s: out of memory", path);
   }
+  r->flags = flags;
   int rc = env->open_file(env, path, ST_OPEN_READ, &r->file);
   if (!rc) rc = env->size(r->file, &r->size);
   if (rc) {
@@ -112,6 +114,21 @@ bad:
   return 0;
 }
 
+/* 1 when every byte from off to the end of the file is zero: space a
+ * mapped writer reserved and never filled (wal_writer.h). No record can
+ * start with a zero header (its length is at least ST_WAL_MIN_PAYLOAD). */
+static int zero_tail(st_wal_reader *r, uint64_t off, int *err) {
+  while (off < r->size) {
+    size_t n = r->size - off < READ_CHUNK ? (size_t)(r->size - off) : READ_CHUNK;
+    const char *p = NULL;
+    if ((*err = fetch(r, off, n, &p)) != STRATA_OK) return 0;
+    for (size_t i = 0; i < n; i++)
+      if (p[i]) return 0;
+    off += n;
+  }
+  return 1;
+}
+
 int st_wal_read(st_wal_reader *r, const char **data_out, size_t *len_out) {
   *data_out = NULL;
   *len_out = 0;
@@ -120,6 +137,14 @@ int st_wal_read(st_wal_reader *r, const char **data_out, size_t *len_out) {
   const char *why = NULL, *p = NULL;
   int v = check_record(r, r->off, &len, &why);
   if (v < 0) return v;
+  if (v == 0) {
+    int err = STRATA_OK;
+    if ((r->flags & ST_WAL_ZERO_TAIL_ENDS) && zero_tail(r, r->off, &err)) {
+      r->size = r->off; /* the log ends here */
+      return STRATA_NOTFOUND;
+    }
+    if (err) return err;
+  }
   if (v == 0)
     return st_error(STRATA_ECORRUPT, "wal %s: bad record at offset %llu of %llu: %s", r->path,
                     (unsigned long long)r->off, (unsigned long long)r->size, why);

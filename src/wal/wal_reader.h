@@ -13,7 +13,12 @@
 
 typedef struct st_wal_reader st_wal_reader;
 
-int st_wal_reader_open(st_env *env, const char *path, st_wal_reader **r_out);
+/* Flags of st_wal_reader_open. */
+#define ST_WAL_ZERO_TAIL_ENDS 1 /* bytes all zero to the end of the file end the log (a database log,
+                                   whose writer may map it: wal_writer.h); without it they are damage
+                                   like any other (the manifest, never mapped) */
+
+int st_wal_reader_open(st_env *env, const char *path, int flags, st_wal_reader **r_out);
 void st_wal_reader_close(st_wal_reader *r);
 
 /*

@@ -139,7 +139,7 @@ static void fuzz_framed(const uint8_t *data, size_t size) {
   char path[512];
   st_wal_writer *w;
   snprintf(path, sizeof path, "%s/MANIFEST-000001", dir);
-  expect(st_wal_writer_create(nosync_env(), path, &w) == STRATA_OK, "create");
+  expect(st_wal_writer_create(nosync_env(), path, 0, &w) == STRATA_OK, "create");
   char *rec = malloc(ST_WAL_HEADER + 8 + 65536);
   if (!rec) abort();
   size_t pos = 0;

@@ -25,7 +25,7 @@ static char *write_log(const char *dir, int n, uint64_t *offsets) {
   char *path = malloc(4096);
   snprintf(path, 4096, "%s/000001.log", dir);
   st_wal_writer *w;
-  assert_int_equal(st_wal_writer_create(st_env_posix(), path, &w), STRATA_OK);
+  assert_int_equal(st_wal_writer_create(st_env_posix(), path, 0, &w), STRATA_OK);
   for (int i = 0; i < n; i++) {
     char buf[256], key[32], val[64];
     snprintf(key, sizeof key, "key%d", i);
@@ -56,7 +56,7 @@ static int count_record(void *arg, uint64_t seq, unsigned kind, const char *k, s
  * that ended the reading. */
 static int read_all(const char *path, int *records_out) {
   st_wal_reader *r;
-  assert_int_equal(st_wal_reader_open(st_env_posix(), path, &r), STRATA_OK);
+  assert_int_equal(st_wal_reader_open(st_env_posix(), path, ST_WAL_ZERO_TAIL_ENDS, &r), STRATA_OK);
   int rc;
   seen s = {0};
   const char *data;
@@ -73,7 +73,7 @@ static int read_all(const char *path, int *records_out) {
  * the damaged record's offset (either may be NULL). */
 static int scan_damage(const char *path, uint64_t last_seq, int *records_out, uint64_t *damage_out) {
   st_wal_reader *r;
-  assert_int_equal(st_wal_reader_open(st_env_posix(), path, &r), STRATA_OK);
+  assert_int_equal(st_wal_reader_open(st_env_posix(), path, ST_WAL_ZERO_TAIL_ENDS, &r), STRATA_OK);
   const char *d;
   size_t l;
   int n = 0, rc, found = -1;
@@ -160,7 +160,7 @@ static void torn_value_is_a_tail_whatever_it_holds(void **state) {
   char path[4096];
   snprintf(path, sizeof path, "%s/000001.log", dir);
   st_wal_writer *w;
-  assert_int_equal(st_wal_writer_create(st_env_posix(), path, &w), STRATA_OK);
+  assert_int_equal(st_wal_writer_create(st_env_posix(), path, 0, &w), STRATA_OK);
   char small[256];
   assert_int_equal(st_wal_append(w, small, make_record(small, 1, "a", "1")), STRATA_OK);
   assert_int_equal(st_wal_append(w, small, make_record(small, 2, "b", "2")), STRATA_OK);
@@ -194,16 +194,66 @@ static void torn_value_is_a_tail_whatever_it_holds(void **state) {
   tu_rmdir(dir);
 }
 
-static void zeroed_tail_is_torn(void **state) {
+/* Zeros to the end of the file are space a mapped writer reserved: the
+ * log ends cleanly there, in any log. Zeros with anything after them are
+ * damage. */
+static void zeroed_tail_is_the_end(void **state) {
   (void)state;
   char *dir = tu_tmpdir();
   char *path = write_log(dir, 3, NULL);
   char zeros[4096] = {0};
   tu_write_file(path, zeros, sizeof zeros);
   int n;
+  assert_int_equal(read_all(path, &n), STRATA_NOTFOUND);
+  assert_int_equal(n, 3);
+  tu_write_file(path, "x", 1);
   assert_int_equal(read_all(path, &n), STRATA_ECORRUPT);
   assert_int_equal(n, 3);
   free(path);
+  tu_rmdir(dir);
+}
+
+/* A mapped writer: records cross its 1 MiB windows (one record is larger
+ * than a window); before st_wal_finish the file ends in reserved zeros and
+ * reads back whole; after it, the file ends at the last record. */
+static void mapped_writer_round_trip(void **state) {
+  (void)state;
+  char *dir = tu_tmpdir();
+  char path[4096];
+  snprintf(path, sizeof path, "%s/000002.log", dir);
+  st_wal_writer *w;
+  assert_int_equal(st_wal_writer_create(st_env_posix(), path, ST_WAL_MAP, &w), STRATA_OK);
+  assert_true(w->mapped);
+  size_t big = 3u << 20;
+  char *buf = malloc(ST_WAL_HEADER + ST_BATCH_HEADER + 64 + big);
+  char *val = malloc(big + 1);
+  int records = 0;
+  for (int i = 0; i < 20000; i++) {
+    size_t vlen = i == 7000 ? big : (size_t)(i % 300);
+    memset(val, 'a' + i % 26, vlen);
+    char key[32];
+    int kl = snprintf(key, sizeof key, "key%d", i);
+    char *rep = buf + ST_WAL_HEADER;
+    char *end = st_batch_record_put(rep + ST_BATCH_HEADER, ST_KIND_PUT, key, (size_t)kl, val, vlen);
+    st_batch_set_header(rep, (uint64_t)i + 1, 1);
+    assert_int_equal(st_wal_append(w, buf, (size_t)(end - rep)), STRATA_OK);
+    records++;
+  }
+  assert_int_equal(st_wal_sync(w), STRATA_OK);
+  long long reserved = tu_file_size(path);
+  assert_true(reserved > (long long)w->size && reserved % (1 << 20) == 0);
+  int n;
+  assert_int_equal(read_all(path, &n), STRATA_NOTFOUND); /* the zero tail ends it */
+  assert_int_equal(n, records);
+  uint64_t size = w->size;
+  assert_int_equal(st_wal_finish(w), STRATA_OK);
+  assert_int_equal(st_wal_sync(w), STRATA_OK);
+  assert_int_equal(tu_file_size(path), (long long)size);
+  assert_int_equal(st_wal_writer_close(w), STRATA_OK);
+  assert_int_equal(read_all(path, &n), STRATA_NOTFOUND);
+  assert_int_equal(n, records);
+  free(buf);
+  free(val);
   tu_rmdir(dir);
 }
 
@@ -237,7 +287,8 @@ int main(void) {
       cmocka_unit_test(every_truncation_is_a_torn_tail),
       cmocka_unit_test(damage_in_the_middle_is_found),
       cmocka_unit_test(torn_value_is_a_tail_whatever_it_holds),
-      cmocka_unit_test(zeroed_tail_is_torn),
+      cmocka_unit_test(zeroed_tail_is_the_end),
+      cmocka_unit_test(mapped_writer_round_trip),
       cmocka_unit_test(batch_rep_rejects_bad_framing),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
