@@ -100,6 +100,13 @@ typedef struct strata_options {
                                 The catch: a disk error while reading a mapped page kills the
                                 process with SIGBUS instead of returning STRATA_EIO; set 0 to
                                 read with pread through the block cache. Default 1 */
+  int mmap_writes;           /* 1: the write-ahead log is written by copying each record into a
+                                shared mapping of space reserved ahead (no system call per
+                                write; durability as with write(): a copy outlives a crash of
+                                the process, fsync makes it survive a power loss). The catch: a
+                                disk error under a page being stored to kills the process with
+                                SIGBUS. File systems that cannot reserve space (no fallocate,
+                                copy-on-write ones) always get write(). 0: write(). Default 1 */
   int compression;           /* STRATA_COMPRESSION_*. Default STRATA_COMPRESSION_NONE;
                                 a codec this build lacks is STRATA_EINVAL at open */
   int background_threads;    /* background threads: one flushes, the others compact.

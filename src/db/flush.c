@@ -42,7 +42,7 @@ int st_db_switch_memtable(strata_db *db) {
   int old_log_failed = rc != STRATA_OK;
   if (!rc) {
     atomic_fetch_add_explicit(&db->stats.wal_syncs, 1, memory_order_relaxed);
-    rc = st_wal_writer_create(db->env, path, ST_WAL_MAP, &wal);
+    rc = st_wal_writer_create(db->env, path, db->opt.mmap_writes ? ST_WAL_MAP : 0, &wal);
   }
   if (!rc) rc = db->env->sync_dir(db->env, db->dir);
   if (rc) {

@@ -43,12 +43,13 @@ static int ends_with(const char *s, const char *suffix) {
 /* Walks a framed log (a WAL or the manifest): every record's checksum,
  * and each payload through decode. The newest WAL may end in the torn
  * tail of a crash, which the next open drops: that is reported, not
- * counted as damage. */
+ * counted as damage; so may it end in the zeros its mapped writer had
+ * reserved (the end of the log, FORMAT.md section 6). */
 static int verify_log(st_env *env, const char *path, int manifest, int newest, FILE *report,
                       uint64_t *records_out) {
   st_wal_reader *r;
   *records_out = 0;
-  int rc = st_wal_reader_open(env, path, manifest ? 0 : ST_WAL_ZERO_TAIL_ENDS, &r);
+  int rc = st_wal_reader_open(env, path, !manifest && newest ? ST_WAL_ZERO_TAIL_ENDS : 0, &r);
   if (rc) return rc;
   const char *data;
   size_t len;
@@ -72,7 +73,7 @@ static int verify_log(st_env *env, const char *path, int manifest, int newest, F
       !found) {
     if (report)
       fprintf(report, "%s: torn tail of %llu bytes at offset %llu (a crash; the next open drops it)\n", path,
-              (unsigned long long)(st_wal_reader_size(r) - st_wal_reader_offset(r)),
+              (unsigned long long)(st_wal_reader_content_end(r) - st_wal_reader_offset(r)),
               (unsigned long long)st_wal_reader_offset(r));
     rc = STRATA_OK;
   } else if (rc && report) {

@@ -187,7 +187,7 @@ int st_db_open(const char *dir, const strata_options *o, st_env *env, strata_db 
    * across opens: its tail was checked once, at the open that ended it. */
   db->wal_number = st_version_set_new_file_number(db->vs);
   st_db_log_path(db, db->wal_number, path, sizeof path);
-  if ((rc = st_wal_writer_create(env, path, ST_WAL_MAP, &db->wal))) goto fail;
+  if ((rc = st_wal_writer_create(env, path, o->mmap_writes ? ST_WAL_MAP : 0, &db->wal))) goto fail;
   if ((rc = env->sync_dir(env, db->dir))) goto fail;
   st_db_delete_obsolete_files(db);
   if ((rc = st_db_flush_thread_start(db))) goto fail;

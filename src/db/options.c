@@ -17,6 +17,7 @@ void strata_options_init(strata_options *o) {
   o->block_cache_bytes = 32u << 20;
   o->max_open_files = 1000;
   o->mmap_reads = 1;
+  o->mmap_writes = 1;
   o->compression = STRATA_COMPRESSION_NONE;
   o->background_threads = 2;
   o->l0_compaction_trigger = 4;
@@ -47,6 +48,8 @@ int st_options_check(const strata_options *o) {
     return st_error(STRATA_EINVAL, "options: bloom_bits_per_key %d must be in 0..30", o->bloom_bits_per_key);
   if (o->mmap_reads != 0 && o->mmap_reads != 1)
     return st_error(STRATA_EINVAL, "options: mmap_reads %d is not 0 or 1", o->mmap_reads);
+  if (o->mmap_writes != 0 && o->mmap_writes != 1)
+    return st_error(STRATA_EINVAL, "options: mmap_writes %d is not 0 or 1", o->mmap_writes);
   if (o->max_open_files < 16)
     return st_error(STRATA_EINVAL, "options: max_open_files %d is below the minimum of 16", o->max_open_files);
   if (o->background_threads < 2 || o->background_threads > 16)

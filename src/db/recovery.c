@@ -93,12 +93,15 @@ static int settle_log(strata_db *db, const char *path, uint64_t size) {
  * valid record follows that damage.
  */
 static int replay_log(strata_db *db, const char *path, int newest, uint64_t *damage_out, int *tail_out,
-                      uint64_t *size_out) {
+                      uint64_t *size_out, uint64_t *end_out) {
   st_wal_reader *r;
   *damage_out = UINT64_MAX;
   *tail_out = 0;
-  *size_out = 0;
-  int rc = st_wal_reader_open(db->env, path, ST_WAL_ZERO_TAIL_ENDS, &r);
+  *size_out = *end_out = 0;
+  /* Only the newest log may end in the zeros a mapped writer reserved:
+   * every log replayed is cut to its end below, so an older log with
+   * zeros at its end lost records. */
+  int rc = st_wal_reader_open(db->env, path, newest ? ST_WAL_ZERO_TAIL_ENDS : 0, &r);
   if (rc) return rc;
   *size_out = st_wal_reader_size(r);
   for (;;) {
@@ -144,8 +147,12 @@ static int replay_log(strata_db *db, const char *path, int newest, uint64_t *dam
       st_error(STRATA_ECORRUPT, "%s%s", damage.msg, found ? " (valid records follow it)" : "");
     }
     *tail_out = newest && !found;
+    /* What is dropped from here is counted without the zeros a mapped
+     * writer reserved after it. */
+    *size_out = st_wal_reader_content_end(r);
     break;
   }
+  *end_out = st_wal_reader_end(r);
   st_wal_reader_close(r);
   return rc;
 }
@@ -179,18 +186,19 @@ int st_db_recover(strata_db *db) {
   int dir_changed = 0;
   size_t i;
   for (i = 0; i < logs.n; i++) {
-    uint64_t damage, size;
+    uint64_t damage, size, end;
     int tail;
     st_db_log_path(db, logs.nums[i], path, sizeof path);
-    rc = replay_log(db, path, i >= newest, &damage, &tail, &size);
+    rc = replay_log(db, path, i >= newest, &damage, &tail, &size, &end);
     if (rc && rc != STRATA_ECORRUPT) goto done;
     atomic_fetch_add_explicit(&db->stats.recovered_logs, 1, memory_order_relaxed);
     if (damage == UINT64_MAX) {
-      if (size == 0) {
+      if (end == 0) {
         /* An empty log holds nothing: drop it rather than keep one per open. */
         if ((rc = db->env->unlink(db->env, path))) goto done;
         dir_changed = 1;
-      } else if ((rc = settle_log(db, path, UINT64_MAX))) {
+      } else if ((rc = settle_log(db, path, end < size ? end : UINT64_MAX))) {
+        /* (a zero tail is cut: from now on this log is an older one) */
         goto done;
       }
       continue;

@@ -13,6 +13,7 @@
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -85,12 +86,32 @@ static int p_map(st_file *file, uint64_t size, const char **addr_out) {
   return STRATA_OK;
 }
 
+/* File systems where a store into a mapping can still fail for lack of
+ * space after fallocate (copy-on-write: every store allocates), which the
+ * process would get as SIGBUS: the mapped log is not used there. */
+static int copy_on_write_fs(int fd) {
+  struct statfs st;
+  if (fstatfs(fd, &st) != 0) return 0;
+  switch ((unsigned long)st.f_type) {
+  case 0x9123683eUL: /* btrfs */
+  case 0x2fc12fc1UL: /* zfs */
+  case 0xca451a4eUL: /* bcachefs */
+    return 1;
+  default: return 0;
+  }
+}
+
 static int p_allocate(st_file *file, uint64_t size) {
   posix_file *f = (posix_file *)file;
-  int err;
-  do err = posix_fallocate(f->fd, 0, (off_t)size);
-  while (err == EINTR);
-  return err ? os_error("fallocate", f->path, err) : STRATA_OK;
+  if (copy_on_write_fs(f->fd))
+    return st_error(STRATA_EINVAL, "fallocate %s: a copy-on-write file system cannot reserve space", f->path);
+  /* fallocate(2) itself, not posix_fallocate: where the file system
+   * cannot, glibc's emulation writes a byte per block, which is slow and
+   * fails on a file opened for appending; the caller writes instead. */
+  int r;
+  do r = fallocate(f->fd, 0, 0, (off_t)size);
+  while (r != 0 && errno == EINTR);
+  return r ? os_error("fallocate", f->path, errno) : STRATA_OK;
 }
 
 static int p_map_shared(st_file *file, uint64_t off, uint64_t len, char **addr_out) {

@@ -143,6 +143,12 @@ static int check_index(st_table *t) {
     blocks++;
   }
   if (!rc) rc = it.status;
+  /* One restart point per entry (FORMAT.md 8.5): a data block's number is
+   * the restart point of its index entry (the mapped read path keys the
+   * block's checked bit by it). */
+  if (!rc && it.nrestarts != blocks)
+    rc = st_error(STRATA_ECORRUPT, "expected one restart point per entry (%llu), found %u", (unsigned long long)blocks,
+                  it.nrestarts);
   if (!rc && (next != t->data_end || blocks != t->props.data_blocks))
     rc = st_error(STRATA_ECORRUPT, "expected %llu data blocks ending at offset %llu, found %llu ending at %llu",
                   (unsigned long long)t->props.data_blocks, (unsigned long long)t->data_end, (unsigned long long)blocks,

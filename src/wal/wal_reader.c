@@ -18,6 +18,7 @@ struct st_wal_reader {
   st_file *file;
   char *path;
   uint64_t size; /* file size at open */
+  uint64_t end;  /* where the log ends: size, or the start of a zero tail once one is met */
   uint64_t off;  /* next record */
   char *buf;     /* file bytes [buf_off, buf_off + buf_len) */
   size_t cap;
@@ -36,6 +37,7 @@ int st_wal_reader_open(st_env *env, const char *path, int flags, st_wal_reader *
   r->flags = flags;
   int rc = env->open_file(env, path, ST_OPEN_READ, &r->file);
   if (!rc) rc = env->size(r->file, &r->size);
+  r->end = r->size;
   if (rc) {
     st_wal_reader_close(r);
     return rc;
@@ -54,6 +56,7 @@ void st_wal_reader_close(st_wal_reader *r) {
 
 uint64_t st_wal_reader_offset(const st_wal_reader *r) { return r->off; }
 uint64_t st_wal_reader_size(const st_wal_reader *r) { return r->size; }
+uint64_t st_wal_reader_end(const st_wal_reader *r) { return r->end; }
 
 /* Makes file bytes [off, off + n) available at *p_out. The caller has
  * checked that they lie inside the file. */
@@ -132,7 +135,7 @@ static int zero_tail(st_wal_reader *r, uint64_t off, int *err) {
 int st_wal_read(st_wal_reader *r, const char **data_out, size_t *len_out) {
   *data_out = NULL;
   *len_out = 0;
-  if (r->off == r->size) return STRATA_NOTFOUND;
+  if (r->off == r->end) return STRATA_NOTFOUND;
   size_t len = 0;
   const char *why = NULL, *p = NULL;
   int v = check_record(r, r->off, &len, &why);
@@ -140,7 +143,7 @@ int st_wal_read(st_wal_reader *r, const char **data_out, size_t *len_out) {
   if (v == 0) {
     int err = STRATA_OK;
     if ((r->flags & ST_WAL_ZERO_TAIL_ENDS) && zero_tail(r, r->off, &err)) {
-      r->size = r->off; /* the log ends here */
+      r->end = r->off; /* the log ends here */
       return STRATA_NOTFOUND;
     }
     if (err) return err;
@@ -170,6 +173,19 @@ static int plausible(st_wal_reader *r, uint64_t off, uint64_t last_seq) {
   uint64_t max_gap = (off - r->off) / (ST_WAL_HEADER + ST_WAL_MIN_PAYLOAD) + 1;
   return len >= ST_WAL_MIN_PAYLOAD && len <= r->size - off - ST_WAL_HEADER && count > 0 && count <= len &&
          seq > last_seq && seq - last_seq <= max_gap;
+}
+
+uint64_t st_wal_reader_content_end(st_wal_reader *r) {
+  uint64_t end = r->size;
+  while (end > r->off) {
+    size_t n = end - r->off < READ_CHUNK ? (size_t)(end - r->off) : READ_CHUNK;
+    const char *p = NULL;
+    if (fetch(r, end - n, n, &p)) return r->size; /* unreadable: count it all */
+    for (size_t i = n; i > 0; i--)
+      if (p[i - 1]) return end - n + i;
+    end -= n;
+  }
+  return r->off;
 }
 
 int st_wal_reader_valid_after(st_wal_reader *r, uint64_t last_seq, int *found_out) {

@@ -14,9 +14,11 @@
 typedef struct st_wal_reader st_wal_reader;
 
 /* Flags of st_wal_reader_open. */
-#define ST_WAL_ZERO_TAIL_ENDS 1 /* bytes all zero to the end of the file end the log (a database log,
-                                   whose writer may map it: wal_writer.h); without it they are damage
-                                   like any other (the manifest, never mapped) */
+#define ST_WAL_ZERO_TAIL_ENDS 1 /* bytes all zero to the end of the file end the log: for the newest
+                                   log of a database, whose writer may have mapped it (wal_writer.h) and
+                                   died before cutting the space it reserved. Without it zeros are damage
+                                   like any other: older logs (recovery cuts every zero tail it meets) and
+                                   the manifest (never mapped) */
 
 int st_wal_reader_open(st_env *env, const char *path, int flags, st_wal_reader **r_out);
 void st_wal_reader_close(st_wal_reader *r);
@@ -34,6 +36,15 @@ uint64_t st_wal_reader_offset(const st_wal_reader *r);
 
 /* Size of the file as it was at open. */
 uint64_t st_wal_reader_size(const st_wal_reader *r);
+
+/* Where the log ends: the file size, or, once st_wal_read has met a zero
+ * tail (ST_WAL_ZERO_TAIL_ENDS), where that tail starts. */
+uint64_t st_wal_reader_end(const st_wal_reader *r);
+
+/* After ECORRUPT: the offset just past the last non-zero byte of the file
+ * (at least the damaged record's offset), so that a torn tail is counted
+ * without the zeros a mapped writer had reserved after it. */
+uint64_t st_wal_reader_content_end(st_wal_reader *r);
 
 /*
  * After ECORRUPT: sets *found_out to 1 if a whole valid record that could

@@ -33,7 +33,25 @@ static void unmap_window(st_wal_writer *w) {
 }
 
 /* Copies the record p[0, n) to the mapping at w->size. The space for all
- * of it is reserved first, so only a failed mmap can stop it halfway. */
+ * of it is reserved first, so only a failed mmap can stop it halfway
+ * (then fall_back cuts what was copied). */
+/* The mapped path failed (a file system without fallocate or shared
+ * writable maps, no space to reserve, no memory to map): this log goes on
+ * with write(), after the reserved zeros and any part of the record
+ * already copied are cut off. If that cut fails, the writer is broken. */
+static int fall_back(st_wal_writer *w) {
+  unmap_window(w);
+  w->mapped = 0;
+  int rc = w->file->env->truncate(w->file, w->size);
+  if (rc) {
+    w->broken = 1;
+    return rc;
+  }
+  w->reserved = w->size;
+  w->tail_cut = 1;
+  return STRATA_OK;
+}
+
 static int map_append(st_wal_writer *w, const char *p, size_t n) {
   st_env *env = w->file->env;
   uint64_t end = w->size + n;
@@ -49,12 +67,7 @@ static int map_append(st_wal_writer *w, const char *p, size_t n) {
       unmap_window(w);
       uint64_t off = pos / ST_WAL_WINDOW * ST_WAL_WINDOW;
       int rc = env->map_shared(w->file, off, ST_WAL_WINDOW, &w->window);
-      if (rc) {
-        /* Part of the record may sit in an earlier window: the zero tail
-         * is no longer zero. */
-        if (pos > w->size) w->broken = 1;
-        return rc;
-      }
+      if (rc) return rc; /* part of the record may be copied: fall_back cuts it */
       w->window_off = off;
     }
     size_t k = (size_t)(w->window_off + ST_WAL_WINDOW - pos);
@@ -75,9 +88,12 @@ int st_wal_append(st_wal_writer *w, char *buf, size_t payload_len) {
   st_put_fixed32(buf, st_crc32c_mask(crc));
   if (w->mapped) {
     int rc = map_append(w, buf, ST_WAL_HEADER + payload_len);
-    if (rc) return rc;
-    w->size += ST_WAL_HEADER + payload_len;
-    return STRATA_OK;
+    if (rc == STRATA_OK) {
+      w->size += ST_WAL_HEADER + payload_len;
+      return STRATA_OK;
+    }
+    if ((rc = fall_back(w)) != STRATA_OK) return rc;
+    st_error_clear(); /* the append goes on below */
   }
   st_env *env = w->file->env;
   int rc = env->append(w->file, buf, ST_WAL_HEADER + payload_len);

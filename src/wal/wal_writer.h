@@ -8,8 +8,10 @@
  * instead of making a write() call per record: a copy into the page cache
  * outlives the process just as a written byte does, and st_wal_sync forces
  * it to storage with the same fsync. The file then ends in zeros until
- * st_wal_finish cuts them off; readers take a zero tail for the end of the
- * log (docs/FORMAT.md, "Write-ahead log").
+ * st_wal_finish cuts them off; readers take a zero tail of the newest log
+ * for the end of the log (docs/FORMAT.md, "Write-ahead log"). Where
+ * mapping fails (a file system without fallocate, a copy-on-write one, no
+ * space to reserve), the log silently goes on with write().
  */
 #ifndef STRATA_WAL_WAL_WRITER_H
 #define STRATA_WAL_WAL_WRITER_H
@@ -27,7 +29,7 @@ typedef struct st_wal_writer {
   st_file *file;
   uint64_t size;   /* bytes of whole records in the file */
   uint64_t synced; /* bytes known to be on stable storage */
-  int broken;      /* a failed append could not be undone: the file's tail is unknown */
+  int broken;      /* a failed append (or cut) could not be undone: the file's tail is unknown */
   int mapped;      /* records are copied into the mapping below */
   char *window;    /* mapping of [window_off, window_off + ST_WAL_WINDOW), or NULL */
   uint64_t window_off;

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "testutil.h"
@@ -135,6 +136,74 @@ static void damage_in_an_older_log_is_ecorrupt(void **state) {
   assert_int_equal(strata_close(db), STRATA_OK);
 }
 
+/* A process that dies leaves its mapped log with the zeros it reserved:
+ * the next open reads the log to its last record and cuts the zeros.
+ * From then on that log is an older one, and zeros at its end are lost
+ * records: STRATA_ECORRUPT, never a silent hole in history. */
+static void zero_tail_of_a_killed_writer(void **state) {
+  char path[4096];
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    strata_db *db;
+    if (strata_open(*state, NULL, &db) != STRATA_OK) _exit(2);
+    for (int i = 0; i < 1000; i++) {
+      char k[32];
+      snprintf(k, sizeof k, "a%d", i);
+      if (strata_put(db, k, strlen(k), "value-value-value", 17) != STRATA_OK) _exit(3);
+    }
+    _exit(0); /* no close: the log keeps its reserved zeros */
+  }
+  int status;
+  assert_int_equal(waitpid(pid, &status, 0), pid);
+  assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  assert_int_equal(tu_nth_file(*state, ".log", 0, path, sizeof path), 1);
+  long long reserved = tu_file_size(path);
+  assert_true(reserved >= (1 << 20) && reserved % (1 << 20) == 0);
+
+  strata_db *db;
+  assert_int_equal(strata_open(*state, NULL, &db), STRATA_OK);
+  expect_keys(db, "a", 0, 1000, 1);
+  assert_int_equal(tu_stat(db, "recovery.wal_tail_dropped_bytes"), 0); /* zeros are not a torn tail */
+  long long cut = tu_file_size(path);
+  assert_true(cut > 1000 * 20 && cut < reserved);
+  assert_int_equal(strata_put(db, "b", 1, "newer", 5), STRATA_OK);
+  assert_int_equal(strata_close(db), STRATA_OK);
+
+  /* Zero the older log from a record boundary on: the records of a0..a99
+   * take 10 x 42 + 90 x 43 bytes (40 + key length each). */
+  assert_int_equal(truncate(path, 10 * 42 + 90 * 43), 0);
+  assert_int_equal(truncate(path, cut), 0);
+  assert_int_equal(strata_open(*state, NULL, &db), STRATA_ECORRUPT);
+  assert_null(db);
+}
+
+/* The log written with write() rather than through a mapping
+ * (mmap_writes = 0) reads back the same, and either way of writing opens
+ * what the other wrote. */
+static void log_written_without_mapping(void **state) {
+  strata_options o;
+  strata_options_init(&o);
+  o.mmap_writes = 0;
+  strata_db *db;
+  assert_int_equal(strata_open(*state, &o, &db), STRATA_OK);
+  assert_int_equal(strata_put(db, "k1", 2, "value-value-value", 17), STRATA_OK);
+  assert_int_equal(strata_close(db), STRATA_OK);
+  char path[4096];
+  assert_int_equal(tu_nth_file(*state, ".log", 0, path, sizeof path), 1);
+  assert_true(tu_file_size(path) < 100); /* nothing reserved */
+  assert_int_equal(strata_open(*state, NULL, &db), STRATA_OK);
+  tu_expect_value(db, "k1", "value-value-value");
+  assert_int_equal(strata_put(db, "k2", 2, "value-value-value", 17), STRATA_OK);
+  assert_int_equal(strata_close(db), STRATA_OK);
+  assert_int_equal(strata_open(*state, &o, &db), STRATA_OK);
+  tu_expect_value(db, "k1", "value-value-value");
+  tu_expect_value(db, "k2", "value-value-value");
+  assert_int_equal(strata_close(db), STRATA_OK);
+  o.mmap_writes = 2;
+  assert_int_equal(strata_open(*state, &o, &db), STRATA_EINVAL);
+}
+
 static void skip_corrupt_keeps_the_valid_prefix(void **state) {
   char path[4096];
   session(*state, "a", 20);
@@ -200,6 +269,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(garbage_tail_is_dropped, setup, teardown),
       cmocka_unit_test_setup_teardown(damage_in_the_middle_is_ecorrupt, setup, teardown),
       cmocka_unit_test_setup_teardown(damage_in_an_older_log_is_ecorrupt, setup, teardown),
+      cmocka_unit_test_setup_teardown(zero_tail_of_a_killed_writer, setup, teardown),
+      cmocka_unit_test_setup_teardown(log_written_without_mapping, setup, teardown),
       cmocka_unit_test_setup_teardown(skip_corrupt_keeps_the_valid_prefix, setup, teardown),
       cmocka_unit_test_setup_teardown(odd_log_names_are_not_logs, setup, teardown),
       cmocka_unit_test_setup_teardown(empty_logs_do_not_pile_up, setup, teardown),

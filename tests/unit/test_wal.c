@@ -7,6 +7,7 @@
 
 #include "base/coding.h"
 #include "base/crc32c.h"
+#include "base/error.h"
 #include "format/batch_rep.h"
 #include "format/kind.h"
 #include "wal/wal_reader.h"
@@ -257,6 +258,63 @@ static void mapped_writer_round_trip(void **state) {
   tu_rmdir(dir);
 }
 
+/* An env like POSIX whose allocate, or whose map_shared from its nth call
+ * on, fails: the mapped writer must fall back to write() with the log
+ * intact (no zeros, no part of a record left behind). */
+static st_env flaky;
+static int maps_left;
+static int failing_allocate(st_file *f, uint64_t size) {
+  (void)f, (void)size;
+  return st_error(STRATA_EIO, "allocate: not on this file system");
+}
+static int failing_map(st_file *f, uint64_t off, uint64_t len, char **addr_out) {
+  if (maps_left-- > 0) return st_env_posix()->map_shared(f, off, len, addr_out);
+  *addr_out = NULL;
+  return st_error(STRATA_ENOMEM, "mmap: out of memory");
+}
+
+static void write_through(st_env *env, const char *path, int n) {
+  st_wal_writer *w;
+  assert_int_equal(st_wal_writer_create(env, path, ST_WAL_MAP, &w), STRATA_OK);
+  char *buf = malloc(ST_WAL_HEADER + ST_BATCH_HEADER + 64 + 4096);
+  char val[4096];
+  for (int i = 0; i < n; i++) {
+    size_t vlen = 100 + (size_t)(i * 37 % 3900);
+    memset(val, 'a' + i % 26, vlen);
+    char *rep = buf + ST_WAL_HEADER;
+    char *end = st_batch_record_put(rep + ST_BATCH_HEADER, ST_KIND_PUT, "k", 1, val, vlen);
+    st_batch_set_header(rep, (uint64_t)i + 1, 1);
+    assert_int_equal(st_wal_append(w, buf, (size_t)(end - rep)), STRATA_OK);
+  }
+  assert_false(w->mapped); /* it fell back */
+  assert_int_equal(st_wal_sync(w), STRATA_OK);
+  assert_int_equal(tu_file_size(path), (long long)w->size);
+  assert_int_equal(st_wal_finish(w), STRATA_OK);
+  assert_int_equal(st_wal_writer_close(w), STRATA_OK);
+  free(buf);
+  int got;
+  assert_int_equal(read_all(path, &got), STRATA_NOTFOUND);
+  assert_int_equal(got, n);
+}
+
+static void mapped_writer_falls_back_to_write(void **state) {
+  (void)state;
+  char *dir = tu_tmpdir();
+  char path[4096];
+  flaky = *st_env_posix();
+  flaky.allocate = failing_allocate;
+  snprintf(path, sizeof path, "%s/000003.log", dir);
+  write_through(&flaky, path, 100);
+  /* The second window cannot be mapped: the record that crosses into it
+   * was half copied, and must be cut before write() takes over. */
+  flaky = *st_env_posix();
+  flaky.map_shared = failing_map;
+  maps_left = 1;
+  snprintf(path, sizeof path, "%s/000004.log", dir);
+  write_through(&flaky, path, 600);
+  tu_rmdir(dir);
+}
+
 static void batch_rep_rejects_bad_framing(void **state) {
   (void)state;
   char rep[64];
@@ -289,6 +347,7 @@ int main(void) {
       cmocka_unit_test(torn_value_is_a_tail_whatever_it_holds),
       cmocka_unit_test(zeroed_tail_is_the_end),
       cmocka_unit_test(mapped_writer_round_trip),
+      cmocka_unit_test(mapped_writer_falls_back_to_write),
       cmocka_unit_test(batch_rep_rejects_bad_framing),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
