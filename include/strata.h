@@ -303,8 +303,10 @@ int strata_flush(strata_db *db);
  * unbounded on that side), after flushing the memtable, and waits: level
  * by level, each level's tables in the range are rewritten into the next,
  * down to and including the deepest level that holds any of the range (the
- * last level is rewritten in place), so that superseded versions and
- * tombstones no snapshot needs are gone from the range afterwards.
+ * last level is rewritten in place; the deepest one is skipped when the
+ * level above was just compacted into all of its tables), so that
+ * superseded versions and tombstones no snapshot needs are gone from the
+ * range afterwards.
  * Background compactions wait while it runs. Thread-safe. Errors:
  * STRATA_EINVAL (NULL database, NULL bound with a length), STRATA_EREADONLY,
  * or the I/O error of a compaction (then nothing of it was installed).

@@ -209,6 +209,13 @@ void st_db_compaction_threads_stop(strata_db *db) {
   db->ncompact_threads = 0;
 }
 
+/* 1 when every input table of c was written after file number first. */
+static int written_since(const st_compaction *c, uint64_t first) {
+  for (size_t i = 0; i < c->ninputs[0]; i++)
+    if (c->inputs[0][i]->number <= first) return 0;
+  return 1;
+}
+
 /* The deepest level holding tables that overlap the range (0 if none). */
 static int deepest_overlapping(strata_db *db, const void *begin, size_t blen, const void *end, size_t elen) {
   st_version *v = st_version_set_current(db->vs);
@@ -234,6 +241,8 @@ int strata_compact_range(strata_db *db, const void *begin, size_t blen, const vo
    * one included (into the next level, or in place at the last), so that
    * garbage kept for snapshots since released goes too. */
   int deepest = deepest_overlapping(db, begin, blen, end, elen);
+  /* Tables numbered above this one are written by this call. */
+  uint64_t first_new = st_version_set_new_file_number(db->vs);
   st_mutex_lock(&db->mu);
   db->manual_compactions++;
   for (int level = 0; level <= deepest && !rc; level++) {
@@ -247,6 +256,12 @@ int strata_compact_range(strata_db *db, const void *begin, size_t blen, const vo
       st_compaction *c = st_compaction_range(v, level, begin, blen, end, elen, 1);
       st_version_unref(v);
       if (!c) break; /* this level is done */
+      if (level == deepest && level > 0 && written_since(c, first_new)) {
+        /* The level above was just compacted into every one of these
+         * tables: they hold no garbage a rewrite would drop. */
+        st_compaction_free(c);
+        break;
+      }
       if (!claim(db, c)) {
         st_compaction_free(c);
         if (!db->ncompacting) {
