@@ -9,6 +9,7 @@
 
 struct st_skip_node {
   const char *entry;
+  int height;                     /* set before the node is linked */
   _Atomic(st_skip_node *) next[]; /* height links */
 };
 
@@ -18,6 +19,7 @@ static st_skip_node *new_node(st_skiplist *l, const char *entry, int height, siz
   st_skip_node *n = st_arena_alloc(l->arena, links + extra);
   if (!n) return NULL;
   n->entry = extra ? (const char *)n + links : entry;
+  n->height = height;
   for (int i = 0; i < height; i++) atomic_init(&n->next[i], NULL);
   return n;
 }
@@ -97,24 +99,156 @@ int st_skiplist_insert(st_skiplist *l, const char *entry) {
 void st_skiplist_iter_init(st_skiplist_iter *it, const st_skiplist *l) {
   it->list = l;
   it->node = NULL;
+  it->run = it->ahead_pos = it->ahead_n = 0;
+}
+
+/* Every positioning call forgets what was fetched ahead. */
+static void reposition(st_skiplist_iter *it, const st_skip_node *n) {
+  it->node = n;
+  it->run = it->ahead_pos = it->ahead_n = 0;
 }
 
 const char *st_skiplist_iter_entry(const st_skiplist_iter *it) { return it->node->entry; }
 
-/* A scan of a cold memtable waits on one cache miss per node: fetching
- * the node after the one arrived at overlaps that wait with the caller's
- * work on this one. */
+/*
+ * Fetching ahead. A scan over a memtable filled in random order waits on
+ * one cache miss per node (about 100 ns), one after the other, since each
+ * node's address is in the node before it. A skiplist has more than one
+ * chain, though: the nodes of height > ANCHOR_LEVEL (one in 4^ANCHOR_LEVEL)
+ * cut level 0 into runs that can be walked at the same time, each from its
+ * anchor to the next, so CHAINS misses are in flight at once instead of
+ * one. The runs found are laid end to end in it->ahead, in key order.
+ *
+ * Entries inserted while the scan runs may be missed by the runs already
+ * fetched; a reader only looks for entries at or below a sequence number
+ * published before it began, and those were linked before it began.
+ */
+#define ANCHOR_LEVEL 2
+#define CHAINS 16     /* runs walked at once */
+#define RUN_MAX 64   /* nodes a run may hold (4x its mean length) */
+
+/* The first node after x of height > ANCHOR_LEVEL, or NULL: from a node of
+ * height h, link h - 1 leads to the next node at least as high. */
+static const st_skip_node *next_anchor(const st_skip_node *x) {
+  do x = next_of(x, x->height - 1);
+  while (x && x->height <= ANCHOR_LEVEL);
+  return x;
+}
+
+/* One run in flight: the nodes after its start, up to its end (the next
+ * run's start, once the anchor chase has found it). */
+typedef struct run {
+  const st_skip_node *pos, *end;
+  int end_known, done, whole, len; /* whole: done at its end, not cut at RUN_MAX */
+  const st_skip_node *buf[RUN_MAX];
+} run;
+
+/* Run r ends at end: if its walk already passed it, cut the run there. */
+static void set_end(run *r, const st_skip_node *end) {
+  r->end = end;
+  r->end_known = 1;
+  for (int i = 0; i < r->len; i++)
+    if (r->buf[i] == end) {
+      r->len = i + 1;
+      r->done = r->whole = 1;
+    }
+}
+
+/*
+ * Runs go through CHAINS slots as a pipeline: each round moves every run
+ * in flight one node on (their misses overlap), the anchor chase one
+ * anchor on, and hands the oldest runs that are done to it->ahead, in
+ * order, freeing their slots for the next runs. It ends when it->ahead is
+ * full, the list ends, or a run overflows RUN_MAX (rare: what follows it
+ * is dropped, to keep the order).
+ */
+static void fill_ahead(st_skiplist_iter *it) {
+  run runs[CHAINS];
+  int n = 0, started = 0, oldest = 0, stop = 0;
+  /* The start of run `started` (the next to start), and whether the chase
+   * found it yet; run 0 starts at the current node. */
+  const st_skip_node *next_start = it->node, *chase = it->node;
+  int next_known = 1, chase_done = 0;
+  while (!stop) {
+    /* Start runs into free slots. */
+    while (started - oldest < CHAINS && next_known && next_start) {
+      run *r = &runs[started % CHAINS];
+      r->pos = next_start;
+      r->end = NULL;
+      r->end_known = r->done = r->whole = r->len = 0;
+      started++;
+      next_known = 0;
+    }
+    /* The anchor chase: one step. */
+    if (!chase_done && !next_known) {
+      chase = chase == it->node && chase->height <= ANCHOR_LEVEL ? next_anchor(chase) : next_of(chase, ANCHOR_LEVEL);
+      if (chase) __builtin_prefetch(chase);
+      else chase_done = 1;
+      /* The run before it ends there (at the end of the list if none). */
+      run *prev = &runs[(started - 1) % CHAINS];
+      set_end(prev, chase);
+      next_start = chase;
+      next_known = 1;
+    }
+    /* Every run in flight: one node on. */
+    for (int k = oldest; k < started; k++) {
+      run *r = &runs[k % CHAINS];
+      if (r->done) continue;
+      const st_skip_node *x = next_of(r->pos, 0);
+      if (!x) {
+        r->done = r->whole = 1; /* the end of the list */
+        continue;
+      }
+      /* The node and the line after it: the entry a scan reads next
+       * starts right after the node's links (st_skiplist_alloc_entry). */
+      __builtin_prefetch(x);
+      __builtin_prefetch((const char *)x + 64);
+      r->buf[r->len++] = x;
+      r->pos = x;
+      if (r->end_known && x == r->end)
+        r->done = r->whole = 1;
+      else if (r->len == RUN_MAX)
+        r->done = 1;
+    }
+    /* Hand over the oldest runs that are done. */
+    while (oldest < started && runs[oldest % CHAINS].done) {
+      run *r = &runs[oldest % CHAINS];
+      int take = r->len < ST_SKIPLIST_AHEAD - n ? r->len : ST_SKIPLIST_AHEAD - n;
+      for (int i = 0; i < take; i++) it->ahead[n++] = r->buf[i];
+      oldest++;
+      if (take < r->len || !r->whole || n == ST_SKIPLIST_AHEAD) {
+        stop = 1; /* a gap or a full buffer: nothing later may follow */
+        break;
+      }
+    }
+    if (oldest == started && (!next_start || chase_done)) stop = 1;
+  }
+  it->ahead_pos = 0;
+  it->ahead_n = n;
+}
+
 void st_skiplist_iter_next(st_skiplist_iter *it) {
+  if (it->ahead_pos < it->ahead_n) {
+    it->node = it->ahead[it->ahead_pos++];
+    return;
+  }
+  if (++it->run >= 16) { /* a long scan: fetch many nodes at once */
+    fill_ahead(it);
+    if (it->ahead_n) {
+      it->node = it->ahead[it->ahead_pos++];
+      return;
+    }
+  }
   const st_skip_node *n = next_of(it->node, 0);
   it->node = n;
   if (n) __builtin_prefetch(next_of(n, 0));
 }
 
-void st_skiplist_iter_prev(st_skiplist_iter *it) { it->node = find_lt(it->list, it->node->entry); }
+void st_skiplist_iter_prev(st_skiplist_iter *it) { reposition(it, find_lt(it->list, it->node->entry)); }
 
-void st_skiplist_iter_seek(st_skiplist_iter *it, const char *target) { it->node = find_ge(it->list, target, NULL); }
+void st_skiplist_iter_seek(st_skiplist_iter *it, const char *target) { reposition(it, find_ge(it->list, target, NULL)); }
 
-void st_skiplist_iter_seek_first(st_skiplist_iter *it) { it->node = next_of(it->list->head, 0); }
+void st_skiplist_iter_seek_first(st_skiplist_iter *it) { reposition(it, next_of(it->list->head, 0)); }
 
 void st_skiplist_iter_seek_last(st_skiplist_iter *it) {
   const st_skiplist *l = it->list;
@@ -129,5 +263,5 @@ void st_skiplist_iter_seek_last(st_skiplist_iter *it) {
     if (level == 0) break;
     level--;
   }
-  it->node = x == l->head ? NULL : x;
+  reposition(it, x == l->head ? NULL : x);
 }

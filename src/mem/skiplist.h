@@ -47,9 +47,15 @@ int st_skiplist_insert(st_skiplist *l, const char *entry);
  * Writer only; each call forgets an earlier room not inserted. */
 char *st_skiplist_alloc_entry(st_skiplist *l, size_t n);
 
+/* Nodes a long forward scan fetches ahead at once (skiplist.c). */
+#define ST_SKIPLIST_AHEAD 384
+
 typedef struct st_skiplist_iter {
   const st_skiplist *list;
   const st_skip_node *node; /* NULL: not valid */
+  int run;                  /* next() calls since the last positioning */
+  int ahead_pos, ahead_n;   /* ahead[ahead_pos, ahead_n): the nodes after node, in order */
+  const st_skip_node *ahead[ST_SKIPLIST_AHEAD];
 } st_skiplist_iter;
 
 void st_skiplist_iter_init(st_skiplist_iter *it, const st_skiplist *l);

@@ -105,11 +105,16 @@ static void *reader(void *arg) {
     snprintf(target, sizeof target, "k%012llu", (unsigned long long)want);
     st_skiplist_iter_seek(&it, target);
     if (!st_skiplist_iter_valid(&it) || strcmp(st_skiplist_iter_entry(&it), target) != 0) atomic_fetch_add(&r->errors, 1);
-    /* A short walk must stay ordered. */
-    const char *prev = NULL;
-    for (int i = 0; i < 20 && st_skiplist_iter_valid(&it); i++, st_skiplist_iter_next(&it)) {
-      if (prev && strcmp(prev, st_skiplist_iter_entry(&it)) >= 0) atomic_fetch_add(&r->errors, 1);
-      prev = st_skiplist_iter_entry(&it);
+    /* A walk, short or long enough to fetch ahead, sees every key
+     * published before it began, in order, with no gap. */
+    int steps = st_random_uniform(&rnd, 4) == 0 ? 600 : 20;
+    for (int i = 0; i < steps && st_skiplist_iter_valid(&it); i++, st_skiplist_iter_next(&it)) {
+      unsigned long long got;
+      if (sscanf(st_skiplist_iter_entry(&it), "k%llu", &got) != 1 || got != want + (uint64_t)i) {
+        atomic_fetch_add(&r->errors, 1);
+        break;
+      }
+      if (want + (uint64_t)i + 1 >= pub) break; /* later keys may not be linked yet */
     }
   }
   return NULL;
@@ -136,9 +141,59 @@ static void readers_race_one_writer(void **state) {
   st_arena_destroy(&a);
 }
 
+/* Long scans of a list filled in random order, from random places: the
+ * nodes fetched ahead (skiplist.c) come in order, with none missing. */
+static void long_scans_fetch_ahead(void **state) {
+  (void)state;
+  st_arena a;
+  st_arena_init(&a);
+  st_skiplist l;
+  assert_int_equal(st_skiplist_init(&l, &a, cmp), STRATA_OK);
+  enum { N = 50000 };
+  uint64_t *order = malloc(N * sizeof *order);
+  for (int i = 0; i < N; i++) order[i] = (uint64_t)i * 2;
+  st_random r;
+  st_random_seed(&r, 11);
+  for (int i = N - 1; i > 0; i--) {
+    int j = (int)st_random_uniform(&r, (uint64_t)i + 1);
+    uint64_t t = order[i];
+    order[i] = order[j];
+    order[j] = t;
+  }
+  for (int i = 0; i < N; i++) {
+    char *k = st_skiplist_alloc_entry(&l, 24);
+    snprintf(k, 24, "k%012llu", (unsigned long long)order[i]);
+    assert_int_equal(st_skiplist_insert(&l, k), STRATA_OK);
+  }
+  free(order);
+  st_skiplist_iter it;
+  st_skiplist_iter_init(&it, &l);
+  for (int scan = 0; scan < 300; scan++) {
+    uint64_t from = st_random_uniform(&r, 2 * N), len = st_random_uniform(&r, 3000);
+    char target[24];
+    snprintf(target, sizeof target, "k%012llu", (unsigned long long)from);
+    st_skiplist_iter_seek(&it, target);
+    uint64_t want = (from + 1) / 2 * 2; /* the first even number >= from */
+    for (uint64_t i = 0; i < len; i++, want += 2) {
+      if (want >= 2 * N) {
+        assert_false(st_skiplist_iter_valid(&it));
+        break;
+      }
+      assert_true(st_skiplist_iter_valid(&it));
+      unsigned long long got;
+      assert_int_equal(sscanf(st_skiplist_iter_entry(&it), "k%llu", &got), 1);
+      if (got != want) fail_msg("scan %d from %llu: expected %llu, found %llu", scan, (unsigned long long)from,
+                                (unsigned long long)want, got);
+      st_skiplist_iter_next(&it);
+    }
+  }
+  st_arena_destroy(&a);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(ordered_iteration_and_seek),
+      cmocka_unit_test(long_scans_fetch_ahead),
       cmocka_unit_test(readers_race_one_writer),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
