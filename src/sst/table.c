@@ -273,6 +273,8 @@ typedef struct table_iter {
   int has_block;
   uint64_t block_off;
   int status; /* first failure since the last seek */
+  void (*on_free)(void *, void *); /* st_table_iter_on_free */
+  void *free_a, *free_b;
 } table_iter;
 
 /* A mapped, uncompressed block: used in place once its trailer has been
@@ -495,7 +497,15 @@ static void ti_free(st_iter *base) {
   drop_block(it);
   st_block_iter_destroy(&it->data);
   st_block_iter_destroy(&it->index);
+  if (it->on_free) it->on_free(it->free_a, it->free_b); /* last: it may release the table */
   free(it);
+}
+
+void st_table_iter_on_free(st_iter *base, void (*fn)(void *, void *), void *a, void *b) {
+  table_iter *it = (table_iter *)base;
+  it->on_free = fn;
+  it->free_a = a;
+  it->free_b = b;
 }
 
 static const st_iter_ops table_iter_ops = {ti_valid, ti_seek_first, ti_seek_last, ti_seek,   ti_next,

@@ -44,6 +44,11 @@ int st_table_may_contain(const st_table *t, const char *ukey, size_t ulen);
  * seek_first or seek_last clears an earlier failure and tries again. */
 int st_table_iter_new(st_table *t, st_iter **it_out);
 
+/* Has fn(a, b) called when it (made by st_table_iter_new) is freed, after
+ * the iterator let go of the table: how a caller ties a reference that
+ * keeps the table open to the iterator's life. One per iterator. */
+void st_table_iter_on_free(st_iter *it, void (*fn)(void *, void *), void *a, void *b);
+
 /* Point lookup: finds the first entry >= target (an internal key) and
  * calls fn with it; key and value are valid only during the call. No entry
  * >= target: fn is not called. Returns fn's result, or STRATA_ECORRUPT /
