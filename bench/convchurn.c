@@ -7,24 +7,16 @@
  * convload (every conversation once), convchurn (num messages), convscan
  * (whole inboxes of random users, checked against the bench's own copy).
  */
-#include <stdlib.h>
-
+#include "keyset.h"
 #include "workloads.h"
 
 #define CONVS 20
 #define CONV_KEY 21   /* "m" + user + ~time + conversation */
 #define CONV_PREFIX 9 /* "m" + user */
 
-typedef struct conv_part { /* one thread's users */
-  uint64_t nusers;
-  uint64_t *times; /* each conversation's current time: [rank * CONVS + conversation] */
-  uint64_t clock;
-} conv_part;
-
-typedef struct conv_arg {
-  conv_part *parts;
-  uint64_t n;
-} conv_arg;
+/* The workers' input is the keyset of users (unpermuted: an item is its
+ * user); a user's CONVS slots are its conversations' current times, and
+ * the clock counts the times up. */
 
 static void conv_key(char *k, uint64_t user, uint64_t time, uint32_t conv) {
   k[0] = 'm';
@@ -35,16 +27,16 @@ static void conv_key(char *k, uint64_t user, uint64_t time, uint32_t conv) {
 
 static int load_worker(bench_thread *t) {
   bench_ctx *c = t->ctx;
-  const conv_arg *a = t->arg;
-  conv_part *p = &a->parts[t->id];
+  const bench_keyset *users = t->arg;
+  bench_keyset_part *p = &users->parts[t->id];
   size_t vs = c->args->value_size;
-  for (uint64_t r = 0; r < p->nusers; r++) {
-    uint64_t user = bench_owned_item(r, t->id, t->nthreads);
+  for (uint64_t r = 0; r < p->n; r++) {
+    uint64_t user = bench_keyset_item(users, t->id, r);
     for (uint32_t cv = 0; cv < CONVS; cv++) {
       uint64_t time = ++p->clock;
       conv_key(t->key, user, time, cv);
       if (c->eng->put(c->db, t->key, CONV_KEY, bench_value(t, time), vs)) return -1;
-      p->times[r * CONVS + cv] = time;
+      p->slots[r * CONVS + cv] = time;
       t->user_bytes += CONV_KEY + vs;
       bench_op_done(t);
     }
@@ -54,16 +46,16 @@ static int load_worker(bench_thread *t) {
 
 static int churn_worker(bench_thread *t) {
   bench_ctx *c = t->ctx;
-  const conv_arg *a = t->arg;
-  conv_part *p = &a->parts[t->id];
+  const bench_keyset *users = t->arg;
+  bench_keyset_part *p = &users->parts[t->id];
   size_t vs = c->args->value_size;
   uint64_t b, e;
-  bench_part(t, a->n, &b, &e);
+  bench_part(t, c->args->num, &b, &e);
   for (uint64_t i = b; i < e; i++) {
-    uint64_t r = bench_rng_uniform(&t->rng, p->nusers);
+    uint64_t r = bench_rng_uniform(&t->rng, p->n);
     uint32_t cv = (uint32_t)bench_rng_uniform(&t->rng, CONVS);
-    uint64_t user = bench_owned_item(r, t->id, t->nthreads);
-    uint64_t old = p->times[r * CONVS + cv], now = ++p->clock;
+    uint64_t user = bench_keyset_item(users, t->id, r);
+    uint64_t old = p->slots[r * CONVS + cv], now = ++p->clock;
     conv_key(t->key, user, old, cv);
     conv_key(t->key2, user, now, cv);
     bench_op ops[2] = {
@@ -71,7 +63,7 @@ static int churn_worker(bench_thread *t) {
         {0, t->key2, CONV_KEY, bench_value(t, now), vs},
     };
     if (c->eng->write(c->db, ops, 2)) return -1;
-    p->times[r * CONVS + cv] = now;
+    p->slots[r * CONVS + cv] = now;
     t->user_bytes += CONV_KEY + CONV_KEY + vs;
     bench_op_done(t);
   }
@@ -81,16 +73,15 @@ static int churn_worker(bench_thread *t) {
 static int convscan_worker(bench_thread *t) {
   bench_ctx *c = t->ctx;
   const bench_engine *eng = c->eng;
-  const conv_arg *a = t->arg;
-  uint64_t users = c->args->users, b, e;
+  const bench_keyset *users = t->arg;
+  uint64_t b, e;
   bench_part(t, c->args->reads / 10 ? c->args->reads / 10 : 1, &b, &e);
   void *it = eng->iter_new(c->db);
   if (!it) return -1;
   for (uint64_t i = b; i < e; i++) {
     /* Any user: the owners' copies are only read now. */
-    uint64_t user = bench_rng_uniform(&t->rng, users);
-    const conv_part *p = &a->parts[user % (uint64_t)t->nthreads];
-    const uint64_t *times = &p->times[user / (uint64_t)t->nthreads * CONVS];
+    uint64_t user = bench_rng_uniform(&t->rng, users->n);
+    const uint64_t *times = bench_keyset_slots(users, user);
     t->key[0] = 'm';
     bench_put_be64(t->key + 1, user);
     eng->iter_seek(it, t->key, CONV_PREFIX);
@@ -119,40 +110,27 @@ static int convscan_worker(bench_thread *t) {
   return eng->iter_free(it);
 }
 
+static int conv_rows(bench_ctx *c, const bench_keyset *users) {
+  int T = c->args->threads;
+  bench_step s;
+  if (bench_step_run(c, &s, "convload", T, load_worker, users) || bench_step_finish(c, &s)) return -1;
+  if (bench_step_run(c, &s, "convchurn", T, churn_worker, users) || bench_step_finish(c, &s)) return -1;
+  if (bench_step_run(c, &s, "convscan", T, convscan_worker, users) || bench_step_finish(c, &s)) return -1;
+  return 0;
+}
+
 int bench_wl_convchurn(bench_ctx *c) {
   const bench_args *a = c->args;
-  int T = a->threads, rc = -1;
-  uint64_t U = a->users;
+  bench_keyset users;
   if (bench_ctx_fresh(c, a->cfg.sync)) return -1;
-  conv_arg arg = {NULL, a->num};
-  conv_part *parts = calloc((size_t)T, sizeof *parts);
-  if (!parts) goto oom;
-  arg.parts = parts;
-  for (int t = 0; t < T; t++) {
-    parts[t].nusers = bench_owned_count(U, t, T);
-    if (!(parts[t].times = calloc(parts[t].nusers * CONVS, sizeof *parts[t].times))) goto oom;
+  if (bench_keyset_init(&users, a->users, a->threads, CONVS)) {
+    bench_engine_error("convchurn: out of memory for %llu users", (unsigned long long)a->users);
+    return -1;
   }
   c->data = BENCH_DATA_OTHER;
-  c->live_keys = U * CONVS;
+  c->live_keys = a->users * CONVS;
   c->live_bytes = c->live_keys * (CONV_KEY + a->value_size);
-
-  bench_step s;
-  if (bench_step_run(c, &s, "convload", T, load_worker, &arg)) goto engine_failed;
-  if (bench_step_finish(c, &s)) goto out;
-  if (bench_step_run(c, &s, "convchurn", T, churn_worker, &arg)) goto engine_failed;
-  if (bench_step_finish(c, &s)) goto out;
-  if (bench_step_run(c, &s, "convscan", T, convscan_worker, &arg)) goto engine_failed;
-  if (bench_step_finish(c, &s)) goto out;
-  rc = 0;
-  goto out;
-
-engine_failed:
-  bench_step_free(&s);
-  goto out;
-oom:
-  bench_engine_error("convchurn: out of memory for %llu users", (unsigned long long)U);
-out:
-  for (int t = 0; parts && t < T; t++) free(parts[t].times);
-  free(parts);
+  int rc = conv_rows(c, &users);
+  bench_keyset_free(&users);
   return rc;
 }

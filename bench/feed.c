@@ -5,25 +5,15 @@
  * then reads the latest 20 events of random users (a prefix seek and up to
  * 20 nexts) and checks them against the events written.
  */
-#include <stdlib.h>
-
+#include "keyset.h"
 #include "workloads.h"
 
 #define FEED_PAGE 20
 #define FEED_PREFIX 9 /* "f" + user */
 
-typedef struct feed_part { /* one thread's users */
-  uint64_t nusers;
-  bench_zipf zipf;
-  uint64_t *events; /* events written to each user's feed, by rank */
-  uint64_t clock;   /* event times; unique per thread, and users are not shared */
-} feed_part;
-
 typedef struct feed_arg {
-  const uint32_t *perm; /* item -> user id: scatters the busy users */
-  feed_part *parts;
-  size_t klen; /* 17, or key-size when larger (zero padding) */
-  uint64_t n;
+  bench_keyset users; /* a user's one slot: the events written to its feed; the clock: event times */
+  size_t klen;        /* 17, or key-size when larger (zero padding) */
 } feed_arg;
 
 static void feed_key(char *k, const feed_arg *a, uint64_t user, uint64_t time) {
@@ -36,16 +26,16 @@ static void feed_key(char *k, const feed_arg *a, uint64_t user, uint64_t time) {
 static int event_worker(bench_thread *t) {
   bench_ctx *c = t->ctx;
   const feed_arg *a = t->arg;
-  feed_part *p = &a->parts[t->id];
+  bench_keyset_part *p = &a->users.parts[t->id];
   size_t vs = c->args->value_size;
   uint64_t b, e;
-  bench_part(t, a->n, &b, &e);
+  bench_part(t, c->args->num, &b, &e);
   for (uint64_t i = b; i < e; i++) {
     uint64_t r = bench_zipf_next(&p->zipf, &t->rng);
-    uint64_t time = ++p->clock;
-    feed_key(t->key, a, a->perm[bench_owned_item(r, t->id, t->nthreads)], time);
+    uint64_t time = ++p->clock; /* unique per thread, and users are not shared */
+    feed_key(t->key, a, bench_keyset_index(&a->users, bench_keyset_item(&a->users, t->id, r)), time);
     if (c->eng->put(c->db, t->key, a->klen, bench_value(t, time), vs)) return -1;
-    p->events[r]++;
+    p->slots[r]++;
     t->user_bytes += a->klen + vs;
     bench_op_done(t);
   }
@@ -56,17 +46,16 @@ static int feedread_worker(bench_thread *t) {
   bench_ctx *c = t->ctx;
   const bench_engine *eng = c->eng;
   const feed_arg *a = t->arg;
-  uint64_t users = c->args->users, b, e;
+  uint64_t b, e;
   bench_part(t, c->args->reads / 10 ? c->args->reads / 10 : 1, &b, &e);
   void *it = eng->iter_new(c->db);
   if (!it) return -1;
   for (uint64_t i = b; i < e; i++) {
     /* Any user: the owners' tallies are only read now. */
-    uint64_t j = bench_rng_uniform(&t->rng, users);
-    int owner = (int)(j % (uint64_t)t->nthreads);
-    uint64_t events = a->parts[owner].events[j / (uint64_t)t->nthreads];
+    uint64_t j = bench_rng_uniform(&t->rng, a->users.n);
+    uint64_t events = bench_keyset_slots(&a->users, j)[0];
     uint64_t want = events < FEED_PAGE ? events : FEED_PAGE;
-    uint64_t user = a->perm[j];
+    uint64_t user = bench_keyset_index(&a->users, j);
     t->key[0] = 'f';
     bench_put_be64(t->key + 1, user);
     eng->iter_seek(it, t->key, FEED_PREFIX);
@@ -95,49 +84,34 @@ static int feedread_worker(bench_thread *t) {
   return eng->iter_free(it);
 }
 
-int bench_wl_feed(bench_ctx *c) {
+static int feed_rows(bench_ctx *c, const feed_arg *arg) {
   const bench_args *a = c->args;
-  int T = a->threads, rc = -1;
-  uint64_t U = a->users;
-  if (bench_ctx_fresh(c, a->cfg.sync)) return -1;
-  feed_arg arg = {NULL, NULL, a->key_size > 17 ? a->key_size : 17, a->num};
-  uint32_t *perm = malloc(U * sizeof *perm);
-  feed_part *parts = calloc((size_t)T, sizeof *parts);
-  if (!perm || !parts) goto oom;
-  arg.perm = perm;
-  arg.parts = parts;
-  bench_rng r;
-  bench_rng_seed(&r, bench_mix64(a->seed) ^ 0x66656564ull); /* its own stream: "feed" */
-  bench_permutation(perm, U, &r);
-  for (int t = 0; t < T; t++) {
-    parts[t].nusers = bench_owned_count(U, t, T);
-    bench_zipf_init(&parts[t].zipf, parts[t].nusers, a->zipf_theta);
-    if (!(parts[t].events = calloc(parts[t].nusers, sizeof *parts[t].events))) goto oom;
-  }
-
   bench_step s;
-  if (bench_step_run(c, &s, "feed", T, event_worker, &arg)) goto engine_failed;
+  if (bench_step_run(c, &s, "feed", a->threads, event_worker, arg)) return -1;
   c->data = BENCH_DATA_OTHER;
   c->live_keys = a->num;
-  c->live_bytes = a->num * (arg.klen + a->value_size);
-  if (bench_step_finish(c, &s)) goto out;
+  c->live_bytes = a->num * (arg->klen + a->value_size);
+  if (bench_step_finish(c, &s)) return -1;
 
-  if (bench_step_run(c, &s, "feedread", T, feedread_worker, &arg)) goto engine_failed;
+  if (bench_step_run(c, &s, "feedread", a->threads, feedread_worker, arg)) return -1;
   uint64_t feeds = s.row.ops, events = s.tally;
-  if (bench_step_finish(c, &s)) goto out;
+  if (bench_step_finish(c, &s)) return -1;
   bench_report_note(c->report, "feedread: %llu events in %llu feeds (%.1f per feed)", (unsigned long long)events,
                     (unsigned long long)feeds, feeds ? (double)events / (double)feeds : 0.0);
-  rc = 0;
-  goto out;
+  return 0;
+}
 
-engine_failed:
-  bench_step_free(&s);
-  goto out;
-oom:
-  bench_engine_error("feed: out of memory for %llu users", (unsigned long long)U);
-out:
-  for (int t = 0; parts && t < T; t++) free(parts[t].events);
-  free(parts);
-  free(perm);
+int bench_wl_feed(bench_ctx *c) {
+  const bench_args *a = c->args;
+  feed_arg arg = {.klen = a->key_size > 17 ? a->key_size : 17};
+  if (bench_ctx_fresh(c, a->cfg.sync)) return -1;
+  /* its own stream: "feed" */
+  if (bench_keyset_init_zipf(&arg.users, a->users, a->threads, 1, a->zipf_theta,
+                             bench_mix64(a->seed) ^ 0x66656564ull)) {
+    bench_engine_error("feed: out of memory for %llu users", (unsigned long long)a->users);
+    return -1;
+  }
+  int rc = feed_rows(c, &arg);
+  bench_keyset_free(&arg.users);
   return rc;
 }

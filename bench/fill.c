@@ -50,10 +50,7 @@ static int fill(bench_ctx *c, const char *name, int random, int sync) {
   bench_step s;
   int rc = bench_step_run(c, &s, name, a->threads, fill_worker, &arg);
   free(order);
-  if (rc) {
-    bench_step_free(&s);
-    return -1;
-  }
+  if (rc) return -1;
   c->data = BENCH_DATA_INDEX;
   c->stride = 1;
   c->live_keys = a->num;
@@ -76,9 +73,6 @@ int bench_wl_overwrite(bench_ctx *c) {
   if (bench_need_index(c)) return -1;
   fill_arg arg = {NULL, c->args->num, 1};
   bench_step s;
-  if (bench_step_run(c, &s, "overwrite", c->args->threads, fill_worker, &arg)) {
-    bench_step_free(&s);
-    return -1;
-  }
+  if (bench_step_run(c, &s, "overwrite", c->args->threads, fill_worker, &arg)) return -1;
   return bench_step_finish(c, &s); /* the same keys stay live */
 }

@@ -118,10 +118,7 @@ static int mixed_worker(bench_thread *t) {
 static int index_row(bench_ctx *c, const char *name, bench_thread_fn fn, const char *found_what) {
   if (bench_need_index(c)) return -1;
   bench_step s;
-  if (bench_step_run(c, &s, name, c->args->threads, fn, NULL)) {
-    bench_step_free(&s);
-    return -1;
-  }
+  if (bench_step_run(c, &s, name, c->args->threads, fn, NULL)) return -1;
   uint64_t tally = s.tally, wrong = s.wrong;
   if (bench_step_finish(c, &s)) return -1;
   if (wrong && found_what)

@@ -164,10 +164,9 @@ out:
     free(w[i].t);
   }
   free(w);
+  if (rc) bench_meter_free(&s->meter);
   return rc;
 }
-
-void bench_step_free(bench_step *s) { bench_meter_free(&s->meter); }
 
 int bench_step_finish(bench_ctx *c, bench_step *s) {
   bench_row *row = &s->row;
@@ -184,7 +183,7 @@ int bench_step_finish(bench_ctx *c, bench_step *s) {
                        s->wrong_msg);
     c->wrong_rows++;
   }
-  bench_step_free(s);
+  bench_meter_free(&s->meter);
   if (rc) bench_engine_error("cannot write the --csv, --json or --timeline file");
   return rc;
 }

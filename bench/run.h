@@ -108,17 +108,6 @@ static inline void bench_part(const bench_thread *t, uint64_t n, uint64_t *b, ui
   *e = n * (uint64_t)(t->id + 1) / (uint64_t)t->nthreads;
 }
 
-/* Items 0..n-1 dealt round-robin to nthreads owners (n >= nthreads), for
- * the read-modify-write workloads where each key must have one writer:
- * thread t owns the items j with j % nthreads == t, its r-th being
- * r * nthreads + t. */
-static inline uint64_t bench_owned_count(uint64_t n, int t, int nthreads) {
-  return (n - (uint64_t)t + (uint64_t)nthreads - 1) / (uint64_t)nthreads;
-}
-static inline uint64_t bench_owned_item(uint64_t r, int t, int nthreads) {
-  return r * (uint64_t)nthreads + (uint64_t)t;
-}
-
 /* Records a wrong result (printf-style reason; the first is kept). */
 void bench_wrong(bench_thread *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -151,9 +140,9 @@ typedef struct bench_step {
 /*
  * Runs the timed part of a row: nthreads workers running fn(arg), started
  * together; the row is named name (plus "/compacted" after a compact
- * step). Returns 0, or -1 when a worker's engine call failed or the
- * threads could not start (reason in bench_engine_last_error()). Either
- * way, finish the step with bench_step_finish or bench_step_free.
+ * step). Returns 0 (then report the step with bench_step_finish), or -1
+ * when a worker's engine call failed or the threads could not start
+ * (reason in bench_engine_last_error(); nothing to free).
  */
 int bench_step_run(bench_ctx *c, bench_step *s, const char *name, int nthreads, bench_thread_fn fn, const void *arg);
 
@@ -162,8 +151,5 @@ int bench_step_run(bench_ctx *c, bench_step *s, const char *name, int nthreads, 
  * line. Frees the step. Returns 0, or -1 when an output file could not be
  * written (reason in bench_engine_last_error()). */
 int bench_step_finish(bench_ctx *c, bench_step *s);
-
-/* Frees a step that will not be reported. */
-void bench_step_free(bench_step *s);
 
 #endif

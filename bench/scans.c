@@ -55,10 +55,7 @@ static int scan_worker(bench_thread *t) {
 static int scan_row(bench_ctx *c, const char *name, int reverse, int threads, double *seconds_out, uint64_t *ops_out) {
   scan_arg arg = {reverse};
   bench_step s;
-  if (bench_step_run(c, &s, name, threads, scan_worker, &arg)) {
-    bench_step_free(&s);
-    return -1;
-  }
+  if (bench_step_run(c, &s, name, threads, scan_worker, &arg)) return -1;
   *seconds_out = s.row.seconds;
   *ops_out = s.row.ops;
   return bench_step_finish(c, &s);
@@ -124,10 +121,7 @@ int bench_wl_deletescan(bench_ctx *c) {
   bench_step s;
   int rc = bench_step_run(c, &s, "deleterandom", a->threads, delete_worker, &arg);
   free(order);
-  if (rc) {
-    bench_step_free(&s);
-    return -1;
-  }
+  if (rc) return -1;
   c->stride = 2;
   c->live_keys = a->num - n;
   c->live_bytes = c->live_keys * (a->key_size + a->value_size);

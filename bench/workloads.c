@@ -86,10 +86,7 @@ static int compact_worker(bench_thread *t) {
 
 int bench_wl_compact(bench_ctx *c) {
   bench_step s;
-  if (bench_step_run(c, &s, "compact", 1, compact_worker, NULL)) {
-    bench_step_free(&s);
-    return -1;
-  }
+  if (bench_step_run(c, &s, "compact", 1, compact_worker, NULL)) return -1;
   int64_t written = s.io_written;
   int rc = bench_step_finish(c, &s);
   if (written >= 0 && c->live_bytes)
