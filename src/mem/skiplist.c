@@ -100,12 +100,14 @@ void st_skiplist_iter_init(st_skiplist_iter *it, const st_skiplist *l) {
   it->list = l;
   it->node = NULL;
   it->run = it->ahead_pos = it->ahead_n = 0;
+  it->fill_runs = 2;
 }
 
 /* Every positioning call forgets what was fetched ahead. */
 static void reposition(st_skiplist_iter *it, const st_skip_node *n) {
   it->node = n;
   it->run = it->ahead_pos = it->ahead_n = 0;
+  it->fill_runs = 2;
 }
 
 const char *st_skiplist_iter_entry(const st_skiplist_iter *it) { return it->node->entry; }
@@ -158,9 +160,10 @@ static void set_end(run *r, const st_skip_node *end) {
  * Runs go through CHAINS slots as a pipeline: each round moves every run
  * in flight one node on (their misses overlap), the anchor chase one
  * anchor on, and hands the oldest runs that are done to it->ahead, in
- * order, freeing their slots for the next runs. It ends when it->ahead is
- * full, the list ends, or a run overflows RUN_MAX (rare: what follows it
- * is dropped, to keep the order).
+ * order, freeing their slots for the next runs. It ends when it->fill_runs
+ * runs are handed over, it->ahead is full, the list ends, or a run
+ * overflows RUN_MAX (rare: what follows it is dropped, to keep the
+ * order).
  */
 static void fill_ahead(st_skiplist_iter *it) {
   run runs[CHAINS];
@@ -171,7 +174,7 @@ static void fill_ahead(st_skiplist_iter *it) {
   int next_known = 1, chase_done = 0;
   while (!stop) {
     /* Start runs into free slots. */
-    while (started - oldest < CHAINS && next_known && next_start) {
+    while (started - oldest < CHAINS && started < it->fill_runs && next_known && next_start) {
       run *r = &runs[started % CHAINS];
       r->pos = next_start;
       r->end = NULL;
@@ -221,10 +224,13 @@ static void fill_ahead(st_skiplist_iter *it) {
         break;
       }
     }
-    if (oldest == started && (!next_start || chase_done)) stop = 1;
+    if (oldest == started && (!next_start || chase_done || started >= it->fill_runs)) stop = 1;
   }
   it->ahead_pos = 0;
   it->ahead_n = n;
+  /* Like a file's readahead: a scan that goes on fetches more each time,
+   * one that stops soon wastes little. */
+  if (it->fill_runs < ST_SKIPLIST_AHEAD / 16) it->fill_runs *= 2;
 }
 
 void st_skiplist_iter_next(st_skiplist_iter *it) {

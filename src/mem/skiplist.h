@@ -54,6 +54,7 @@ typedef struct st_skiplist_iter {
   const st_skiplist *list;
   const st_skip_node *node; /* NULL: not valid */
   int run;                  /* next() calls since the last positioning */
+  int fill_runs;            /* runs the next fetch-ahead may walk: doubles from 2 */
   int ahead_pos, ahead_n;   /* ahead[ahead_pos, ahead_n): the nodes after node, in order */
   const st_skip_node *ahead[ST_SKIPLIST_AHEAD];
 } st_skiplist_iter;
