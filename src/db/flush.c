@@ -37,8 +37,9 @@ int st_db_switch_memtable(strata_db *db) {
    * lost while newer, synced writes of the new log survive a power loss,
    * and a torn tail must never sit in a log that has a successor (only
    * the newest log may end torn). */
-  rc = st_wal_finish(db->wal);
-  if (!rc) rc = st_wal_sync(db->wal);
+  int cut = st_wal_finish(db->wal); /* synced even if the cut failed: its records matter more */
+  rc = st_wal_sync(db->wal);
+  if (!rc) rc = cut;
   int old_log_failed = rc != STRATA_OK;
   if (!rc) {
     atomic_fetch_add_explicit(&db->stats.wal_syncs, 1, memory_order_relaxed);

@@ -232,11 +232,14 @@ int strata_close(strata_db *db) {
   /* Leave nothing in the OS's buffers that a clean close could have made
    * durable; after a failed fsync, a retry proves nothing, and the caller
    * must hear that writes it was told succeeded may not be durable. */
-  if (readonly)
+  if (readonly) {
     rc = st_error(STRATA_EREADONLY, "close: the database was read-only after %s; writes acknowledged without "
                   "STRATA_SYNC since the last good fsync may not be durable", strata_strerror(readonly));
-  else if ((rc = st_wal_finish(db->wal)) == STRATA_OK)
+  } else {
+    int cut = st_wal_finish(db->wal); /* synced even if the cut failed: the records matter more */
     rc = st_wal_sync(db->wal);
+    if (!rc) rc = cut;
+  }
   int crc = st_wal_writer_close(db->wal);
   if (!rc) rc = crc;
   db->wal = NULL;
