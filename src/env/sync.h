@@ -7,6 +7,7 @@
 #define STRATA_ENV_SYNC_H
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <time.h>
@@ -42,6 +43,18 @@ static inline void st_cond_signal(st_cond *c) { pthread_cond_signal(&c->c); }
 static inline void st_cond_broadcast(st_cond *c) { pthread_cond_broadcast(&c->c); }
 
 /* Waits at most ms milliseconds (monotonic clock). */
+/* A busy-wait step: tells the CPU this is a spin loop. */
+static inline void st_cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#else
+  __asm__ __volatile__("" ::: "memory");
+#endif
+}
+
+/* Lets another thread run on this CPU (a hint). */
+static inline void st_thread_yield(void) { sched_yield(); }
+
 static inline void st_cond_timedwait_ms(st_cond *c, st_mutex *m, uint64_t ms) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
