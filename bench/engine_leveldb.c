@@ -110,7 +110,8 @@ static void ldb_describe(const bench_config *cfg, char *out, size_t cap) {
   snprintf(out, cap,
            "leveldb %d.%d: write_buffer_size=%zu, block_size=%zu, bloom %d bits/key, LRU block cache %zu bytes%s, "
            "compression=none (only snappy exists: lz4/zstd fail the open), max_open_files=%d, sync=%d, "
-           "verify_checksums=0 (its default); merge_add = get+add+put (not atomic); compact = CompactRange(all); close syncs "
+           "verify_checksums=0 (its default); merge_add = get+add+put (not atomic); compact = CompactRange(all); close "
+           "syncs "
            "the log; LevelDB defaults otherwise (1 background thread, 2 MiB tables, L0 triggers 4/8/12)",
            leveldb_major_version(), leveldb_minor_version(), cfg->memtable_bytes, cfg->block_bytes,
            cfg->bloom_bits_per_key, cfg->block_cache_bytes, cfg->block_cache_bytes ? "" : " (none)",

@@ -78,8 +78,8 @@ static int p_append(st_file *file, const void *data, size_t n) {
 static int p_map(st_file *file, uint64_t size, const char **addr_out) {
   posix_file *f = (posix_file *)file;
   *addr_out = NULL;
-  if (size == 0 || size > SIZE_MAX) return st_error(STRATA_EINVAL, "mmap %s: cannot map %llu bytes", f->path,
-                                                    (unsigned long long)size);
+  if (size == 0 || size > SIZE_MAX)
+    return st_error(STRATA_EINVAL, "mmap %s: cannot map %llu bytes", f->path, (unsigned long long)size);
   void *p = mmap(NULL, (size_t)size, PROT_READ, MAP_SHARED, f->fd, 0);
   if (p == MAP_FAILED) return os_error("mmap", f->path, errno);
   *addr_out = p;
@@ -92,13 +92,8 @@ static int p_map(st_file *file, uint64_t size, const char **addr_out) {
 static int copy_on_write_fs(int fd) {
   struct statfs st;
   if (fstatfs(fd, &st) != 0) return 0;
-  switch ((unsigned long)st.f_type) {
-  case 0x9123683eUL: /* btrfs */
-  case 0x2fc12fc1UL: /* zfs */
-  case 0xca451a4eUL: /* bcachefs */
-    return 1;
-  default: return 0;
-  }
+  unsigned long type = (unsigned long)st.f_type;
+  return type == 0x9123683eUL /* btrfs */ || type == 0x2fc12fc1UL /* zfs */ || type == 0xca451a4eUL /* bcachefs */;
 }
 
 static int p_allocate(st_file *file, uint64_t size) {

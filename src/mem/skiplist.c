@@ -126,8 +126,8 @@ const char *st_skiplist_iter_entry(const st_skiplist_iter *it) { return it->node
  * published before it began, and those were linked before it began.
  */
 #define ANCHOR_LEVEL 2
-#define CHAINS 16     /* runs walked at once */
-#define RUN_MAX 64   /* nodes a run may hold (4x its mean length) */
+#define CHAINS 16  /* runs walked at once */
+#define RUN_MAX 64 /* nodes a run may hold (4x its mean length) */
 
 /* The first node after x of height > ANCHOR_LEVEL, or NULL: from a node of
  * height h, link h - 1 leads to the next node at least as high. */
@@ -185,8 +185,10 @@ static void fill_ahead(st_skiplist_iter *it) {
     /* The anchor chase: one step. */
     if (!chase_done && !next_known) {
       chase = chase == it->node && chase->height <= ANCHOR_LEVEL ? next_anchor(chase) : next_of(chase, ANCHOR_LEVEL);
-      if (chase) __builtin_prefetch(chase);
-      else chase_done = 1;
+      if (chase)
+        __builtin_prefetch(chase);
+      else
+        chase_done = 1;
       /* The run before it ends there (at the end of the list if none). */
       run *prev = &runs[(started - 1) % CHAINS];
       set_end(prev, chase);
@@ -252,7 +254,9 @@ void st_skiplist_iter_next(st_skiplist_iter *it) {
 
 void st_skiplist_iter_prev(st_skiplist_iter *it) { reposition(it, find_lt(it->list, it->node->entry)); }
 
-void st_skiplist_iter_seek(st_skiplist_iter *it, const char *target) { reposition(it, find_ge(it->list, target, NULL)); }
+void st_skiplist_iter_seek(st_skiplist_iter *it, const char *target) {
+  reposition(it, find_ge(it->list, target, NULL));
+}
 
 void st_skiplist_iter_seek_first(st_skiplist_iter *it) { reposition(it, next_of(it->list->head, 0)); }
 

@@ -25,8 +25,8 @@ typedef struct st_skiplist {
   st_skiplist_cmp cmp;
   st_arena *arena;
   st_skip_node *head;
-  atomic_int height; /* relaxed: a stale value only costs a few steps */
-  st_random rnd;     /* writer only */
+  atomic_int height;     /* relaxed: a stale value only costs a few steps */
+  st_random rnd;         /* writer only */
   st_skip_node *pending; /* writer only: made by st_skiplist_alloc_entry, not yet linked */
   int pending_height;
 } st_skiplist;

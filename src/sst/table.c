@@ -272,7 +272,7 @@ typedef struct table_iter {
   block_ref block;
   int has_block;
   uint64_t block_off;
-  int status; /* first failure since the last seek */
+  int status;                      /* first failure since the last seek */
   void (*on_free)(void *, void *); /* st_table_iter_on_free */
   void *free_a, *free_b;
 } table_iter;

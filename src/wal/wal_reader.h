@@ -14,11 +14,12 @@
 typedef struct st_wal_reader st_wal_reader;
 
 /* Flags of st_wal_reader_open. */
-#define ST_WAL_ZERO_TAIL_ENDS 1 /* bytes all zero to the end of the file end the log: for the newest
-                                   log of a database, whose writer may have mapped it (wal_writer.h) and
-                                   died before cutting the space it reserved. Without it zeros are damage
-                                   like any other: older logs (recovery cuts every zero tail it meets) and
-                                   the manifest (never mapped) */
+/* Bytes all zero to the end of the file end the log: for the newest log of
+ * a database, whose writer may have mapped it (wal_writer.h) and died
+ * before cutting the space it reserved. Without it zeros are damage like
+ * any other: older logs (recovery cuts every zero tail it meets) and the
+ * manifest (never mapped). */
+#define ST_WAL_ZERO_TAIL_ENDS 1
 
 int st_wal_reader_open(st_env *env, const char *path, int flags, st_wal_reader **r_out);
 void st_wal_reader_close(st_wal_reader *r);

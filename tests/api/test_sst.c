@@ -277,7 +277,7 @@ static void damaged_table_is_ecorrupt_never_wrong(void **state) {
     tu_flip_byte(table, off, 0x01);
     strata_options o;
     strata_options_init(&o);
-    o.block_cache_bytes = 0; /* every read goes to the file */
+    o.block_cache_bytes = 0;                /* every read goes to the file */
     o.mmap_reads = (int)((off / step) % 2); /* both ways of reading a block */
     int rc = strata_open(*state, &o, &db);
     if (rc == STRATA_OK) {

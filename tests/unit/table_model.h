@@ -128,7 +128,8 @@ typedef struct tm_found {
 static inline int tm_found_fn(void *arg, const char *ik, size_t iklen, const char *val, size_t vlen) {
   tm_found *f = arg;
   const tm_entry *e = f->want;
-  f->same = iklen == e->kl && memcmp(ik, e->k, iklen) == 0 && vlen == e->vl && (vlen == 0 || memcmp(val, e->v, vlen) == 0);
+  f->same =
+      iklen == e->kl && memcmp(ik, e->k, iklen) == 0 && vlen == e->vl && (vlen == 0 || memcmp(val, e->v, vlen) == 0);
   return STRATA_OK;
 }
 

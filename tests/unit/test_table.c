@@ -215,7 +215,8 @@ static void round_trip_codecs(void **state) {
     st_block_cache *big;
     assert_int_equal(st_block_cache_new(64 << 20, &big), STRATA_OK);
     for (int pass = 0; pass < 3; pass++) {
-      assert_int_equal(st_table_open(st_env_posix(), path, 100 + (uint64_t)c, pass < 2 ? big : cache, 0, &t), STRATA_OK);
+      assert_int_equal(st_table_open(st_env_posix(), path, 100 + (uint64_t)c, pass < 2 ? big : cache, 0, &t),
+                       STRATA_OK);
       assert_int_equal(st_table_iter_new(t, &it), STRATA_OK);
       double t4 = now_sec();
       for (size_t s = 0; s < m.n; s++) {
