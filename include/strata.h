@@ -307,9 +307,12 @@ int strata_flush(strata_db *db);
  * level above was just compacted into all of its tables), so that
  * superseded versions and tombstones no snapshot needs are gone from the
  * range afterwards.
- * Background compactions wait while it runs. Thread-safe. Errors:
- * STRATA_EINVAL (NULL database, NULL bound with a length), STRATA_EREADONLY,
- * or the I/O error of a compaction (then nothing of it was installed).
+ * Background workers start no new compaction while it runs, and it waits
+ * for running ones that hold its tables. Thread-safe. Errors:
+ * STRATA_EINVAL (NULL database, NULL bound with a length), the errors of
+ * strata_flush, STRATA_EREADONLY, STRATA_ENOMEM, or the error of a
+ * compaction (STRATA_EIO, STRATA_ENOSPC, STRATA_ECORRUPT: that compaction
+ * installed nothing; those of levels above it stay installed).
  */
 int strata_compact_range(strata_db *db, const void *begin, size_t blen, const void *end, size_t elen);
 

@@ -90,9 +90,22 @@ int strata_verify(const char *dir, FILE *report) {
   int rc = env->list_dir(env, dir, add_name, &files);
   if (rc) return rc;
   if (files.n) qsort(files.v, files.n, sizeof *files.v, cmp_names);
+  /* The newest log is the highest-numbered one that is not empty, as at
+   * open (recovery.c): a crash between creating a log and writing to it
+   * leaves the previous one newest, torn tail or zero tail and all. */
   uint64_t newest_log = 0, n;
-  for (size_t i = 0; i < files.n; i++)
-    if (st_db_parse_log_name(files.v[i], &n) && n > newest_log) newest_log = n;
+  for (size_t i = 0; i < files.n; i++) {
+    if (!st_db_parse_log_name(files.v[i], &n) || n <= newest_log) continue;
+    char path[PATH_MAX];
+    st_file *f;
+    uint64_t size = 0;
+    snprintf(path, sizeof path, "%s/%s", dir, files.v[i]);
+    if (env->open_file(env, path, ST_OPEN_READ, &f) == STRATA_OK) {
+      env->size(f, &size);
+      env->close(f);
+    }
+    if (size > 0) newest_log = n;
+  }
   int first = STRATA_OK, checked = 0, bad = 0;
   for (size_t i = 0; i < files.n; i++) {
     char path[PATH_MAX];
@@ -112,7 +125,7 @@ int strata_verify(const char *dir, FILE *report) {
       }
     } else if (st_db_parse_log_name(name, &n) || strncmp(name, "MANIFEST-", 9) == 0) {
       int manifest = name[0] == 'M';
-      rc = verify_log(env, path, manifest, !manifest && n == newest_log, report, &records);
+      rc = verify_log(env, path, manifest, !manifest && n >= newest_log, report, &records);
       if (rc == STRATA_OK && report) fprintf(report, "%s: ok (%llu records)\n", path, (unsigned long long)records);
     } else {
       continue;
