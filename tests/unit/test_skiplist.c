@@ -18,6 +18,21 @@ static char *key_of(st_arena *a, uint64_t n) {
   return k;
 }
 
+/* order[0..n) = the even numbers 0 .. 2n - 2, shuffled from seed; the
+ * generator is returned for more draws. */
+static st_random shuffled_evens(uint64_t *order, int n, uint64_t seed) {
+  for (int i = 0; i < n; i++) order[i] = (uint64_t)i * 2;
+  st_random r;
+  st_random_seed(&r, seed);
+  for (int i = n - 1; i > 0; i--) {
+    int j = (int)st_random_uniform(&r, (uint64_t)i + 1);
+    uint64_t t = order[i];
+    order[i] = order[j];
+    order[j] = t;
+  }
+  return r;
+}
+
 static void ordered_iteration_and_seek(void **state) {
   (void)state;
   st_arena a;
@@ -34,15 +49,7 @@ static void ordered_iteration_and_seek(void **state) {
   /* Even numbers 0..1998 in a shuffled order. */
   enum { N = 1000 };
   uint64_t order[N];
-  for (int i = 0; i < N; i++) order[i] = (uint64_t)i * 2;
-  st_random r;
-  st_random_seed(&r, 7);
-  for (int i = N - 1; i > 0; i--) {
-    int j = (int)st_random_uniform(&r, (uint64_t)i + 1);
-    uint64_t t = order[i];
-    order[i] = order[j];
-    order[j] = t;
-  }
+  shuffled_evens(order, N, 7);
   /* Half the entries live in their own node (st_skiplist_alloc_entry),
    * half elsewhere; some rooms are made and abandoned. */
   for (int i = 0; i < N; i++) {
@@ -151,15 +158,7 @@ static void long_scans_fetch_ahead(void **state) {
   assert_int_equal(st_skiplist_init(&l, &a, cmp), STRATA_OK);
   enum { N = 50000 };
   uint64_t *order = malloc(N * sizeof *order);
-  for (int i = 0; i < N; i++) order[i] = (uint64_t)i * 2;
-  st_random r;
-  st_random_seed(&r, 11);
-  for (int i = N - 1; i > 0; i--) {
-    int j = (int)st_random_uniform(&r, (uint64_t)i + 1);
-    uint64_t t = order[i];
-    order[i] = order[j];
-    order[j] = t;
-  }
+  st_random r = shuffled_evens(order, N, 11);
   for (int i = 0; i < N; i++) {
     char *k = st_skiplist_alloc_entry(&l, 24);
     snprintf(k, 24, "k%012llu", (unsigned long long)order[i]);
