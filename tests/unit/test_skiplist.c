@@ -111,7 +111,8 @@ static void *reader(void *arg) {
     char target[24];
     snprintf(target, sizeof target, "k%012llu", (unsigned long long)want);
     st_skiplist_iter_seek(&it, target);
-    if (!st_skiplist_iter_valid(&it) || strcmp(st_skiplist_iter_entry(&it), target) != 0) atomic_fetch_add(&r->errors, 1);
+    if (!st_skiplist_iter_valid(&it) || strcmp(st_skiplist_iter_entry(&it), target) != 0)
+      atomic_fetch_add(&r->errors, 1);
     /* A walk, short or long enough to fetch ahead, sees every key
      * published before it began, in order, with no gap. */
     int steps = st_random_uniform(&rnd, 4) == 0 ? 600 : 20;
@@ -181,8 +182,9 @@ static void long_scans_fetch_ahead(void **state) {
       assert_true(st_skiplist_iter_valid(&it));
       unsigned long long got;
       assert_int_equal(sscanf(st_skiplist_iter_entry(&it), "k%llu", &got), 1);
-      if (got != want) fail_msg("scan %d from %llu: expected %llu, found %llu", scan, (unsigned long long)from,
-                                (unsigned long long)want, got);
+      if (got != want)
+        fail_msg("scan %d from %llu: expected %llu, found %llu", scan, (unsigned long long)from,
+                 (unsigned long long)want, got);
       st_skiplist_iter_next(&it);
     }
   }
