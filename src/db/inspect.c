@@ -97,14 +97,8 @@ int strata_verify(const char *dir, FILE *report) {
   for (size_t i = 0; i < files.n; i++) {
     if (!st_db_parse_log_name(files.v[i], &n) || n <= newest_log) continue;
     char path[PATH_MAX];
-    st_file *f;
-    uint64_t size = 0;
     snprintf(path, sizeof path, "%s/%s", dir, files.v[i]);
-    if (env->open_file(env, path, ST_OPEN_READ, &f) == STRATA_OK) {
-      env->size(f, &size);
-      env->close(f);
-    }
-    if (size > 0) newest_log = n;
+    if (st_env_file_size_or_zero(env, path) > 0) newest_log = n;
   }
   int first = STRATA_OK, checked = 0, bad = 0;
   for (size_t i = 0; i < files.n; i++) {

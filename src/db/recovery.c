@@ -173,14 +173,8 @@ int st_db_recover(strata_db *db) {
    * log's torn tail into corruption. */
   size_t newest = 0;
   for (size_t j = 0; j < logs.n; j++) {
-    st_file *f;
-    uint64_t sz = 0;
     st_db_log_path(db, logs.nums[j], path, sizeof path);
-    if (db->env->open_file(db->env, path, ST_OPEN_READ, &f) == STRATA_OK) {
-      db->env->size(f, &sz);
-      db->env->close(f);
-    }
-    if (sz > 0) newest = j;
+    if (st_env_file_size_or_zero(db->env, path) > 0) newest = j;
   }
 
   int dir_changed = 0;
@@ -220,13 +214,8 @@ int st_db_recover(strata_db *db) {
     uint64_t dropped = size - damage;
     for (size_t j = logs.n - 1; j > i; j--) {
       char newer[PATH_MAX];
-      st_file *f;
-      uint64_t sz = 0;
       st_db_log_path(db, logs.nums[j], newer, sizeof newer);
-      if (db->env->open_file(db->env, newer, ST_OPEN_READ, &f) == STRATA_OK) {
-        db->env->size(f, &sz);
-        db->env->close(f);
-      }
+      uint64_t sz = st_env_file_size_or_zero(db->env, newer);
       if ((rc = db->env->unlink(db->env, newer))) goto done;
       dropped += sz;
     }

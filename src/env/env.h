@@ -94,6 +94,11 @@ st_env *st_env_posix(void);
  * terminator not counted). */
 int st_env_read_all(st_env *env, const char *path, char **data_out, size_t *len_out);
 
+/* The size of the file at path, or 0 when it cannot be opened or sized
+ * (for choices that treat an unreadable file like an empty one; the read
+ * that follows reports the error). */
+uint64_t st_env_file_size_or_zero(st_env *env, const char *path);
+
 /* Writes data to path atomically and durably: path.tmp, fsync, rename,
  * fsync of dir. */
 int st_env_write_atomic(st_env *env, const char *dir, const char *name, const void *data, size_t n);

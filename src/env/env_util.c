@@ -6,6 +6,15 @@
 #include "base/error.h"
 #include "env/env.h"
 
+uint64_t st_env_file_size_or_zero(st_env *env, const char *path) {
+  st_file *f;
+  uint64_t size = 0;
+  if (env->open_file(env, path, ST_OPEN_READ, &f) != STRATA_OK) return 0;
+  if (env->size(f, &size) != STRATA_OK) size = 0;
+  env->close(f);
+  return size;
+}
+
 int st_env_read_all(st_env *env, const char *path, char **data_out, size_t *len_out) {
   st_file *f = NULL;
   char *buf = NULL;
