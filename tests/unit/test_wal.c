@@ -315,6 +315,49 @@ static void mapped_writer_falls_back_to_write(void **state) {
   tu_rmdir(dir);
 }
 
+static int failing_truncate(st_file *f, uint64_t size) {
+  (void)f, (void)size;
+  return st_error(STRATA_EIO, "truncate: injected");
+}
+
+/* When the mapping fails and the reserved zeros cannot be cut either,
+ * write() must not append after them (a record after zeros reads as
+ * damage): the writer refuses every later append. The log reads back
+ * every record appended before, then the half-copied one: a torn tail,
+ * which an open drops. */
+static void failed_cut_breaks_the_mapped_writer(void **state) {
+  (void)state;
+  char *dir = tu_tmpdir();
+  char path[4096];
+  snprintf(path, sizeof path, "%s/000005.log", dir);
+  flaky = *st_env_posix();
+  flaky.map_shared = failing_map;
+  flaky.truncate = failing_truncate;
+  maps_left = 1;
+  st_wal_writer *w;
+  assert_int_equal(st_wal_writer_create(&flaky, path, ST_WAL_MAP, &w), STRATA_OK);
+  /* Records of about 3 KiB fill the first window; the one that crosses
+   * into the second cannot be mapped, and the cut fails. */
+  char *buf = malloc(ST_WAL_HEADER + ST_BATCH_HEADER + 64 + 3000);
+  char val[3001];
+  memset(val, 'v', 3000);
+  val[3000] = '\0';
+  uint64_t seq = 1;
+  int rc;
+  do rc = st_wal_append(w, buf, make_record(buf, seq++, "k", val));
+  while (rc == STRATA_OK && w->size < (2u << 20));
+  assert_int_equal(rc, STRATA_EIO);
+  assert_true(w->broken);
+  assert_true(w->size < (1u << 20)); /* the record that failed did not count */
+  assert_int_equal(st_wal_append(w, buf, make_record(buf, seq, "k", "v")), STRATA_EIO);
+  assert_int_equal(st_wal_writer_close(w), STRATA_OK);
+  free(buf);
+  int n;
+  assert_int_equal(read_all(path, &n), STRATA_ECORRUPT);
+  assert_int_equal(n, (int)seq - 2);
+  tu_rmdir(dir);
+}
+
 static void batch_rep_rejects_bad_framing(void **state) {
   (void)state;
   char rep[64];
@@ -348,6 +391,7 @@ int main(void) {
       cmocka_unit_test(zeroed_tail_is_the_end),
       cmocka_unit_test(mapped_writer_round_trip),
       cmocka_unit_test(mapped_writer_falls_back_to_write),
+      cmocka_unit_test(failed_cut_breaks_the_mapped_writer),
       cmocka_unit_test(batch_rep_rejects_bad_framing),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
