@@ -127,19 +127,9 @@ static strata_db *open_with(const char *dir, size_t memtable_bytes) {
   strata_options o;
   strata_options_init(&o);
   o.memtable_bytes = memtable_bytes;
-  o.l0_compaction_trigger = 2;
-  o.level_base_bytes = 64 << 10;
-  o.target_file_bytes = 16 << 10;
-  o.background_threads = 3;
-  strata_db *db;
-  int rc = strata_open(dir, &o, &db);
-  if (rc) fail_msg("open: %s (%s)", strata_strerror(rc), strata_errmsg());
-  return db;
+  tu_options_tiny_levels(&o);
+  return tu_open(dir, &o);
 }
-
-static void key_of(char *out, long i) { snprintf(out, 32, "key%09ld", i); }
-
-static void value_of(char *out, long i) { snprintf(out, 64, "value-%ld-%0*d", i, (int)(i % 37), 0); }
 
 /* Readers (gets and short scans) race a writer whose small memtable keeps
  * the flush thread and the compaction workers busy: values never wrong,
@@ -155,8 +145,8 @@ static void *flush_reader(void *arg) {
   char key[32], val[64];
   long i = 0;
   while (!atomic_load(&r->stop)) {
-    key_of(key, i % 2000);
-    value_of(val, i % 2000);
+    tu_key_of(key, i % 2000);
+    tu_value_of(val, i % 2000);
     void *v;
     size_t vl;
     int rc = strata_get(r->db, key, strlen(key), &v, &vl);
@@ -197,8 +187,8 @@ static void readers_during_flushes(void **state) {
   long rounds = tu_env_long("STRATA_TEST_RACE_ROUNDS", 10);
   for (long round = 0; round < rounds; round++)
     for (long i = 0; i < 2000; i++) {
-      key_of(key, i);
-      value_of(val, i);
+      tu_key_of(key, i);
+      tu_value_of(val, i);
       assert_int_equal(strata_put(r.db, key, strlen(key), val, strlen(val)), STRATA_OK);
     }
   atomic_store(&r.stop, 1);

@@ -22,15 +22,8 @@ static strata_db *open_with(const char *dir, size_t memtable_bytes) {
   strata_options o;
   strata_options_init(&o);
   o.memtable_bytes = memtable_bytes;
-  strata_db *db;
-  int rc = strata_open(dir, &o, &db);
-  if (rc) fail_msg("open: %s (%s)", strata_strerror(rc), strata_errmsg());
-  return db;
+  return tu_open(dir, &o);
 }
-
-static void key_of(char *out, long i) { snprintf(out, 32, "key%09ld", i); }
-
-static void value_of(char *out, long i) { snprintf(out, 64, "value-%ld-%0*d", i, (int)(i % 37), 0); }
 
 static void million_keys_many_tables(void **state) {
   long n = tu_env_long("STRATA_TEST_KEYS", 1000000);
@@ -39,8 +32,8 @@ static void million_keys_many_tables(void **state) {
   strata_batch *b = strata_batch_new();
   for (long i = 0; i < n; i++) {
     long k = (i * 7919) % n;
-    key_of(key, k);
-    value_of(val, k);
+    tu_key_of(key, k);
+    tu_value_of(val, k);
     strata_batch_put(b, key, strlen(key), val, strlen(val));
     if (i % 100 == 99 || i == n - 1) {
       assert_int_equal(strata_write(db, b, 0), STRATA_OK);
@@ -55,8 +48,8 @@ static void million_keys_many_tables(void **state) {
 
   db = open_with(*state, 1 << 20);
   for (long i = 0; i < n; i++) {
-    key_of(key, i);
-    value_of(val, i);
+    tu_key_of(key, i);
+    tu_value_of(val, i);
     void *v;
     size_t vl;
     int rc = strata_get(db, key, strlen(key), &v, &vl);
@@ -65,7 +58,7 @@ static void million_keys_many_tables(void **state) {
     assert_memory_equal(v, val, vl);
     strata_free(v);
   }
-  key_of(key, n);
+  tu_key_of(key, n);
   tu_expect_missing(db, key);
   assert_true(tu_stat(db, "bloom.useful") > 0);
 
@@ -75,7 +68,7 @@ static void million_keys_many_tables(void **state) {
   for (strata_iter_seek_first(it); strata_iter_valid(it); strata_iter_next(it), i++) {
     size_t kl;
     const void *k = strata_iter_key(it, &kl);
-    key_of(key, i);
+    tu_key_of(key, i);
     assert_int_equal(kl, strlen(key));
     assert_memory_equal(k, key, kl);
   }
@@ -84,7 +77,7 @@ static void million_keys_many_tables(void **state) {
   for (strata_iter_seek_last(it); strata_iter_valid(it); strata_iter_prev(it)) {
     size_t kl;
     const void *k = strata_iter_key(it, &kl);
-    key_of(key, --i);
+    tu_key_of(key, --i);
     assert_int_equal(kl, strlen(key));
     assert_memory_equal(k, key, kl);
   }
@@ -97,7 +90,7 @@ static void iterators_and_snapshots_are_pinned(void **state) {
   strata_db *db = open_with(*state, 64 << 10);
   char key[32], val[64];
   for (long i = 0; i < 1000; i++) {
-    key_of(key, i);
+    tu_key_of(key, i);
     assert_int_equal(strata_put(db, key, strlen(key), "old", 3), STRATA_OK);
   }
   const strata_snapshot *snap = strata_snapshot_new(db);
@@ -106,8 +99,8 @@ static void iterators_and_snapshots_are_pinned(void **state) {
   assert_int_equal(strata_iter_new(db, NULL, &it), STRATA_OK);
   /* Overwrite and delete everything, across several flushes. */
   for (long i = 0; i < 1000; i++) {
-    key_of(key, i);
-    value_of(val, i);
+    tu_key_of(key, i);
+    tu_value_of(val, i);
     if (i % 3 == 0)
       assert_int_equal(strata_delete(db, key, strlen(key)), STRATA_OK);
     else
@@ -128,7 +121,7 @@ static void iterators_and_snapshots_are_pinned(void **state) {
   ro.snapshot = snap;
   void *v;
   size_t vl;
-  key_of(key, 3);
+  tu_key_of(key, 3);
   assert_int_equal(strata_get_at(db, &ro, key, strlen(key), &v, &vl), STRATA_OK);
   assert_memory_equal(v, "old", 3);
   strata_free(v);
@@ -219,8 +212,8 @@ static int read_all_checked(strata_db *db, long n) {
   int corrupt = 0;
   char key[32], val[64];
   for (long i = 0; i < n; i++) {
-    key_of(key, i);
-    value_of(val, i);
+    tu_key_of(key, i);
+    tu_value_of(val, i);
     void *v;
     size_t vl;
     int rc = strata_get(db, key, strlen(key), &v, &vl);
@@ -240,7 +233,7 @@ static int read_all_checked(strata_db *db, long n) {
     for (strata_iter_seek_first(it); strata_iter_valid(it); strata_iter_next(it)) {
       size_t kl;
       const void *k = strata_iter_key(it, &kl);
-      key_of(key, i++);
+      tu_key_of(key, i++);
       if (kl != strlen(key) || memcmp(k, key, kl) != 0) break; /* skipped keys end the check */
     }
     if (strata_iter_status(it) == STRATA_ECORRUPT) corrupt++;
@@ -256,8 +249,8 @@ static void damaged_table_is_ecorrupt_never_wrong(void **state) {
   strata_db *db = open_with(*state, 1 << 20);
   char key[32], val[64];
   for (long i = 0; i < n; i++) {
-    key_of(key, i);
-    value_of(val, i);
+    tu_key_of(key, i);
+    tu_value_of(val, i);
     assert_int_equal(strata_put(db, key, strlen(key), val, strlen(val)), STRATA_OK);
   }
   assert_int_equal(strata_flush(db), STRATA_OK);

@@ -167,15 +167,9 @@ static strata_db *open_small(const char *dir) {
   o.block_cache_bytes = 256 << 10;
   if (compacting) {
     o.memtable_bytes = 32 << 10;
-    o.l0_compaction_trigger = 2;
-    o.level_base_bytes = 64 << 10;
-    o.target_file_bytes = 16 << 10;
-    o.background_threads = 3;
+    tu_options_tiny_levels(&o);
   }
-  strata_db *db;
-  int rc = strata_open(dir, &o, &db);
-  if (rc) fail_msg("open: %s (%s)", strata_strerror(rc), strata_errmsg());
-  return db;
+  return tu_open(dir, &o);
 }
 
 static void random_operations(void **state) {

@@ -41,6 +41,24 @@ long tu_env_long(const char *name, long def) {
   return v && *v ? strtol(v, NULL, 10) : def;
 }
 
+strata_db *tu_open(const char *dir, const strata_options *o) {
+  strata_db *db;
+  int rc = strata_open(dir, o, &db);
+  if (rc) fail_msg("open %s: %s (%s)", dir, strata_strerror(rc), strata_errmsg());
+  return db;
+}
+
+void tu_options_tiny_levels(strata_options *o) {
+  o->l0_compaction_trigger = 2;
+  o->level_base_bytes = 64 << 10;
+  o->target_file_bytes = 16 << 10;
+  o->background_threads = 3;
+}
+
+void tu_key_of(char *out, long i) { snprintf(out, 32, "key%09ld", i); }
+
+void tu_value_of(char *out, long i) { snprintf(out, 64, "value-%ld-%0*d", i, (int)(i % 37), 0); }
+
 void tu_expect_value(strata_db *db, const char *key, const char *val) {
   void *got = NULL;
   size_t len = 0;

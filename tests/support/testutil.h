@@ -26,6 +26,20 @@ void tu_rmdir(char *path);
  * runs raise the sizes of the heavy tests. */
 long tu_env_long(const char *name, long def);
 
+/* Opens dir with o (NULL: defaults), failing the test with the reason if
+ * it cannot. */
+strata_db *tu_open(const char *dir, const strata_options *o);
+
+/* Tiny levels and tables (2 level-0 tables start a compaction, level 1
+ * holds 64 KiB, tables are cut at 16 KiB, 2 compaction threads), so that
+ * compactions run through every level under a small memtable. */
+void tu_options_tiny_levels(strata_options *o);
+
+/* The keys and values the api tests write: "key%09ld", and a value of a
+ * length that varies with i. */
+void tu_key_of(char *out, long i);   /* out: 32 bytes */
+void tu_value_of(char *out, long i); /* out: 64 bytes */
+
 /* Asserts that key reads as the val_len bytes at val. */
 void tu_expect_value(strata_db *db, const char *key, const char *val);
 void tu_expect_missing(strata_db *db, const char *key);
