@@ -478,18 +478,27 @@ static void restore(const char *dir, const char *name, const char *data, size_t 
   write_file(dir, name, data, len);
 }
 
+/* A history of four states (make_history) and its manifest as it is:
+ * name (64 bytes), its bytes (returned, malloc'ed, *len_out of them) and
+ * the offsets of its four records (offs[4] = the length). */
+static char *history_image(const char *dir, char states[4][256], char *name, size_t *len_out, size_t offs[16]) {
+  make_history(dir, states);
+  char *cur = read_file(dir, "CURRENT", NULL);
+  snprintf(name, 64, "%.*s", (int)strlen(cur) - 1, cur);
+  free(cur);
+  char *image = read_file(dir, name, len_out);
+  int n = record_offsets(image, *len_out, offs);
+  assert_int_equal(n, 4);
+  assert_int_equal(offs[n], *len_out);
+  return image;
+}
+
 static void flipped_bytes(void **state) {
   (void)state;
   char *dir = tu_tmpdir(), states[4][256], name[64];
-  make_history(dir, states);
-  char *cur = read_file(dir, "CURRENT", NULL);
-  snprintf(name, sizeof name, "%.*s", (int)strlen(cur) - 1, cur);
-  free(cur);
   size_t len, offs[16];
-  char *image = read_file(dir, name, &len);
-  int n = record_offsets(image, len, offs);
-  assert_int_equal(n, 4);
-  assert_int_equal(offs[n], len);
+  char *image = history_image(dir, states, name, &len, offs);
+  int n = 4;
 
   /* Every byte of every record but the last: corruption, named with the
    * file and the damaged record's offset. */
@@ -530,13 +539,9 @@ static void flipped_bytes(void **state) {
 static void torn_tails(void **state) {
   (void)state;
   char *dir = tu_tmpdir(), states[4][256], name[64];
-  make_history(dir, states);
-  char *cur = read_file(dir, "CURRENT", NULL);
-  snprintf(name, sizeof name, "%.*s", (int)strlen(cur) - 1, cur);
-  free(cur);
   size_t len, offs[16];
-  char *image = read_file(dir, name, &len);
-  int n = record_offsets(image, len, offs);
+  char *image = history_image(dir, states, name, &len, offs);
+  int n = 4;
 
   /* Every cut: the edits whose records are whole survive. */
   for (size_t cut = offs[1]; cut < len; cut++) {
