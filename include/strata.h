@@ -127,6 +127,11 @@ typedef struct strata_options {
   double tombstone_compaction_ratio; /* a table whose share of tombstones passes this is
                                         compacted even when its level is under target.
                                         Default 0.3; 0 < x <= 1 */
+  size_t list_max_elements;  /* lists (strata_append) keep only their newest this many
+                                elements: reads show no more, and flushes and compactions
+                                drop the older ones (no tombstones written). Lowering it
+                                takes effect at once on reads; raising it does not bring
+                                back elements already dropped. 0 = no bound. Default 0 */
 } strata_options;
 
 /* Fills *o with the defaults written above. Thread-safe; o must not be NULL. */
@@ -184,7 +189,10 @@ int strata_put(strata_db *db, const void *key, size_t klen, const void *val, siz
 int strata_delete(strata_db *db, const void *key, size_t klen);
 
 /*
- * Reads the newest value of key. On STRATA_OK *val_out is a malloc'ed copy
+ * Reads the value of key: its fragments combined (docs/SEMANTICS.md): a
+ * plain value as written, a counter as decimal text, the winning
+ * latest-wins value, a list in its encoding (strata_list_next).
+ * STRATA_ETYPE when the fragments do not combine. On STRATA_OK *val_out is a malloc'ed copy
  * (release with strata_free; NUL-terminated for convenience, the
  * terminator not counted in *vlen_out). On STRATA_NOTFOUND or an error,
  * *val_out is NULL and *vlen_out 0. A key longer than max_key_bytes is
@@ -192,6 +200,74 @@ int strata_delete(strata_db *db, const void *key, size_t klen);
  * database mutex only for a moment).
  */
 int strata_get(strata_db *db, const void *key, size_t klen, void **val_out, size_t *vlen_out);
+
+/* ---- Typed merges: counters, latest-wins values, lists ------------------ */
+
+/*
+ * Every write is a fragment; a read combines the fragments of a key newest
+ * first down to its newest plain value or delete (the base), by the rules
+ * of docs/SEMANTICS.md: the fragments above the base must all be of one
+ * kind, else the read fails with STRATA_ETYPE. The writes below are blind:
+ * they never read the key, so they cost what strata_put costs. Keys and
+ * values follow the rules and limits of strata_put; errors as strata_put.
+ */
+
+/*
+ * Adds delta to the counter at key (SUM). The counter starts from 0 (no
+ * value, or a delete) or from a plain value holding a decimal integer
+ * (optional '-', digits, within int64). Sums wrap around in 64-bit two's
+ * complement (INT64_MAX + 1 reads as INT64_MIN).
+ */
+int strata_add(strata_db *db, const void *key, size_t klen, int64_t delta);
+
+/*
+ * Reads the counter at key into *out (0 on failure). A plain value that
+ * is a decimal integer reads as that integer. STRATA_NOTFOUND when the key
+ * has no value; STRATA_ETYPE when its value is anything else (a list, a
+ * latest-wins value, text that is not a decimal integer, fragments that
+ * do not combine). strata_get reads a counter as decimal text.
+ */
+int strata_get_int(strata_db *db, const void *key, size_t klen, int64_t *out);
+
+/*
+ * Writes a latest-wins value: of all such writes to key, reads show the
+ * one with the greatest ts, and of equal ts the one written last, however
+ * late each arrives. Any uint64 ts is accepted, 0 and UINT64_MAX
+ * included. A plain value below them is ignored. val follows the value
+ * limits (max_value_bytes counts val alone).
+ */
+int strata_put_latest(strata_db *db, const void *key, size_t klen, const void *val, size_t vlen, uint64_t ts);
+
+/*
+ * Reads the winning latest-wins value of key and its ts: *val_out as
+ * strata_get gives it, *ts_out its ts (0 on failure). STRATA_NOTFOUND when
+ * the key has no value, STRATA_ETYPE when its value is not a latest-wins
+ * one (a plain value alone, a counter, a list). strata_get reads the same
+ * value without the ts.
+ */
+int strata_get_latest(strata_db *db, const void *key, size_t klen, void **val_out, size_t *vlen_out,
+                      uint64_t *ts_out);
+
+/*
+ * Appends one element (any bytes, the empty string included; at most
+ * max_value_bytes) to the list at key. The list starts empty (no value, or
+ * a delete) or with a plain value as its first element. strata_get reads
+ * the whole list, oldest element first, in the encoding of docs/FORMAT.md
+ * ("Lists"), walked with strata_list_next. A list may grow past
+ * max_value_bytes: reads return it whole. With list_max_elements set,
+ * only the newest that many elements are kept.
+ */
+int strata_append(strata_db *db, const void *key, size_t klen, const void *elem, size_t elen);
+
+/*
+ * Walks an encoded list (as strata_get or strata_iter_value returned it).
+ * Start with *pos = 0; each call sets *elem_out / *elen_out to the next
+ * element (pointing into list) and advances *pos. Returns 1 for an
+ * element, 0 at the end of the list, STRATA_EINVAL for NULL arguments, a
+ * *pos beyond len or bytes that are not a list (elem_out NULL, elen_out 0).
+ * Pure: thread-safe, touches no database.
+ */
+int strata_list_next(const void *list, size_t len, size_t *pos, const void **elem_out, size_t *elen_out);
 
 /* ---- Batches ----------------------------------------------------------- */
 
@@ -212,6 +288,10 @@ strata_batch *strata_batch_new(void);
  * records), STRATA_ENOMEM (the batch is unchanged). */
 int strata_batch_put(strata_batch *b, const void *key, size_t klen, const void *val, size_t vlen);
 int strata_batch_delete(strata_batch *b, const void *key, size_t klen);
+int strata_batch_add(strata_batch *b, const void *key, size_t klen, int64_t delta);
+int strata_batch_put_latest(strata_batch *b, const void *key, size_t klen, const void *val, size_t vlen,
+                            uint64_t ts);
+int strata_batch_append(strata_batch *b, const void *key, size_t klen, const void *elem, size_t elen);
 
 /* Empties the batch for reuse. NULL is ignored. */
 void strata_batch_clear(strata_batch *b);
@@ -263,12 +343,16 @@ int strata_get_at(strata_db *db, const strata_read_options *ro, const void *key,
 /*
  * An iterator walks the keys of ro->snapshot (or of the moment it was
  * created) in bytewise order, within [lower, upper), showing each key's
- * newest value and hiding deleted keys. It is unaffected by later writes
- * and flushes. It belongs to one thread at a time. It starts unpositioned:
- * call a seek first. strata_iter_key / strata_iter_value return pointers
- * valid until the next move or free (NULL with *len_out 0 when not valid).
- * strata_iter_status is STRATA_OK or the error (e.g. STRATA_ECORRUPT) that
- * stopped the walk. Every iterator must be freed before strata_close.
+ * value as strata_get would read it and hiding deleted keys. It is
+ * unaffected by later writes and flushes. It belongs to one thread at a
+ * time. It starts unpositioned: call a seek first. strata_iter_key /
+ * strata_iter_value return pointers valid until the next move or free
+ * (NULL with *len_out 0 when not valid). strata_iter_status is STRATA_OK
+ * or the error (e.g. STRATA_ECORRUPT) that stopped the walk, except at a
+ * key whose fragments do not combine: there the iterator stays valid and
+ * stands on the key, strata_iter_value is NULL with length 0 and
+ * strata_iter_status is STRATA_ETYPE until the next move, and the walk
+ * can go on. Every iterator must be freed before strata_close.
  * strata_iter_new errors: STRATA_EINVAL (NULL arguments), STRATA_ENOMEM, I/O.
  */
 typedef struct strata_iter strata_iter;

@@ -149,6 +149,8 @@ typedef struct st_compaction_ctx {
   size_t nsnapshots;
   uint64_t last_seq;
   const atomic_int *stop; /* non-zero: abandon (close is waiting) */
+  size_t list_max;        /* list_max_elements: lists keep their newest this many; 0 = all */
+  size_t max_list_bytes;  /* a collapsed list fragment stays within this (max_value_bytes) */
 } st_compaction_ctx;
 
 /* entries_in = entries_out + tombstones_dropped + versions_dropped. A

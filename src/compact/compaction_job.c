@@ -13,6 +13,7 @@
 #include "format/kind.h"
 #include "iter/merging_iter.h"
 #include "iter/table_ref_iter.h"
+#include "merge/merge.h"
 
 /* How often (in entries) the stop flag is looked at. */
 #define STOP_CHECK_ENTRIES 4096
@@ -74,6 +75,8 @@ typedef struct job {
   pending *pend;
   size_t npend, cap_pend;
   bytes pbuf;
+  st_merge_entry *chain; /* a typed key's held entries, for st_merge_collapse */
+  size_t cap_chain;
 } job;
 
 static const char *ukey_small(const st_file_meta *f, size_t *n) {
@@ -137,7 +140,7 @@ static int finish_output(job *j) {
   st_table_props props;
   int rc = st_table_builder_finish(j->b, &props);
   j->b = NULL;
-  if (rc) return rc; /* the builder removed the file */
+  if (rc) return rc;                   /* the builder removed the file */
   j->done[j->ndone++] = j->out_number; /* room reserved by open_output */
   j->stats->bytes_written += props.file_bytes;
   j->stats->outputs++;
@@ -162,8 +165,7 @@ static int finish_output(job *j) {
 static int emit(job *j, const char *k, size_t kl, const char *v, size_t vl) {
   int rc;
   uint64_t target = j->ctx->target_file_bytes;
-  if (j->b && target && j->out_bytes >= target && j->out_key_id != j->key_id && (rc = finish_output(j)))
-    return rc;
+  if (j->b && target && j->out_bytes >= target && j->out_key_id != j->key_id && (rc = finish_output(j))) return rc;
   if (!j->b && (rc = open_output(j))) return rc;
   rc = st_table_builder_add(j->b, k, kl, v, vl);
   if (rc == STRATA_EINVAL) { /* the builder refuses what no valid table holds */
@@ -184,7 +186,7 @@ static int emit(job *j, const char *k, size_t kl, const char *v, size_t vl) {
  * visible to every reader (last_seq_for_key <= smallest_snapshot), or when
  * it is a DELETE visible to every reader and nothing older of its key can
  * exist below the output level. Keys holding a fragment other than PUT and
- * DELETE are kept whole.
+ * DELETE go to collapse_pending instead.
  */
 static int judge(job *j, const char *k, size_t kl, const char *v, size_t vl) {
   uint64_t t = st_ikey_trailer(k, kl), seq = st_trailer_seq(t);
@@ -205,12 +207,49 @@ static int judge(job *j, const char *k, size_t kl, const char *v, size_t vl) {
   return emit(j, k, kl, v, vl);
 }
 
+static int emit_collapsed(void *arg, const char *k, size_t kl, const char *v, size_t vl) {
+  return emit(arg, k, kl, v, vl);
+}
+
+/* A typed key's entries: its chains collapsed by the merge rules, at the
+ * bottom (nothing older below the output level) resolved into full values. */
+static int collapse_pending(job *j) {
+  if (j->npend > j->cap_chain) {
+    size_t cap = j->cap_chain ? j->cap_chain : 16;
+    while (cap < j->npend) cap *= 2;
+    st_merge_entry *c = realloc(j->chain, cap * sizeof *c);
+    if (!c) return st_error(STRATA_ENOMEM, "compaction: out of memory");
+    j->chain = c;
+    j->cap_chain = cap;
+  }
+  for (size_t i = 0; i < j->npend; i++) {
+    const pending *p = &j->pend[i];
+    j->chain[i] = (st_merge_entry){j->pbuf.p + p->off, p->klen, j->pbuf.p + p->off + p->klen, p->vlen};
+  }
+  st_collapse_opts o = {
+      .snapshots = j->ctx->snapshots,
+      .nsnapshots = j->ctx->nsnapshots,
+      .bottom = is_base_level(j, j->cur.p, j->cur.n),
+      .list_max = j->ctx->list_max,
+      .max_list_bytes = j->ctx->max_list_bytes,
+  };
+  st_collapse_stats cs = {0};
+  int rc = st_merge_collapse(j->chain, j->npend, &o, emit_collapsed, j, &cs);
+  j->stats->tombstones_dropped += cs.tombstones_dropped;
+  j->stats->versions_dropped += cs.versions_dropped;
+  return rc;
+}
+
 /* Judges the held-back entries of the current user key. */
 static int release_pending(job *j) {
   int rc = STRATA_OK;
-  for (size_t i = 0; i < j->npend && !rc; i++) {
-    const pending *p = &j->pend[i];
-    rc = judge(j, j->pbuf.p + p->off, p->klen, j->pbuf.p + p->off + p->klen, p->vlen);
+  if (j->key_typed && j->npend) {
+    rc = collapse_pending(j);
+  } else {
+    for (size_t i = 0; i < j->npend && !rc; i++) {
+      const pending *p = &j->pend[i];
+      rc = judge(j, j->pbuf.p + p->off, p->klen, j->pbuf.p + p->off + p->klen, p->vlen);
+    }
   }
   j->npend = 0;
   j->pbuf.n = 0;
@@ -367,6 +406,7 @@ done:;
   free(j.cur.p);
   free(j.pend);
   free(j.pbuf.p);
+  free(j.chain);
   if (rc)
     return st_error(rc, "compaction of level %d into %d (%zu + %zu tables): %s", c->level, c->output_level,
                     c->ninputs[0], c->ninputs[1], first.msg);

@@ -7,6 +7,7 @@
 #include "base/error.h"
 #include "format/batch_rep.h"
 #include "format/kind.h"
+#include "format/typed_value.h"
 
 #define INITIAL_CAP 128
 
@@ -37,19 +38,33 @@ static int reserve(strata_batch *b, size_t more) {
   return STRATA_OK;
 }
 
-int st_batch_add(strata_batch *b, unsigned kind, const void *key, size_t klen, const void *val, size_t vlen) {
+int st_batch_add_parts(strata_batch *b, unsigned kind, const void *key, size_t klen, const void *head, size_t hlen,
+                       const void *val, size_t vlen) {
   if (b->count == UINT32_MAX) return st_error(STRATA_EINVAL, "batch: full (%u records)", b->count);
-  size_t n = st_batch_record_len(kind, klen, vlen);
+  size_t n = st_batch_record_len(kind, klen, hlen + vlen);
   int rc = reserve(b, n);
   if (rc) return rc;
-  st_batch_record_put(b->buf + b->len, kind, key, klen, val, vlen);
+  st_batch_record_put_parts(b->buf + b->len, kind, key, klen, head, hlen, val, vlen);
   b->len += n;
   b->count++;
   st_batch_set_header(st_batch_rep(b), 0, b->count);
   if (klen > b->max_klen) b->max_klen = klen;
   if (vlen > b->max_vlen) b->max_vlen = vlen;
-  b->user_bytes += klen + vlen;
+  b->user_bytes += klen + hlen + vlen;
   return STRATA_OK;
+}
+
+int st_batch_add(strata_batch *b, unsigned kind, const void *key, size_t klen, const void *val, size_t vlen) {
+  return st_batch_add_parts(b, kind, key, klen, NULL, 0, val, vlen);
+}
+
+size_t st_batch_typed_head(unsigned kind, char head[16], int64_t delta, uint64_t ts, size_t elen) {
+  switch (kind) {
+    case ST_KIND_ADD: st_counter_encode(head, delta); return ST_COUNTER_BYTES;
+    case ST_KIND_LATEST: st_put_fixed64(head, ts); return ST_LATEST_TS_BYTES;
+    case ST_KIND_APPEND: return st_list_put_header(head, elen);
+    default: return 0;
+  }
 }
 
 int st_batch_append_batch(strata_batch *dst, const strata_batch *src) {
@@ -107,4 +122,30 @@ int strata_batch_delete(strata_batch *b, const void *key, size_t klen) {
   if (!b || check_bytes(key, klen))
     return st_error(STRATA_EINVAL, "strata_batch_delete: NULL batch, NULL key with a non-zero length, or over 4 GiB");
   return st_batch_add(b, ST_KIND_DELETE, key, klen, NULL, 0);
+}
+
+int strata_batch_add(strata_batch *b, const void *key, size_t klen, int64_t delta) {
+  char head[16];
+  if (!b || check_bytes(key, klen))
+    return st_error(STRATA_EINVAL, "strata_batch_add: NULL batch, NULL key with a non-zero length, or over 4 GiB");
+  size_t hlen = st_batch_typed_head(ST_KIND_ADD, head, delta, 0, 0);
+  return st_batch_add_parts(b, ST_KIND_ADD, key, klen, head, hlen, NULL, 0);
+}
+
+int strata_batch_put_latest(strata_batch *b, const void *key, size_t klen, const void *val, size_t vlen, uint64_t ts) {
+  char head[16];
+  if (!b || check_bytes(key, klen) || check_bytes(val, vlen))
+    return st_error(STRATA_EINVAL,
+                    "strata_batch_put_latest: NULL batch, NULL pointer with a non-zero length, or over 4 GiB");
+  size_t hlen = st_batch_typed_head(ST_KIND_LATEST, head, 0, ts, 0);
+  return st_batch_add_parts(b, ST_KIND_LATEST, key, klen, head, hlen, val, vlen);
+}
+
+int strata_batch_append(strata_batch *b, const void *key, size_t klen, const void *elem, size_t elen) {
+  char head[16];
+  if (!b || check_bytes(key, klen) || check_bytes(elem, elen))
+    return st_error(STRATA_EINVAL,
+                    "strata_batch_append: NULL batch, NULL pointer with a non-zero length, or over 4 GiB");
+  size_t hlen = st_batch_typed_head(ST_KIND_APPEND, head, 0, 0, elen);
+  return st_batch_add_parts(b, ST_KIND_APPEND, key, klen, head, hlen, elem, elen);
 }

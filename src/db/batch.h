@@ -33,6 +33,15 @@ void st_batch_destroy(strata_batch *b);
 /* Appends one record. STRATA_ENOMEM leaves b unchanged. */
 int st_batch_add(strata_batch *b, unsigned kind, const void *key, size_t klen, const void *val, size_t vlen);
 
+/* Appends one record whose value is head | val; the value limits apply to
+ * val, the user's part. */
+int st_batch_add_parts(strata_batch *b, unsigned kind, const void *key, size_t klen, const void *head, size_t hlen,
+                       const void *val, size_t vlen);
+
+/* The head of a typed record's value (format/typed_value.h) for the
+ * user's arguments: a delta, a ts, or an element's length. Returns hlen. */
+size_t st_batch_typed_head(unsigned kind, char head[16], int64_t delta, uint64_t ts, size_t elen);
+
 /* Appends every record of src to dst (group commit). STRATA_ENOMEM. */
 int st_batch_append_batch(strata_batch *dst, const strata_batch *src);
 

@@ -72,24 +72,13 @@ static uint64_t new_output(void *arg) {
   return number;
 }
 
-/* Snapshot sequence numbers, ascending (the list is in creation order,
- * which is ascending too). mu held. */
-static uint64_t *snapshot_seqs(strata_db *db, size_t *n_out) {
-  *n_out = 0;
-  if (!db->nsnapshots) return NULL;
-  uint64_t *v = malloc((size_t)db->nsnapshots * sizeof *v);
-  if (!v) return NULL;
-  for (strata_snapshot *s = db->snapshots.next; s != &db->snapshots; s = s->next) v[(*n_out)++] = s->seq;
-  return v;
-}
-
 /*
  * Runs c (its inputs claimed) and installs the result; mu held on entry
  * and exit, released meanwhile. Returns the compaction's result.
  */
 static int run_compaction(strata_db *db, st_compaction *c) {
   size_t nsnaps;
-  uint64_t *snaps = snapshot_seqs(db, &nsnaps);
+  uint64_t *snaps = st_db_snapshot_seqs(db, &nsnaps);
   int rc = db->nsnapshots && !snaps ? st_error(STRATA_ENOMEM, "compaction: out of memory") : STRATA_OK;
   uint64_t last_seq = atomic_load_explicit(&db->last_seq, memory_order_acquire);
   db->ncompacting++;
@@ -108,6 +97,8 @@ static int run_compaction(strata_db *db, st_compaction *c) {
       .nsnapshots = nsnaps,
       .last_seq = last_seq,
       .stop = &db->stop_compacting,
+      .list_max = db->opt.list_max_elements,
+      .max_list_bytes = db->opt.max_value_bytes,
   };
   st_compaction_stats cs = {0};
   st_version_edit edit;

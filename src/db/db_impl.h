@@ -138,6 +138,17 @@ int st_db_recover(strata_db *db);
  * or, with force_flush, seal the memtable for flushing (strata_flush). */
 int st_db_write(strata_db *db, strata_batch *batch, int sync, int force_flush);
 
+/* Sequence numbers of the live snapshots, ascending, malloc'ed (NULL
+ * when there are none, or when memory is exhausted: tell them apart by
+ * db->nsnapshots). mu held. */
+uint64_t *st_db_snapshot_seqs(strata_db *db, size_t *n_out);
+
+/* Feeds m (initialized by the caller) every visible fragment of key at
+ * snapshot snap (UINT64_MAX = latest) newest first and finishes it: returns
+ * m->rc (STRATA_OK with the result in m, STRATA_NOTFOUND, STRATA_ETYPE) or
+ * an error (read.c). */
+int st_db_resolve(strata_db *db, uint64_t snap, const void *key, size_t klen, st_merge *m);
+
 /* Records err as the sticky background error (mu held). */
 void st_db_set_bg_error(strata_db *db, int err);
 

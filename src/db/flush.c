@@ -14,6 +14,8 @@
 #include "base/error.h"
 #include "db/db_impl.h"
 #include "format/ikey.h"
+#include "format/kind.h"
+#include "merge/merge.h"
 
 /* Failed table writes are retried (the memtable and its logs are intact)
  * this many times, then the database turns read-only. */
@@ -71,13 +73,57 @@ int st_db_switch_memtable(strata_db *db) {
   return STRATA_OK;
 }
 
+/* The entries of one user key, held until the key ends (pointers into the
+ * memtable), so that a key with typed fragments is collapsed. */
+typedef struct key_chain {
+  st_merge_entry *e;
+  size_t n, cap;
+  int typed;
+  st_collapse_opts opt;
+} key_chain;
+
+static int add_to_table(void *b, const char *k, size_t kl, const char *v, size_t vl) {
+  return st_table_builder_add(b, k, kl, v, vl);
+}
+
+/* Writes the held key's entries to b, collapsed when typed. */
+static int write_chain(key_chain *c, st_table_builder *b) {
+  int rc = STRATA_OK;
+  if (c->typed)
+    rc = st_merge_collapse(c->e, c->n, &c->opt, add_to_table, b, NULL);
+  else
+    for (size_t i = 0; i < c->n && !rc; i++)
+      rc = st_table_builder_add(b, c->e[i].ikey, c->e[i].iklen, c->e[i].val, c->e[i].vlen);
+  c->n = 0;
+  c->typed = 0;
+  return rc;
+}
+
+static int hold(key_chain *c, const char *k, size_t kl, const char *v, size_t vl) {
+  if (c->n == c->cap) {
+    size_t cap = c->cap ? 2 * c->cap : 16;
+    st_merge_entry *e = realloc(c->e, cap * sizeof *e);
+    if (!e) return st_error(STRATA_ENOMEM, "flush: out of memory");
+    c->e = e;
+    c->cap = cap;
+  }
+  c->e[c->n++] = (st_merge_entry){k, kl, v, vl};
+  unsigned kind = st_trailer_kind(st_ikey_trailer(k, kl));
+  if (kind != ST_KIND_PUT && kind != ST_KIND_DELETE) c->typed = 1;
+  return STRATA_OK;
+}
+
 /* Writes mem to a new level-0 table; mu not held. *meta_out is NULL when
- * the memtable held nothing. */
-static int write_level0_table(strata_db *db, st_memtable *mem, st_file_meta **meta_out) {
+ * the memtable held nothing. Chains of typed fragments are collapsed as
+ * far as the live snapshots (ascending) allow; older data may lie below,
+ * so nothing resolves at the bottom. */
+static int write_level0_table(strata_db *db, st_memtable *mem, const uint64_t *snaps, size_t nsnaps,
+                              st_file_meta **meta_out) {
   char path[PATH_MAX];
   st_iter *it = NULL;
   st_table_builder *b = NULL;
   st_table_props props = {0};
+  key_chain chain = {0};
   *meta_out = NULL;
   if (atomic_load_explicit(&mem->entries, memory_order_relaxed) == 0) return STRATA_OK;
   uint64_t number = st_db_pending_new(db);
@@ -85,12 +131,20 @@ static int write_level0_table(strata_db *db, st_memtable *mem, st_file_meta **me
   int rc = st_memtable_iter_new(mem, &it);
   if (!rc) rc = st_table_builder_new(db->env, path, &db->table_opt, &b);
   if (rc) goto done;
+  chain.opt = (st_collapse_opts){.snapshots = snaps,
+                                 .nsnapshots = nsnaps,
+                                 .list_max = db->opt.list_max_elements,
+                                 .max_list_bytes = db->opt.max_value_bytes};
   for (st_iter_seek_first(it); st_iter_valid(it); st_iter_next(it)) {
     size_t klen, vlen;
     const char *k = st_iter_key(it, &klen), *v = st_iter_value(it, &vlen);
-    if ((rc = st_table_builder_add(b, k, klen, v, vlen))) goto done;
+    if (chain.n &&
+        st_ukey_compare(k, klen - ST_IKEY_TRAILER, chain.e[0].ikey, chain.e[0].iklen - ST_IKEY_TRAILER) != 0 &&
+        (rc = write_chain(&chain, b)))
+      goto done;
+    if ((rc = hold(&chain, k, klen, v, vlen))) goto done;
   }
-  if ((rc = st_iter_status(it))) goto done;
+  if ((rc = st_iter_status(it)) || (rc = write_chain(&chain, b))) goto done;
   rc = st_table_builder_finish(b, &props);
   b = NULL;
   if (rc) goto done;
@@ -115,6 +169,7 @@ static int write_level0_table(strata_db *db, st_memtable *mem, st_file_meta **me
   atomic_fetch_add_explicit(&db->stats.flush_bytes, props.file_bytes, memory_order_relaxed);
 done:
   if (b) st_table_builder_abandon(b);
+  free(chain.e);
   st_iter_free(it);
   st_table_props_clear(&props);
   /* Installed or removed, the table is no longer pending once the edit
@@ -129,13 +184,17 @@ static int flush_imm(strata_db *db) {
   st_memtable *imm = db->imm[0];
   uint64_t next_log = db->imm_next_log[0];
   uint64_t last_seq = atomic_load_explicit(&db->last_seq, memory_order_acquire);
+  /* Snapshots made after this point see the whole memtable. */
+  size_t nsnaps;
+  uint64_t *snaps = st_db_snapshot_seqs(db, &nsnaps);
+  int no_snaps = db->nsnapshots && !snaps;
   st_memtable_ref(imm);
   st_mutex_unlock(&db->mu);
 
   st_file_meta *meta = NULL;
   int rc = STRATA_OK;
   for (int attempt = 1; attempt <= FLUSH_ATTEMPTS; attempt++) {
-    rc = write_level0_table(db, imm, &meta);
+    rc = no_snaps ? st_error(STRATA_ENOMEM, "flush: out of memory") : write_level0_table(db, imm, snaps, nsnaps, &meta);
     if (rc == STRATA_OK) break;
     atomic_fetch_add_explicit(&db->stats.flush_failures, 1, memory_order_relaxed);
     if (attempt < FLUSH_ATTEMPTS) db->env->sleep_micros(db->env, FLUSH_RETRY_MICROS * (uint64_t)attempt);
@@ -154,6 +213,7 @@ static int flush_imm(strata_db *db) {
     fatal = rc != STRATA_OK;
     st_version_edit_clear(&edit);
   }
+  free(snaps);
   if (meta) st_file_meta_unref(meta);
   if (table) st_db_pending_done(db, table);
   st_memtable_unref(imm);
@@ -224,8 +284,7 @@ int strata_flush(strata_db *db) {
   uint64_t target = db->flushes_done + (uint64_t)db->nimm;
   while (db->flushes_done < target && !db->bg_error) st_cond_wait(&db->flushed_cv, &db->mu);
   if (db->bg_error)
-    rc = st_error(STRATA_EREADONLY, "flush failed; the database is read-only after %s",
-                  strata_strerror(db->bg_error));
+    rc = st_error(STRATA_EREADONLY, "flush failed; the database is read-only after %s", strata_strerror(db->bg_error));
   st_mutex_unlock(&db->mu);
   return rc;
 }

@@ -68,6 +68,7 @@ int strata_iter_new(strata_db *db, const strata_read_options *ro, strata_iter **
   if (!rc)
     rc = st_db_iter_new(merged, snap, ro ? ro->lower : NULL, ro ? ro->lower_len : 0, ro ? ro->upper : NULL,
                         ro ? ro->upper_len : 0, &it->it);
+  if (!rc) st_db_iter_set_list_max(it->it, db->opt.list_max_elements);
   /* The iterator keeps the version (its tables stay live); the memtable
    * iterators hold their own references. */
   it->version = view.version;

@@ -27,6 +27,7 @@ void strata_options_init(strata_options *o) {
   o->level_base_bytes = 256u << 20;
   o->target_file_bytes = 64u << 20;
   o->tombstone_compaction_ratio = 0.3;
+  o->list_max_elements = 0;
 }
 
 int st_options_check(const strata_options *o) {

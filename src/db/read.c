@@ -1,8 +1,10 @@
 /*
- * read.c - point reads: the newest fragment of a key visible at a
- * snapshot, looked for in the memtable, the immutable memtables, level-0
- * tables newest first, then one table per deeper level by key range;
- * a table's bloom filter is asked before its blocks are read.
+ * read.c - point reads: the fragments of a key visible at a snapshot,
+ * newest first, from the memtable, the immutable memtables, level-0 tables
+ * newest first, then one table per deeper level by key range, fed to the
+ * merge rules (merge/merge.h) until they reach the key's base; a table's
+ * bloom filter is asked before its blocks are read. Also the typed reads
+ * (strata_get_int, strata_get_latest) and strata_list_next.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -11,55 +13,34 @@
 #include "db/db_impl.h"
 #include "format/ikey.h"
 #include "format/kind.h"
+#include "format/typed_value.h"
+#include "merge/merge.h"
 
-/* What a source said about the key. */
-typedef struct found {
-  int hit;        /* a fragment was found: stop looking */
-  unsigned kind;
-  char *val;      /* malloc'ed copy (PUT) */
-  size_t vlen;
-} found;
-
-static int take_value(found *f, unsigned kind, const char *val, size_t vlen) {
-  f->hit = 1;
-  f->kind = kind;
-  if (kind != ST_KIND_PUT) return STRATA_OK;
-  f->val = malloc(vlen + 1);
-  if (!f->val) return st_error(STRATA_ENOMEM, "get: out of memory for a %zu-byte value", vlen);
-  if (vlen) memcpy(f->val, val, vlen);
-  f->val[vlen] = '\0';
-  f->vlen = vlen;
-  return STRATA_OK;
-}
-
-static int from_memtable(st_memtable *m, const void *key, size_t klen, uint64_t snap, found *f) {
-  unsigned kind;
-  const char *val;
-  size_t vlen;
-  int rc = st_memtable_get(m, key, klen, snap, &kind, &val, &vlen);
-  if (rc <= 0) return rc;
-  return take_value(f, kind, val, vlen);
-}
-
-/* What from_table looks for, and where the answer goes. */
+/* What from_table looks for, and where the fragments go. */
 typedef struct table_probe {
   const char *key;
   size_t klen;
-  found *f;
+  st_merge *m;
+  int decided;
 } table_probe;
 
-/* st_table_get's callback: the first entry at or after the target is the
- * key's newest visible fragment when it has the same user key. */
+/* st_table_get's callback: the entries at or after the target are the
+ * key's visible fragments, newest first, for as long as the user key is
+ * the same. */
 static int probe_entry(void *arg, const char *ik, size_t iklen, const char *val, size_t vlen) {
   table_probe *p = arg;
   if (st_ukey_compare(ik, iklen - ST_IKEY_TRAILER, p->key, p->klen) != 0) return STRATA_OK;
-  return take_value(p->f, st_trailer_kind(st_ikey_trailer(ik, iklen)), val, vlen);
+  int rc = st_merge_feed(p->m, st_trailer_kind(st_ikey_trailer(ik, iklen)), val, vlen);
+  if (rc < 0) return rc;
+  p->decided = rc;
+  return rc ? STRATA_OK : ST_TABLE_GET_MORE;
 }
 
-/* Looks in the table of file meta. */
-static int from_table(strata_db *db, const st_file_meta *meta, const char *target, size_t tlen, found *f) {
+/* Looks in the table of file meta; *decided when the chain ended there. */
+static int from_table(strata_db *db, const st_file_meta *meta, const char *target, size_t tlen, st_merge *m,
+                      int *decided) {
   st_table *t;
-  table_probe probe = {target, tlen - ST_IKEY_TRAILER, f};
+  table_probe probe = {target, tlen - ST_IKEY_TRAILER, m, 0};
   int rc = st_table_cache_get(db->table_cache, meta->number, &t);
   if (rc) return rc;
   atomic_fetch_add_explicit(&db->stats.table_lookups, 1, memory_order_relaxed);
@@ -69,6 +50,7 @@ static int from_table(strata_db *db, const st_file_meta *meta, const char *targe
   else
     rc = st_table_get(t, target, tlen, probe_entry, &probe);
   st_table_cache_release(db->table_cache, t);
+  *decided = probe.decided;
   return rc;
 }
 
@@ -77,72 +59,75 @@ static int in_range(const st_file_meta *m, const void *key, size_t klen) {
          st_ukey_compare(key, klen, m->largest, m->largest_len - ST_IKEY_TRAILER) <= 0;
 }
 
-static int from_version(strata_db *db, const st_version *v, const char *target, size_t tlen, found *f) {
+/* Feeds m from the tables of v, newest first, until it is decided. */
+static int from_version(strata_db *db, const st_version *v, const char *target, size_t tlen, st_merge *m) {
   const char *key = target;
   size_t klen = tlen - ST_IKEY_TRAILER;
+  int decided = 0, rc;
   /* Level 0: newest table first; a newer table holds newer fragments. */
-  for (size_t i = 0; i < v->nfiles[0] && !f->hit; i++) {
+  for (size_t i = 0; i < v->nfiles[0] && !decided; i++) {
     if (!in_range(v->files[0][i], key, klen)) continue;
-    int rc = from_table(db, v->files[0][i], target, tlen, f);
-    if (rc) return rc;
+    if ((rc = from_table(db, v->files[0][i], target, tlen, m, &decided))) return rc;
   }
-  for (int level = 1; level < ST_LEVELS && !f->hit; level++) {
+  for (int level = 1; level < ST_LEVELS && !decided; level++) {
     /* The first table whose largest key is >= key (binary search). */
     size_t lo = 0, hi = v->nfiles[level];
     while (lo < hi) {
       size_t mid = (lo + hi) / 2;
-      const st_file_meta *m = v->files[level][mid];
-      if (st_ukey_compare(m->largest, m->largest_len - ST_IKEY_TRAILER, key, klen) < 0)
+      const st_file_meta *f = v->files[level][mid];
+      if (st_ukey_compare(f->largest, f->largest_len - ST_IKEY_TRAILER, key, klen) < 0)
         lo = mid + 1;
       else
         hi = mid;
     }
-    if (lo < v->nfiles[level] && in_range(v->files[level][lo], key, klen)) {
-      int rc = from_table(db, v->files[level][lo], target, tlen, f);
-      if (rc) return rc;
-    }
+    /* Outputs are cut at user-key boundaries: one table of a level
+     * holds all of a key's fragments in it. */
+    if (lo < v->nfiles[level] && in_range(v->files[level][lo], key, klen) &&
+        (rc = from_table(db, v->files[level][lo], target, tlen, m, &decided)))
+      return rc;
   }
   return STRATA_OK;
 }
 
-/* The read at snapshot (a sequence number, or UINT64_MAX for the latest). */
-static int get_at_seq(strata_db *db, uint64_t snap, const void *key, size_t klen, void **val_out,
-                      size_t *vlen_out) {
+/* Resolves key at snapshot (a sequence number, or UINT64_MAX for the
+ * latest) into m: m->rc and the result as st_merge_finish leaves them. */
+int st_db_resolve(strata_db *db, uint64_t snap, const void *key, size_t klen, st_merge *m) {
   st_db_view view;
   st_db_view_get(db, &view);
   if (snap > view.seq) snap = view.seq;
   atomic_fetch_add_explicit(&db->stats.gets, 1, memory_order_relaxed);
 
-  found f = {0};
   char small[256], *target = NULL;
-  int rc = STRATA_OK;
-  for (int i = 0; i < view.nmems && rc >= 0 && !f.hit; i++) rc = from_memtable(view.mems[i], key, klen, snap, &f);
-  if (rc >= 0 && !f.hit) {
+  int rc = 0;
+  for (int i = 0; i < view.nmems && rc == 0; i++) rc = st_memtable_merge(view.mems[i], key, klen, snap, m);
+  if (rc == 0) {
     size_t tlen = klen + ST_IKEY_TRAILER;
     target = tlen <= sizeof small ? small : malloc(tlen);
     if (!target) {
       rc = st_error(STRATA_ENOMEM, "get: out of memory");
     } else {
       st_ikey_pack(target, key, klen, st_trailer_seek(snap));
-      rc = from_version(db, view.version, target, tlen, &f);
+      rc = from_version(db, view.version, target, tlen, m);
     }
   }
   if (target != small) free(target);
-  if (rc > 0) rc = STRATA_OK;
-  if (rc == STRATA_OK) {
-    if (!f.hit || f.kind == ST_KIND_DELETE) {
-      rc = STRATA_NOTFOUND;
-    } else if (f.kind != ST_KIND_PUT) {
-      rc = st_error(STRATA_ECORRUPT, "get: fragment kind %u is not supported by this version", f.kind);
-    } else {
-      *val_out = f.val;
-      *vlen_out = f.vlen;
-      f.val = NULL;
-      atomic_fetch_add_explicit(&db->stats.get_hits, 1, memory_order_relaxed);
-    }
-  }
-  free(f.val);
+  if (rc >= 0) rc = st_merge_finish(m, 1);
+  if (rc == STRATA_OK) atomic_fetch_add_explicit(&db->stats.get_hits, 1, memory_order_relaxed);
+  if (rc == STRATA_ETYPE)
+    rc = st_error(STRATA_ETYPE,
+                  "get: the fragments of the key do not combine (mixed kinds, or a counter over a value that is not a "
+                  "decimal integer)");
   st_db_view_put(&view);
+  return rc;
+}
+
+/* The read at snapshot as strata_get returns it. */
+static int get_at_seq(strata_db *db, uint64_t snap, const void *key, size_t klen, void **val_out, size_t *vlen_out) {
+  st_merge m;
+  st_merge_init(&m, db->opt.list_max_elements);
+  int rc = st_db_resolve(db, snap, key, klen, &m);
+  if (rc == STRATA_OK) rc = st_merge_take_value(&m, (char **)val_out, vlen_out);
+  st_merge_destroy(&m);
   return rc;
 }
 
@@ -167,4 +152,54 @@ int strata_get_at(strata_db *db, const strata_read_options *ro, const void *key,
   if (rc) return rc;
   uint64_t snap = ro && ro->snapshot ? ro->snapshot->seq : UINT64_MAX;
   return get_at_seq(db, snap, key, klen, val_out, vlen_out);
+}
+
+int strata_get_int(strata_db *db, const void *key, size_t klen, int64_t *out) {
+  void *unused;
+  size_t unused_len;
+  if (out) *out = 0;
+  int rc = check_get_args(db, key, klen, &unused, &unused_len);
+  if (rc) return rc;
+  if (!out) return st_error(STRATA_EINVAL, "get_int: NULL output");
+  st_merge m;
+  st_merge_init(&m, db->opt.list_max_elements);
+  rc = st_db_resolve(db, UINT64_MAX, key, klen, &m);
+  if (rc == STRATA_OK) {
+    if (m.kind == ST_KIND_COUNTER)
+      *out = m.sum;
+    else if (m.kind != ST_KIND_PUT || !st_merge_parse_decimal(m.best.p, m.best.len, out))
+      rc = st_error(STRATA_ETYPE, "get_int: the value of the key is not a counter or a decimal integer");
+  }
+  st_merge_destroy(&m);
+  return rc;
+}
+
+int strata_get_latest(strata_db *db, const void *key, size_t klen, void **val_out, size_t *vlen_out, uint64_t *ts_out) {
+  if (ts_out) *ts_out = 0;
+  int rc = check_get_args(db, key, klen, val_out, vlen_out);
+  if (rc) return rc;
+  if (!ts_out) return st_error(STRATA_EINVAL, "get_latest: NULL ts output");
+  st_merge m;
+  st_merge_init(&m, db->opt.list_max_elements);
+  rc = st_db_resolve(db, UINT64_MAX, key, klen, &m);
+  if (rc == STRATA_OK && m.kind != ST_KIND_LATEST_BASE)
+    rc = st_error(STRATA_ETYPE, "get_latest: the value of the key is not a latest-wins value");
+  if (rc == STRATA_OK) {
+    *ts_out = st_merge_latest_ts(&m);
+    rc = st_merge_take_value(&m, (char **)val_out, vlen_out);
+  }
+  st_merge_destroy(&m);
+  return rc;
+}
+
+int strata_list_next(const void *list, size_t len, size_t *pos, const void **elem_out, size_t *elen_out) {
+  if (elem_out) *elem_out = NULL;
+  if (elen_out) *elen_out = 0;
+  if (!pos || !elem_out || !elen_out || (list == NULL && len))
+    return st_error(STRATA_EINVAL, "list_next: NULL argument");
+  const char *e;
+  int r = st_list_next(list, len, pos, &e, elen_out);
+  if (r < 0) return st_error(STRATA_EINVAL, "list_next: the bytes at offset %zu are not a list element", *pos);
+  *elem_out = e;
+  return r;
 }

@@ -1,5 +1,6 @@
 /* snapshot.c - snapshots: a sequence number held in the db's list, which
- * compactions consult to keep the versions a snapshot still needs. */
+ * flushes and compactions consult to keep the versions a snapshot still
+ * needs. */
 #include <stdlib.h>
 
 #include "base/error.h"
@@ -38,4 +39,14 @@ void strata_read_options_init(strata_read_options *ro) {
   ro->lower_len = 0;
   ro->upper = NULL;
   ro->upper_len = 0;
+}
+
+uint64_t *st_db_snapshot_seqs(strata_db *db, size_t *n_out) {
+  *n_out = 0;
+  if (!db->nsnapshots) return NULL;
+  uint64_t *v = malloc((size_t)db->nsnapshots * sizeof *v);
+  if (!v) return NULL;
+  /* The list is in creation order, which is ascending too. */
+  for (strata_snapshot *s = db->snapshots.next; s != &db->snapshots; s = s->next) v[(*n_out)++] = s->seq;
+  return v;
 }

@@ -21,7 +21,7 @@
 struct st_writer {
   strata_batch *batch; /* NULL: a sync or flush request only */
   int sync;
-  int force_flush;     /* seal the memtable even if it is not full */
+  int force_flush; /* seal the memtable even if it is not full */
   int done;
   atomic_int ready; /* set with done, or when this writer becomes the queue's head */
   int rc;
@@ -92,8 +92,7 @@ static st_writer *build_group(strata_db *db, strata_batch **batch_out, int *sync
  * append whose partial bytes could not be cut off leaves the log's tail
  * unknown; a memtable insert that failed half-way left part of a batch
  * under sequence numbers that the next write would reuse. */
-static int commit_group(strata_db *db, strata_batch *batch, int sync, uint64_t seq, st_memtable *mem,
-                        int *fatal_out) {
+static int commit_group(strata_db *db, strata_batch *batch, int sync, uint64_t seq, st_memtable *mem, int *fatal_out) {
   int rc;
   int has_records = batch && batch->count;
   *fatal_out = 0;
@@ -247,8 +246,7 @@ int st_db_write(strata_db *db, strata_batch *batch, int sync, int force_flush) {
     int fatal;
     rc = commit_group(db, group, group_sync, seq, mem, &fatal);
     st_mutex_lock(&db->mu);
-    if (rc == STRATA_OK && group)
-      atomic_store_explicit(&db->last_seq, seq + group->count - 1, memory_order_release);
+    if (rc == STRATA_OK && group) atomic_store_explicit(&db->last_seq, seq + group->count - 1, memory_order_release);
     if (fatal) st_db_set_bg_error(db, rc);
     if (rc == STRATA_OK && group) {
       atomic_fetch_add_explicit(&db->stats.groups, 1, memory_order_relaxed);
@@ -300,11 +298,12 @@ int strata_write(strata_db *db, strata_batch *b, int flags) {
   return st_db_write(db, b, (flags & STRATA_SYNC) != 0, 0);
 }
 
-/* A single write goes through a batch on the stack: one code path. */
-static int write_one(strata_db *db, unsigned kind, const void *key, size_t klen, const void *val, size_t vlen) {
+/* A single write goes through a batch on the stack: one code path. Its
+ * value is head | val (head: the typed part, see st_batch_add_parts). */
+static int write_one(strata_db *db, unsigned kind, const void *key, size_t klen, const char *head, size_t hlen,
+                     const void *val, size_t vlen) {
   char buf[512];
   strata_batch b;
-  size_t need = ST_WAL_HEADER + ST_BATCH_HEADER + st_batch_record_len(kind, klen, vlen);
   if (!db) return st_error(STRATA_EINVAL, "NULL database");
   if ((key == NULL && klen) || (val == NULL && vlen))
     return st_error(STRATA_EINVAL, "NULL key or value with a non-zero length");
@@ -312,6 +311,7 @@ static int write_one(strata_db *db, unsigned kind, const void *key, size_t klen,
     return st_error(STRATA_EINVAL, "key of %zu bytes is over max_key_bytes (%zu)", klen, db->opt.max_key_bytes);
   if (vlen > db->opt.max_value_bytes)
     return st_error(STRATA_EINVAL, "value of %zu bytes is over max_value_bytes (%zu)", vlen, db->opt.max_value_bytes);
+  size_t need = ST_WAL_HEADER + ST_BATCH_HEADER + st_batch_record_len(kind, klen, hlen + vlen);
   if (need <= sizeof buf) {
     /* Small writes build their batch in place, with no allocation. */
     memset(&b, 0, sizeof b);
@@ -321,16 +321,34 @@ static int write_one(strata_db *db, unsigned kind, const void *key, size_t klen,
   } else if (st_batch_init(&b)) {
     return STRATA_ENOMEM;
   }
-  int rc = st_batch_add(&b, kind, key, klen, val, vlen);
+  int rc = st_batch_add_parts(&b, kind, key, klen, head, hlen, val, vlen);
   if (!rc) rc = st_db_write(db, &b, 0, 0);
   if (b.buf != buf) st_batch_destroy(&b);
   return rc;
 }
 
 int strata_put(strata_db *db, const void *key, size_t klen, const void *val, size_t vlen) {
-  return write_one(db, ST_KIND_PUT, key, klen, val, vlen);
+  return write_one(db, ST_KIND_PUT, key, klen, NULL, 0, val, vlen);
 }
 
 int strata_delete(strata_db *db, const void *key, size_t klen) {
-  return write_one(db, ST_KIND_DELETE, key, klen, NULL, 0);
+  return write_one(db, ST_KIND_DELETE, key, klen, NULL, 0, NULL, 0);
+}
+
+int strata_add(strata_db *db, const void *key, size_t klen, int64_t delta) {
+  char head[16];
+  size_t hlen = st_batch_typed_head(ST_KIND_ADD, head, delta, 0, 0);
+  return write_one(db, ST_KIND_ADD, key, klen, head, hlen, NULL, 0);
+}
+
+int strata_put_latest(strata_db *db, const void *key, size_t klen, const void *val, size_t vlen, uint64_t ts) {
+  char head[16];
+  size_t hlen = st_batch_typed_head(ST_KIND_LATEST, head, 0, ts, 0);
+  return write_one(db, ST_KIND_LATEST, key, klen, head, hlen, val, vlen);
+}
+
+int strata_append(strata_db *db, const void *key, size_t klen, const void *elem, size_t elen) {
+  char head[16];
+  size_t hlen = st_batch_typed_head(ST_KIND_APPEND, head, 0, 0, elen);
+  return write_one(db, ST_KIND_APPEND, key, klen, head, hlen, elem, elen);
 }

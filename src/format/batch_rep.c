@@ -6,6 +6,7 @@
 #include "base/coding.h"
 #include "base/error.h"
 #include "format/kind.h"
+#include "format/typed_value.h"
 
 size_t st_batch_record_len(unsigned kind, size_t klen, size_t vlen) {
   size_t n = 1 + st_varint64_len(klen) + klen;
@@ -13,17 +14,24 @@ size_t st_batch_record_len(unsigned kind, size_t klen, size_t vlen) {
   return n;
 }
 
-char *st_batch_record_put(char *out, unsigned kind, const void *key, size_t klen, const void *val, size_t vlen) {
+char *st_batch_record_put_parts(char *out, unsigned kind, const void *key, size_t klen, const void *head, size_t hlen,
+                                const void *val, size_t vlen) {
   *out++ = (char)kind;
   out += st_put_varint64(out, klen);
   if (klen) memcpy(out, key, klen);
   out += klen;
   if (st_kind_has_value(kind)) {
-    out += st_put_varint64(out, vlen);
+    out += st_put_varint64(out, hlen + vlen);
+    if (hlen) memcpy(out, head, hlen);
+    out += hlen;
     if (vlen) memcpy(out, val, vlen);
     out += vlen;
   }
   return out;
+}
+
+char *st_batch_record_put(char *out, unsigned kind, const void *key, size_t klen, const void *val, size_t vlen) {
+  return st_batch_record_put_parts(out, kind, key, klen, NULL, 0, val, vlen);
 }
 
 static const char *get_bytes(const char *p, const char *end, const char **data_out, size_t *len_out) {
@@ -33,6 +41,18 @@ static const char *get_bytes(const char *p, const char *end, const char **data_o
   *data_out = p;
   *len_out = (size_t)n;
   return p + n;
+}
+
+/* The value of a typed record: an 8-byte delta, a ts and a value, or a
+ * list of exactly one element. */
+static int typed_value_ok(unsigned kind, const char *val, size_t vlen) {
+  uint64_t n;
+  switch (kind) {
+    case ST_KIND_ADD: return vlen == ST_COUNTER_BYTES;
+    case ST_KIND_LATEST: return vlen >= ST_LATEST_TS_BYTES;
+    case ST_KIND_APPEND: return st_list_count(val, vlen, &n) == 0 && n == 1;
+    default: return 1;
+  }
 }
 
 int st_batch_rep_walk(const char *rep, size_t len, st_batch_fn fn, void *arg) {
@@ -46,11 +66,12 @@ int st_batch_rep_walk(const char *rep, size_t len, st_batch_fn fn, void *arg) {
     unsigned kind = (unsigned char)*p++;
     const char *key, *val = NULL;
     size_t klen, vlen = 0;
-    if (!st_kind_supported(kind))
-      return st_error(STRATA_ECORRUPT, "batch: record %u has unknown kind %u", i, kind);
+    if (!st_kind_in_batch(kind)) return st_error(STRATA_ECORRUPT, "batch: record %u has unknown kind %u", i, kind);
     p = get_bytes(p, end, &key, &klen);
     if (p && st_kind_has_value(kind)) p = get_bytes(p, end, &val, &vlen);
     if (!p) return st_error(STRATA_ECORRUPT, "batch: record %u is truncated", i);
+    if (!typed_value_ok(kind, val, vlen))
+      return st_error(STRATA_ECORRUPT, "batch: record %u of kind %u has a malformed %zu-byte value", i, kind, vlen);
     if (i >= count) return st_error(STRATA_ECORRUPT, "batch: more records than the count %u", count);
     if (fn) {
       int rc = fn(arg, seq + i, kind, key, klen, val, vlen);

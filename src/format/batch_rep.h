@@ -21,6 +21,12 @@ size_t st_batch_record_len(unsigned kind, size_t klen, size_t vlen);
 /* Encodes one record at out (st_batch_record_len bytes); returns its end. */
 char *st_batch_record_put(char *out, unsigned kind, const void *key, size_t klen, const void *val, size_t vlen);
 
+/* The same for a record whose value is head | val (st_batch_record_len of
+ * hlen + vlen bytes): a typed value is a small head (a delta, a ts, an
+ * element length) before the user's bytes, joined here with no copy. */
+char *st_batch_record_put_parts(char *out, unsigned kind, const void *key, size_t klen, const void *head, size_t hlen,
+                                const void *val, size_t vlen);
+
 static inline uint64_t st_batch_seq(const char *rep) { return st_get_fixed64(rep); }
 static inline uint32_t st_batch_count(const char *rep) { return st_get_fixed32(rep + 8); }
 static inline void st_batch_set_header(char *rep, uint64_t seq, uint32_t count) {

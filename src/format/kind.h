@@ -10,19 +10,23 @@ typedef enum st_kind {
   ST_KIND_DELETE = 0,       /* tombstone: a base meaning "absent" */
   ST_KIND_PUT = 1,          /* plain value: a base */
   ST_KIND_RANGE_DELETE = 2, /* tombstone over [key, value) (reserved) */
-  ST_KIND_ADD = 3,          /* counter delta, int64 (reserved) */
-  ST_KIND_LATEST = 4,       /* value with a user timestamp (reserved) */
-  ST_KIND_APPEND = 5,       /* one list element (reserved) */
-  ST_KIND_COUNTER = 6,      /* collapsed full counter: a base (reserved) */
-  ST_KIND_LIST = 7,         /* collapsed full list: a base (reserved) */
-  ST_KIND_LATEST_BASE = 8,  /* collapsed winning LATEST: a base (reserved) */
+  ST_KIND_ADD = 3,          /* counter delta, int64 */
+  ST_KIND_LATEST = 4,       /* value with a user timestamp */
+  ST_KIND_APPEND = 5,       /* list elements */
+  ST_KIND_COUNTER = 6,      /* collapsed full counter: a base */
+  ST_KIND_LIST = 7,         /* collapsed full list: a base */
+  ST_KIND_LATEST_BASE = 8,  /* collapsed winning LATEST: a base */
 } st_kind;
 
 #define ST_KIND_MAX ST_KIND_LATEST_BASE
 
-/* The kinds this version of the engine writes and reads. A record of any
- * other kind is rejected as corrupt rather than misread. */
-static inline int st_kind_supported(unsigned k) { return k == ST_KIND_DELETE || k == ST_KIND_PUT; }
+/* The kinds this version reads in tables. A record of any other kind is
+ * rejected as corrupt rather than misread. */
+static inline int st_kind_supported(unsigned k) { return k <= ST_KIND_MAX && k != ST_KIND_RANGE_DELETE; }
+
+/* The kinds a user's write makes: those of batches and log records.
+ * Collapsed full values exist only in tables. */
+static inline int st_kind_in_batch(unsigned k) { return k <= ST_KIND_APPEND && k != ST_KIND_RANGE_DELETE; }
 
 /* Kinds whose batch record carries a value after the key. */
 static inline int st_kind_has_value(unsigned k) { return k != ST_KIND_DELETE; }

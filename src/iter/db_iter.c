@@ -3,6 +3,10 @@
  * directions (the scheme of LevelDB's DBIter). Moving forward, the inner
  * iterator stands on the current entry; moving backward, it stands just
  * before every entry of the current key, whose key and value are saved.
+ * A key whose newest visible fragment is typed (a counter, latest-wins or
+ * list fragment) is resolved by the merge rules like strata_get: its key
+ * and value are saved too, and moving forward the inner iterator is left
+ * somewhere among or after its entries.
  */
 #include "iter/db_iter.h"
 
@@ -12,6 +16,7 @@
 #include "base/error.h"
 #include "format/ikey.h"
 #include "format/kind.h"
+#include "merge/merge.h"
 
 typedef struct buf {
   char *p;
@@ -30,6 +35,9 @@ struct st_db_iter {
   buf saved_value; /* backward: the current value */
   buf target;      /* scratch for internal seek targets */
   uint64_t skipped;
+  int saved;      /* forward: the current entry is a resolved one, in saved_key/saved_value */
+  int key_failed; /* the current key's fragments do not combine: status is STRATA_ETYPE */
+  st_merge merge;
 };
 
 /* Always leaves b->p non-NULL, so that an empty key or bound is told
@@ -95,9 +103,49 @@ static int below_lower(const st_db_iter *d, const char *ukey, size_t ulen) {
 /* Kinds this version resolves; anything else fails the walk rather than
  * being shown as a value (strata_get refuses it the same way). */
 static int check_kind(st_db_iter *d, unsigned kind) {
-  if (kind == ST_KIND_PUT || kind == ST_KIND_DELETE) return 1;
+  if (st_kind_supported(kind)) return 1;
   fail(d, st_error(STRATA_ECORRUPT, "iterator: fragment kind %u is not supported by this version", kind));
   return 0;
+}
+
+static int is_typed(unsigned kind) { return kind != ST_KIND_PUT && kind != ST_KIND_DELETE; }
+
+/* Feeds the merge rules the entries of user key saved_key from the inner
+ * position on (its newest visible entry) and makes the result the current
+ * entry: valid, with saved_value, or standing on the key with status
+ * STRATA_ETYPE. The inner iterator ends among or after the key's entries. */
+static void resolve_here(st_db_iter *d) {
+  st_merge *m = &d->merge;
+  st_merge_reset(m);
+  int rc = 0;
+  for (; rc == 0 && st_iter_valid(d->it); st_iter_next(d->it)) {
+    const char *ukey;
+    size_t ulen, vlen;
+    uint64_t seq;
+    unsigned kind;
+    parse(d, &ukey, &ulen, &seq, &kind);
+    if (st_ukey_compare(ukey, ulen, d->saved_key.p, d->saved_key.len) != 0) break;
+    const char *v = st_iter_value(d->it, &vlen);
+    rc = st_merge_feed(m, kind, v, vlen);
+  }
+  if (rc >= 0 && st_iter_status(d->it)) rc = st_iter_status(d->it);
+  if (rc >= 0) rc = st_merge_finish(m, 1);
+  if (rc == STRATA_OK) {
+    const char *v;
+    size_t vlen;
+    st_merge_value(m, &v, &vlen);
+    rc = buf_set(&d->saved_value, v, vlen);
+  }
+  if (rc == STRATA_ETYPE) {
+    d->saved_value.len = 0;
+    d->key_failed = 1;
+    d->status = st_error(STRATA_ETYPE, "iterator: the fragments of the key do not combine");
+    d->valid = 1;
+    return;
+  }
+  if (rc)
+    return fail(d, rc == STRATA_NOTFOUND ? st_error(STRATA_ECORRUPT, "iterator: a typed key resolved to nothing") : rc);
+  d->valid = 1;
 }
 
 /* Forward: from the inner position, the first user key with a visible
@@ -126,6 +174,12 @@ static void find_next_user_entry(st_db_iter *d, int skipping, int by_delete) {
       d->skipped++;
       continue;
     }
+    if (is_typed(kind)) {
+      int rc = buf_set(&d->saved_key, ukey, ulen);
+      if (rc) return fail(d, rc);
+      d->saved = 1;
+      return resolve_here(d);
+    }
     d->valid = 1;
     return;
   }
@@ -153,20 +207,44 @@ static void find_prev_user_entry(st_db_iter *d) {
       d->skipped++;
       continue;
     }
-    size_t vlen;
-    const char *v = st_iter_value(d->it, &vlen);
     int rc = buf_set(&d->saved_key, ukey, ulen);
-    if (!rc) rc = buf_set(&d->saved_value, v, vlen);
+    if (!rc && kind == ST_KIND_PUT) {
+      size_t vlen;
+      const char *v = st_iter_value(d->it, &vlen);
+      rc = buf_set(&d->saved_value, v, vlen);
+    }
     if (rc) return fail(d, rc);
   }
   if (value_kind == ST_KIND_DELETE) return end_walk(d);
   if (st_iter_status(d->it)) return fail(d, st_iter_status(d->it));
   if (below_lower(d, d->saved_key.p, d->saved_key.len)) return end_walk(d);
-  d->valid = 1;
+  if (!is_typed(value_kind)) {
+    d->valid = 1;
+    return;
+  }
+  /* Typed: resolve the key reading forward from its newest visible entry,
+   * then stand before all its entries again. */
+  int rc = seek_internal(d, d->saved_key.p, d->saved_key.len, st_trailer_seek(d->snapshot));
+  if (rc) return fail(d, rc);
+  resolve_here(d);
+  if (!d->valid) return;
+  if ((rc = seek_internal(d, d->saved_key.p, d->saved_key.len, UINT64_MAX))) return fail(d, rc);
+  if (st_iter_valid(d->it))
+    st_iter_prev(d->it);
+  else if (st_iter_status(d->it) == STRATA_OK)
+    st_iter_seek_last(d->it);
+  if (st_iter_status(d->it)) fail(d, st_iter_status(d->it));
+}
+
+/* Every move starts clean: a type error belongs to the key it stood on. */
+static void start_move(st_db_iter *d) {
+  d->status = STRATA_OK;
+  d->saved = 0;
+  d->key_failed = 0;
 }
 
 void st_db_iter_seek(st_db_iter *d, const void *target, size_t len) {
-  d->status = STRATA_OK;
+  start_move(d);
   d->forward = 1;
   d->valid = 0;
   if (below_lower(d, target, len)) {
@@ -181,7 +259,7 @@ void st_db_iter_seek(st_db_iter *d, const void *target, size_t len) {
 
 void st_db_iter_seek_first(st_db_iter *d) {
   if (d->has_lower) return st_db_iter_seek(d, d->lower.p, d->lower.len);
-  d->status = STRATA_OK;
+  start_move(d);
   d->forward = 1;
   d->valid = 0;
   st_iter_seek_first(d->it);
@@ -190,7 +268,7 @@ void st_db_iter_seek_first(st_db_iter *d) {
 
 /* Backward from the last entry before (ukey, trailer), or from the end. */
 static void prev_from(st_db_iter *d, const char *ukey, size_t ulen, uint64_t trailer) {
-  d->status = STRATA_OK;
+  start_move(d);
   d->forward = 0;
   d->valid = 0;
   if (ukey) {
@@ -220,6 +298,14 @@ void st_db_iter_seek_for_prev(st_db_iter *d, const void *target, size_t len) {
 
 void st_db_iter_next(st_db_iter *d) {
   if (!d->valid) return;
+  int saved = d->saved;
+  start_move(d);
+  if (saved) {
+    /* The inner iterator is already among or after the key's entries:
+     * skip what is left of them. */
+    d->valid = 0;
+    return find_next_user_entry(d, 1, 0);
+  }
   if (!d->forward) {
     /* The inner iterator is before the current key's entries: step into
      * them, then skip them like any hidden entry. */
@@ -240,6 +326,12 @@ void st_db_iter_next(st_db_iter *d) {
 
 void st_db_iter_prev(st_db_iter *d) {
   if (!d->valid) return;
+  if (d->saved) {
+    /* Forward on a resolved key: the inner iterator may be past it (even
+     * at the end); stand before all of its entries by a seek. */
+    return prev_from(d, d->saved_key.p, d->saved_key.len, UINT64_MAX);
+  }
+  start_move(d);
   if (d->forward) {
     /* Step back before every entry of the current key. */
     size_t ulen;
@@ -265,7 +357,7 @@ void st_db_iter_prev(st_db_iter *d) {
 int st_db_iter_valid(const st_db_iter *d) { return d->valid; }
 
 const char *st_db_iter_key(const st_db_iter *d, size_t *len_out) {
-  if (!d->forward) {
+  if (!d->forward || d->saved) {
     *len_out = d->saved_key.len;
     return d->saved_key.p;
   }
@@ -276,7 +368,11 @@ const char *st_db_iter_key(const st_db_iter *d, size_t *len_out) {
 }
 
 const char *st_db_iter_value(const st_db_iter *d, size_t *len_out) {
-  if (!d->forward) {
+  if (d->key_failed) {
+    *len_out = 0;
+    return NULL;
+  }
+  if (!d->forward || d->saved) {
     *len_out = d->saved_value.len;
     return d->saved_value.p;
   }
@@ -292,8 +388,10 @@ void st_db_iter_set_error(st_db_iter *d, int rc) {
 
 uint64_t st_db_iter_tombstones_skipped(const st_db_iter *d) { return d->skipped; }
 
-int st_db_iter_new(st_iter *internal, uint64_t snapshot, const void *lower, size_t llen, const void *upper,
-                   size_t ulen, st_db_iter **it_out) {
+void st_db_iter_set_list_max(st_db_iter *d, size_t list_max) { d->merge.list_max = list_max; }
+
+int st_db_iter_new(st_iter *internal, uint64_t snapshot, const void *lower, size_t llen, const void *upper, size_t ulen,
+                   st_db_iter **it_out) {
   *it_out = NULL;
   st_db_iter *d = calloc(1, sizeof *d);
   int rc = d ? STRATA_OK : st_error(STRATA_ENOMEM, "iterator: out of memory");
@@ -313,6 +411,7 @@ int st_db_iter_new(st_iter *internal, uint64_t snapshot, const void *lower, size
   d->it = internal;
   d->snapshot = snapshot;
   d->forward = 1;
+  st_merge_init(&d->merge, 0);
   *it_out = d;
   return STRATA_OK;
 }
@@ -325,5 +424,6 @@ void st_db_iter_free(st_db_iter *d) {
   free(d->saved_key.p);
   free(d->saved_value.p);
   free(d->target.p);
+  st_merge_destroy(&d->merge);
   free(d);
 }

@@ -43,4 +43,7 @@ int st_db_iter_status(const st_db_iter *it);
  * (statistics). */
 uint64_t st_db_iter_tombstones_skipped(const st_db_iter *it);
 
+/* Lists show only their newest list_max elements (0 = all). */
+void st_db_iter_set_list_max(st_db_iter *it, size_t list_max);
+
 #endif

@@ -1,7 +1,17 @@
 /*
  * memtable.c - entries are stored as
- *   varint ikey_len | user_key | fixed64 trailer | varint val_len | val
+ *   varint ikey_len | user_key | fixed64 trailer | varint val_len | val [| run]
  * in one arena allocation; the skiplist orders them by internal key.
+ *
+ * Hot keys: a counter incremented a million times holds a million ADD
+ * entries, and a read must not step through them all. So an operand entry
+ * (ADD, LATEST, APPEND) carries a summary of its run, the entries of the
+ * same kind right below it of the same key in this memtable:
+ *   run = bottom node (the run's oldest entry) | payload
+ * where payload is the run's sum (ADD) or the winning entry (LATEST). It
+ * is computed at insert from the entry below, which the insert finds
+ * anyway, so writes stay blind; a read takes the newest visible entry's
+ * summary and jumps past the run. Neither iterators nor flushes see it.
  */
 #include "mem/memtable.h"
 
@@ -11,6 +21,8 @@
 #include "base/coding.h"
 #include "base/error.h"
 #include "format/ikey.h"
+#include "format/kind.h"
+#include "format/typed_value.h"
 
 static const char *ikey_of(const char *entry, size_t *len_out) {
   uint64_t n;
@@ -63,10 +75,67 @@ void st_memtable_unref(st_memtable *m) {
   }
 }
 
+static int is_operand(unsigned kind) { return kind == ST_KIND_ADD || kind == ST_KIND_LATEST || kind == ST_KIND_APPEND; }
+
+/* The run summary of an operand entry (just after its value). */
+typedef struct run {
+  const st_skip_node *bottom;
+  union {
+    int64_t sum;        /* ADD */
+    const char *winner; /* LATEST: the entry with the greatest ts, newest of equals */
+  } u;
+} run;
+
+static run run_of(const char *val, size_t vlen) {
+  run r;
+  memcpy(&r, val + vlen, sizeof r);
+  return r;
+}
+
+static unsigned kind_of(const char *ik, size_t iklen) { return st_trailer_kind(st_ikey_trailer(ik, iklen)); }
+
+static uint64_t latest_ts(const char *entry) {
+  const char *ik, *v;
+  size_t iklen, vlen;
+  st_memtable_entry_decode(entry, &ik, &iklen, &v, &vlen);
+  return st_get_fixed64(v);
+}
+
+/* st_skiplist_place_fn of an operand entry: its run continues the run of
+ * the entry below when that one is of the same key and kind. */
+static void place_run(void *arg, const st_skip_node *self, const st_skip_node *next) {
+  const char *entry = arg, *ik, *v;
+  size_t iklen, vlen;
+  st_memtable_entry_decode(entry, &ik, &iklen, &v, &vlen);
+  unsigned kind = kind_of(ik, iklen);
+  run r = {.bottom = self};
+  if (kind == ST_KIND_ADD)
+    r.u.sum = st_counter_decode(v);
+  else
+    r.u.winner = entry;
+  if (next) {
+    const char *nik, *nv;
+    size_t niklen, nvlen;
+    st_memtable_entry_decode(st_skiplist_node_entry(next), &nik, &niklen, &nv, &nvlen);
+    /* Writes come in sequence order, so an entry of the same key below
+     * this one is older. */
+    if (kind_of(nik, niklen) == kind &&
+        st_ukey_compare(nik, niklen - ST_IKEY_TRAILER, ik, iklen - ST_IKEY_TRAILER) == 0) {
+      run below = run_of(nv, nvlen);
+      r.bottom = below.bottom;
+      if (kind == ST_KIND_ADD)
+        r.u.sum = (int64_t)((uint64_t)below.u.sum + (uint64_t)r.u.sum);
+      else if (kind == ST_KIND_LATEST && st_get_fixed64(v) < latest_ts(below.u.winner))
+        r.u.winner = below.u.winner;
+    }
+  }
+  memcpy((char *)v + vlen, &r, sizeof r);
+}
+
 int st_memtable_add(st_memtable *m, uint64_t seq, unsigned kind, const void *key, size_t klen, const void *val,
                     size_t vlen) {
-  size_t iklen = klen + ST_IKEY_TRAILER;
-  size_t len = st_varint64_len(iklen) + iklen + st_varint64_len(vlen) + vlen;
+  size_t iklen = klen + ST_IKEY_TRAILER, extra = is_operand(kind) ? sizeof(run) : 0;
+  size_t len = st_varint64_len(iklen) + iklen + st_varint64_len(vlen) + vlen + extra;
   char *e = st_skiplist_alloc_entry(&m->list, len);
   if (!e) return st_error(STRATA_ENOMEM, "memtable: out of memory for a %zu-byte entry", len);
   char *p = e + st_put_varint64(e, iklen);
@@ -74,7 +143,8 @@ int st_memtable_add(st_memtable *m, uint64_t seq, unsigned kind, const void *key
   p += iklen;
   p += st_put_varint64(p, vlen);
   if (vlen) memcpy(p, val, vlen);
-  if (st_skiplist_insert(&m->list, e)) return st_error(STRATA_ENOMEM, "memtable: out of memory");
+  if (st_skiplist_insert_with(&m->list, e, extra ? place_run : NULL, e))
+    return st_error(STRATA_ENOMEM, "memtable: out of memory");
   atomic_store_explicit(&m->usage, st_arena_used(&m->arena), memory_order_relaxed);
   atomic_fetch_add_explicit(&m->entries, 1, memory_order_relaxed);
   return STRATA_OK;
@@ -109,4 +179,47 @@ int st_memtable_get(st_memtable *m, const void *key, size_t klen, uint64_t snaps
   }
   if (target != small) free(target);
   return found;
+}
+
+int st_memtable_merge(st_memtable *mt, const void *key, size_t klen, uint64_t snapshot, st_merge *m) {
+  char small[256];
+  size_t iklen = klen + ST_IKEY_TRAILER;
+  size_t tlen = st_varint64_len(iklen) + iklen;
+  char *target = tlen <= sizeof small ? small : malloc(tlen);
+  if (!target) return st_error(STRATA_ENOMEM, "memtable: out of memory");
+  st_ikey_pack(target + st_put_varint64(target, iklen), key, klen, st_trailer_seek(snapshot));
+
+  st_skiplist_iter it;
+  st_skiplist_iter_init(&it, &mt->list);
+  st_skiplist_iter_seek(&it, target);
+  int rc = 0;
+  while (rc == 0 && st_skiplist_iter_valid(&it)) {
+    const char *ik, *v;
+    size_t eklen, vlen;
+    st_memtable_entry_decode(st_skiplist_iter_entry(&it), &ik, &eklen, &v, &vlen);
+    if (st_ukey_compare(ik, eklen - ST_IKEY_TRAILER, key, klen) != 0) break;
+    unsigned kind = kind_of(ik, eklen);
+    if (!is_operand(kind)) {
+      rc = st_merge_feed(m, kind, v, vlen);
+      break; /* a base decides */
+    }
+    run r = run_of(v, vlen);
+    if (kind == ST_KIND_ADD) {
+      char sum[ST_COUNTER_BYTES];
+      st_counter_encode(sum, r.u.sum);
+      rc = st_merge_feed(m, kind, sum, sizeof sum);
+    } else if (kind == ST_KIND_LATEST) {
+      st_memtable_entry_decode(r.u.winner, &ik, &eklen, &v, &vlen);
+      rc = st_merge_feed(m, kind, v, vlen);
+    } else if (st_merge_wants_values(m)) {
+      rc = st_merge_feed(m, kind, v, vlen);
+      if (rc == 0) {
+        st_skiplist_iter_next(&it);
+        continue;
+      }
+    }
+    st_skiplist_iter_seek_after(&it, r.bottom);
+  }
+  if (target != small) free(target);
+  return rc;
 }

@@ -15,6 +15,7 @@
 #include "base/arena.h"
 #include "base/iter.h"
 #include "mem/skiplist.h"
+#include "merge/merge.h"
 
 typedef struct st_memtable {
   st_arena arena;         /* writer only */
@@ -41,6 +42,15 @@ int st_memtable_add(st_memtable *m, uint64_t seq, unsigned kind, const void *key
  */
 int st_memtable_get(st_memtable *m, const void *key, size_t klen, uint64_t snapshot, unsigned *kind_out,
                     const char **val_out, size_t *vlen_out);
+
+/*
+ * Feeds m the fragments of key visible at snapshot, newest first (a run
+ * of operands as one fragment: see memtable.c). Returns 1 when m's answer
+ * is decided, 0 when the chain goes on in older sources, or an error of
+ * st_merge_feed. Pointers fed are valid while the caller holds a
+ * reference.
+ */
+int st_memtable_merge(st_memtable *mt, const void *key, size_t klen, uint64_t snapshot, st_merge *m);
 
 static inline size_t st_memtable_bytes(st_memtable *m) { return atomic_load_explicit(&m->usage, memory_order_relaxed); }
 

@@ -74,9 +74,11 @@ char *st_skiplist_alloc_entry(st_skiplist *l, size_t n) {
   return l->pending ? (char *)l->pending->entry : NULL;
 }
 
-int st_skiplist_insert(st_skiplist *l, const char *entry) {
+int st_skiplist_insert(st_skiplist *l, const char *entry) { return st_skiplist_insert_with(l, entry, NULL, NULL); }
+
+int st_skiplist_insert_with(st_skiplist *l, const char *entry, st_skiplist_place_fn place, void *arg) {
   st_skip_node *prev[ST_SKIPLIST_MAX_HEIGHT];
-  find_ge(l, entry, prev);
+  st_skip_node *after = find_ge(l, entry, prev);
   st_skip_node *n = l->pending;
   int h = l->pending_height;
   l->pending = NULL;
@@ -84,6 +86,7 @@ int st_skiplist_insert(st_skiplist *l, const char *entry) {
     h = random_height(l);
     if (!(n = new_node(l, entry, h, 0))) return STRATA_ENOMEM;
   }
+  if (place) place(arg, n, after);
   int cur = atomic_load_explicit(&l->height, memory_order_relaxed);
   for (int i = cur; i < h; i++) prev[i] = l->head;
   /* A reader seeing the new height before the new links only finds NULL
@@ -257,6 +260,10 @@ void st_skiplist_iter_prev(st_skiplist_iter *it) { reposition(it, find_lt(it->li
 void st_skiplist_iter_seek(st_skiplist_iter *it, const char *target) {
   reposition(it, find_ge(it->list, target, NULL));
 }
+
+void st_skiplist_iter_seek_after(st_skiplist_iter *it, const st_skip_node *n) { reposition(it, next_of(n, 0)); }
+
+const char *st_skiplist_node_entry(const st_skip_node *n) { return n->entry; }
 
 void st_skiplist_iter_seek_first(st_skiplist_iter *it) { reposition(it, next_of(it->list->head, 0)); }
 

@@ -40,6 +40,17 @@ int st_skiplist_init(st_skiplist *l, st_arena *arena, st_skiplist_cmp cmp);
  * st_skiplist_alloc_entry is linked in place, with no new allocation. */
 int st_skiplist_insert(st_skiplist *l, const char *entry);
 
+/* Called by st_skiplist_insert_with once the entry's place is found and
+ * before it is linked, so that readers never see it unfinished: self is
+ * its node, next the node that will follow it (NULL: the end). */
+typedef void (*st_skiplist_place_fn)(void *arg, const st_skip_node *self, const st_skip_node *next);
+
+/* st_skiplist_insert, calling place (when not NULL) as said above. */
+int st_skiplist_insert_with(st_skiplist *l, const char *entry, st_skiplist_place_fn place, void *arg);
+
+/* The entry of a node. */
+const char *st_skiplist_node_entry(const st_skip_node *n);
+
 /* Allocates a node with room for an n-byte entry right after its links,
  * and returns that room for the caller to fill and then insert. One
  * allocation per entry, so a search or a scan touches one place per node,
@@ -68,6 +79,8 @@ void st_skiplist_iter_prev(st_skiplist_iter *it);
 /* Moves to the first entry >= target (target in entry form). */
 void st_skiplist_iter_seek(st_skiplist_iter *it, const char *target);
 void st_skiplist_iter_seek_first(st_skiplist_iter *it);
+/* Moves to the entry after node n, a node of the list. */
+void st_skiplist_iter_seek_after(st_skiplist_iter *it, const st_skip_node *n);
 void st_skiplist_iter_seek_last(st_skiplist_iter *it);
 
 #endif

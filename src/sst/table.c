@@ -534,8 +534,12 @@ int st_table_get(st_table *t, const char *target, size_t tlen, st_table_get_fn f
   iter_init(&it, t);
   ti_seek(&it.base, target, tlen);
   int rc = it.status;
-  if (rc == STRATA_OK && st_block_iter_valid(&it.data))
+  while (rc == STRATA_OK && st_block_iter_valid(&it.data)) {
     rc = fn(arg, it.data.key, it.data.key_len, it.data.val, it.data.val_len);
+    if (rc != ST_TABLE_GET_MORE) break;
+    ti_next(&it.base);
+    rc = it.status;
+  }
   drop_block(&it);
   st_block_iter_destroy(&it.data);
   st_block_iter_destroy(&it.index);

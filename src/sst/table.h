@@ -50,10 +50,13 @@ int st_table_iter_new(st_table *t, st_iter **it_out);
 void st_table_iter_on_free(st_iter *it, void (*fn)(void *, void *), void *a, void *b);
 
 /* Point lookup: finds the first entry >= target (an internal key) and
- * calls fn with it; key and value are valid only during the call. No entry
- * >= target: fn is not called. Returns fn's result, or STRATA_ECORRUPT /
- * STRATA_EIO / STRATA_ENOMEM. Allocates nothing when the block is mapped
- * or cached. */
+ * calls fn with it, then with each following entry for as long as fn
+ * returns ST_TABLE_GET_MORE (a key's chain of fragments); key and value
+ * are valid only during the call. No entry >= target (or no more): fn is
+ * not called. Returns fn's last result other than ST_TABLE_GET_MORE (0 when
+ * the entries ran out), or STRATA_ECORRUPT / STRATA_EIO / STRATA_ENOMEM.
+ * Allocates nothing when the blocks are mapped or cached. */
+#define ST_TABLE_GET_MORE 1
 typedef int (*st_table_get_fn)(void *arg, const char *ikey, size_t iklen, const char *val, size_t vlen);
 int st_table_get(st_table *t, const char *target, size_t tlen, st_table_get_fn fn, void *arg);
 
