@@ -4,6 +4,7 @@
  */
 #include "cli_commands.h"
 
+#include <inttypes.h>
 #include <string.h>
 #include <strings.h>
 
@@ -51,6 +52,143 @@ static int cmd_get(strata_db *db, const cli_arg *args, size_t nargs) {
     strata_free(val);
   }
   return lib_result(rc);
+}
+
+/*
+ * Reads arg as a decimal number: digits only (at least one, no blanks),
+ * after an optional '-' or '+' when negative_ok. Sets *mag_out to its
+ * magnitude and *neg_out to 1 for '-'. Returns 0, or -1 when arg is not
+ * such a number or its magnitude is over max.
+ */
+static int parse_decimal(const cli_arg *arg, int negative_ok, uint64_t max, uint64_t *mag_out, int *neg_out) {
+  const char *s = arg->data;
+  size_t i = 0, n = arg->len;
+  uint64_t v = 0;
+  *mag_out = 0;
+  *neg_out = 0;
+  if (negative_ok && n > 0 && (s[0] == '-' || s[0] == '+')) {
+    *neg_out = s[0] == '-';
+    i = 1;
+  }
+  if (i == n) return -1;
+  for (; i < n; i++) {
+    if (s[i] < '0' || s[i] > '9') return -1;
+    unsigned d = (unsigned)(s[i] - '0');
+    if (v > (max - d) / 10) return -1;
+    v = v * 10 + d;
+  }
+  *mag_out = v;
+  return 0;
+}
+
+/* Reports an argument that is not a number in range: a usage error, so the
+ * command writes nothing. */
+static int bad_number(const char *cmd, const char *usage, const char *what, const cli_arg *arg, const char *range) {
+  FILE *f = cli_error_start();
+  fprintf(f, "%s: %s must be a decimal integer from %s, not '", cmd, what, range);
+  cli_write_bytes(f, arg->data, arg->len);
+  fprintf(f, "': %s\n", usage);
+  return CLI_USAGE;
+}
+
+static int cmd_add(strata_db *db, const cli_arg *args, size_t nargs) {
+  (void)nargs;
+  uint64_t mag;
+  int neg;
+  /* Up to 2^63 so that -9223372036854775808 parses; a positive 2^63 is out. */
+  if (parse_decimal(&args[1], 1, (uint64_t)INT64_MAX + 1, &mag, &neg) != 0 || (!neg && mag > (uint64_t)INT64_MAX))
+    return bad_number("add", "add KEY N", "N", &args[1], "-9223372036854775808 to 9223372036854775807");
+  /* mag - 1 fits int64 when mag is 2^63, so -2^63 comes out without overflow. */
+  int64_t delta = neg && mag > 0 ? -(int64_t)(mag - 1) - 1 : (int64_t)mag;
+  int rc = strata_add(db, args[0].data, args[0].len, delta);
+  if (rc == STRATA_OK) puts("OK");
+  return lib_result(rc);
+}
+
+static int cmd_getint(strata_db *db, const cli_arg *args, size_t nargs) {
+  (void)nargs;
+  int64_t v = 0;
+  int rc = strata_get_int(db, args[0].data, args[0].len, &v);
+  if (rc == STRATA_NOTFOUND) {
+    puts("(not found)");
+    return CLI_OK;
+  }
+  if (rc == STRATA_OK) printf("%" PRId64 "\n", v);
+  return lib_result(rc);
+}
+
+static int cmd_latest(strata_db *db, const cli_arg *args, size_t nargs) {
+  (void)nargs;
+  uint64_t ts;
+  int neg;
+  if (parse_decimal(&args[1], 0, UINT64_MAX, &ts, &neg) != 0)
+    return bad_number("latest", "latest KEY TS VALUE", "TS", &args[1], "0 to 18446744073709551615");
+  int rc = strata_put_latest(db, args[0].data, args[0].len, args[2].data, args[2].len, ts);
+  if (rc == STRATA_OK) puts("OK");
+  return lib_result(rc);
+}
+
+static int cmd_getlatest(strata_db *db, const cli_arg *args, size_t nargs) {
+  (void)nargs;
+  void *val = NULL;
+  size_t vlen = 0;
+  uint64_t ts = 0;
+  int rc = strata_get_latest(db, args[0].data, args[0].len, &val, &vlen, &ts);
+  if (rc == STRATA_NOTFOUND) {
+    puts("(not found)");
+    return CLI_OK;
+  }
+  if (rc == STRATA_OK) {
+    printf("%" PRIu64 " ", ts);
+    cli_write_bytes(stdout, val, vlen);
+    putchar('\n');
+    strata_free(val);
+  }
+  return lib_result(rc);
+}
+
+static int cmd_append(strata_db *db, const cli_arg *args, size_t nargs) {
+  (void)nargs;
+  int rc = strata_append(db, args[0].data, args[0].len, args[1].data, args[1].len);
+  if (rc == STRATA_OK) puts("OK");
+  return lib_result(rc);
+}
+
+/* Prints the elements of an encoded list, one per line, after checking the
+ * whole of it so that bytes that are not a list print only an error. */
+static int print_list(const void *list, size_t len) {
+  const void *e;
+  size_t elen, pos = 0, at = 0, count = 0;
+  int r;
+  while ((r = strata_list_next(list, len, &pos, &e, &elen)) == 1) {
+    count++;
+    at = pos;
+  }
+  if (r != 0) {
+    cli_error("%s: the value is not a list (bad element at byte %zu of %zu)", strata_strerror(r), at, len);
+    return CLI_FAILED;
+  }
+  if (count == 0) puts("(empty list)");
+  for (pos = 0; strata_list_next(list, len, &pos, &e, &elen) == 1;) {
+    cli_write_bytes(stdout, e, elen);
+    putchar('\n');
+  }
+  return CLI_OK;
+}
+
+static int cmd_list(strata_db *db, const cli_arg *args, size_t nargs) {
+  (void)nargs;
+  void *val = NULL;
+  size_t vlen = 0;
+  int rc = strata_get(db, args[0].data, args[0].len, &val, &vlen);
+  if (rc == STRATA_NOTFOUND) {
+    puts("(not found)");
+    return CLI_OK;
+  }
+  if (rc != STRATA_OK) return lib_result(rc);
+  int r = print_list(val, vlen);
+  strata_free(val);
+  return r;
 }
 
 static int cmd_del(strata_db *db, const cli_arg *args, size_t nargs) {
@@ -108,17 +246,31 @@ static int close_range(strata_iter *it) {
 
 static int cmd_scan(strata_db *db, const cli_arg *args, size_t nargs) {
   strata_iter *it;
+  unsigned long long unreadable = 0;
   int rc = open_range(db, args, nargs, &it);
   if (rc) return lib_result(rc);
   for (; strata_iter_valid(it); strata_iter_next(it)) {
     size_t kl, vl;
     const void *k = strata_iter_key(it, &kl), *v = strata_iter_value(it, &vl);
+    /* A key whose value cannot be read (STRATA_ETYPE) keeps the iterator
+     * valid: mark it with more than two tokens, which no value line has. */
+    int st = strata_iter_status(it);
     cli_write_token(stdout, k, kl);
+    if (st != STRATA_OK) {
+      printf(" (error) %s\n", strata_strerror(st));
+      unreadable++;
+      continue;
+    }
     putchar(' ');
     cli_write_token(stdout, v, vl);
     putchar('\n');
   }
-  return close_range(it);
+  int r = close_range(it);
+  if (r == CLI_OK && unreadable > 0) {
+    cli_error("scan: %llu key%s could not be read (marked (error) above)", unreadable, unreadable == 1 ? "" : "s");
+    r = CLI_FAILED;
+  }
+  return r;
 }
 
 static int cmd_count(strata_db *db, const cli_arg *args, size_t nargs) {
@@ -173,6 +325,13 @@ static const cli_command commands[] = {
     {"put", 2, 2, "put KEY VALUE", "set KEY to VALUE", cmd_put},
     {"get", 1, 1, "get KEY", "print the value of KEY, or (not found)", cmd_get},
     {"del", 1, 1, "del KEY", "delete KEY (also when it is absent)", cmd_del},
+    {"add", 2, 2, "add KEY N", "add the integer N to the counter KEY", cmd_add},
+    {"getint", 1, 1, "getint KEY", "print the counter KEY as an integer, or (not found)", cmd_getint},
+    {"latest", 3, 3, "latest KEY TS VALUE", "write VALUE at time TS; KEY reads as the VALUE of the greatest TS",
+     cmd_latest},
+    {"getlatest", 1, 1, "getlatest KEY", "print TS VALUE of the latest-wins value KEY, or (not found)", cmd_getlatest},
+    {"append", 2, 2, "append KEY ELEMENT", "append ELEMENT to the list KEY", cmd_append},
+    {"list", 1, 1, "list KEY", "print the elements of the list KEY, one per line, oldest first", cmd_list},
     {"scan", 0, 2, "scan [FROM [TO]]", "print KEY VALUE for every key in [FROM, TO), in order", cmd_scan},
     {"count", 0, 2, "count [FROM [TO]]", "count the keys in [FROM, TO)", cmd_count},
     {"flush", 0, 0, "flush", "write the memtable to a table on disk", cmd_flush},

@@ -222,5 +222,236 @@ expect_eq "--sst-dump of a missing file exits 1" "$RC" 1
 run --verify </dev/null
 expect_eq "--verify without a directory is a usage error" "$RC" 2
 
+# --- typed merges: counters ------------------------------------------------
+fresh
+run "$DB" <<'EOF'
+add c1 5
+add c1 -2
+getint c1
+get c1
+getint nothere
+put c 5
+add c 3
+getint c
+get c
+add w 9223372036854775807
+add w 1
+getint w
+add m -9223372036854775808
+add m +7
+getint m
+put d 007
+getint d
+put z -0
+getint z
+EOF
+expect_eq "counters: script exits 0" "$RC" 0
+expect_eq "counters: no errors" "$ERR" ""
+expect_eq "add sums deltas; get reads decimal text" "$(sed -n 3,4p "$TMP/out" | tr '\n' '|')" '3|3|'
+expect_eq "getint of an absent key" "$(sed -n 5p "$TMP/out")" "(not found)"
+expect_eq "add over a decimal put" "$(sed -n 8,9p "$TMP/out" | tr '\n' '|')" '8|8|'
+expect_eq "counters wrap around" "$(sed -n 12p "$TMP/out")" "-9223372036854775808"
+expect_eq "add takes INT64_MIN and +N" "$(sed -n 15p "$TMP/out")" "-9223372036854775801"
+expect_eq "getint of a put of 007" "$(sed -n 17p "$TMP/out")" "7"
+expect_eq "getint of a put of -0" "$(sed -n 19p "$TMP/out")" "0"
+
+# Bad numbers and missing arguments are usage errors that write nothing.
+fresh
+run "$DB" <<'EOF'
+add bad x
+add bad 1.5
+add bad ""
+add bad " 5"
+add bad -
+add bad 9223372036854775808
+add bad -9223372036854775809
+add bad "1\x005"
+add bad
+getint bad
+EOF
+expect_eq "bad N: nothing written" "$OUT" "(not found)"
+expect_eq "bad N: piped run exits 1" "$RC" 1
+expect_eq "bad N: one error line each" "$(printf '%s\n' "$ERR" | grep -c '^error: ')" 9
+case "$ERR" in *"error: add: N must be a decimal integer from -9223372036854775808 to 9223372036854775807, not 'x': add KEY N"*) r=0 ;; *) r=1 ;; esac
+check "bad N names the range and the usage" $r
+case "$ERR" in *"error: add takes 2 arguments: add KEY N"*) r=0 ;; *) r=1 ;; esac
+check "add without N is an argument-count error" $r
+run "$DB" add bad abc </dev/null
+expect_eq "one-shot bad N exits 2" "$RC" 2
+run "$DB" add neg -5 </dev/null
+expect_eq "one-shot add of a negative N" "$OUT" "OK"
+run "$DB" getint neg </dev/null
+expect_eq "one-shot getint" "$OUT" "-5"
+
+# Fragments that do not combine: the reads fail, the shell goes on.
+fresh
+run "$DB" <<'EOF'
+put k abc
+add k 1
+getint k
+get k
+put t abc
+getint t
+EOF
+expect_eq "add over text: the writes succeed" "$OUT" "$(printf 'OK\nOK\nOK')"
+expect_eq "add over text: piped run exits 1" "$RC" 1
+expect_eq "add over text: getint, get and getint of text fail" \
+  "$(printf '%s\n' "$ERR" | grep -c '^error: STRATA_ETYPE')" 3
+run "$DB" getint k </dev/null
+expect_eq "one-shot getint of a bad counter exits 1" "$RC" 1
+
+# --- typed merges: latest-wins values ---------------------------------------
+fresh
+run "$DB" <<'EOF'
+latest p 10 a
+latest p 5 b
+getlatest p
+get p
+latest p 10 c
+getlatest p
+latest z 0 zero
+getlatest z
+latest z 18446744073709551615 max
+latest z 18446744073709551614 late
+getlatest z
+latest s 1 "x y"
+getlatest s
+latest e 2 ""
+getlatest e
+put q base
+latest q 3 v
+getlatest q
+getlatest nothere
+EOF
+expect_eq "latest: script exits 0" "$RC" 0
+expect_eq "latest: an older TS arriving later loses" "$(sed -n 3,4p "$TMP/out" | tr '\n' '|')" '10 a|a|'
+expect_eq "latest: a tie goes to the later write" "$(sed -n 6p "$TMP/out")" "10 c"
+expect_eq "latest: TS 0" "$(sed -n 8p "$TMP/out")" "0 zero"
+expect_eq "latest: TS UINT64_MAX" "$(sed -n 11p "$TMP/out")" "18446744073709551615 max"
+expect_eq "latest: value printed as get prints it" "$(sed -n 13,15p "$TMP/out" | tr '\n' '|')" '1 x y|OK|2 ""|'
+expect_eq "latest: a put below is ignored" "$(sed -n 18p "$TMP/out")" "3 v"
+expect_eq "getlatest of an absent key" "$(sed -n 19p "$TMP/out")" "(not found)"
+
+fresh
+run "$DB" <<'EOF'
+latest p -1 v
+latest p 18446744073709551616 v
+latest p +1 v
+latest p x v
+latest p 5
+getlatest p
+put plain v
+getlatest plain
+add n 1
+getlatest n
+EOF
+expect_eq "bad TS: nothing written" "$OUT" "$(printf '(not found)\nOK\nOK')"
+case "$ERR" in *"error: latest: TS must be a decimal integer from 0 to 18446744073709551615, not '-1'"*) r=0 ;; *) r=1 ;; esac
+check "negative TS refused" $r
+case "$ERR" in *"not '18446744073709551616'"*) r=0 ;; *) r=1 ;; esac
+check "TS over UINT64_MAX refused" $r
+case "$ERR" in *"not '+1'"*) r=0 ;; *) r=1 ;; esac
+check "TS with a sign refused" $r
+case "$ERR" in *"error: latest takes 3 arguments"*) r=0 ;; *) r=1 ;; esac
+check "latest without VALUE is an argument-count error" $r
+expect_eq "getlatest of a plain put or a counter fails" "$(printf '%s\n' "$ERR" | grep -c '^error: STRATA_ETYPE')" 2
+run "$DB" latest p -1 v </dev/null
+expect_eq "one-shot bad TS exits 2" "$RC" 2
+
+# --- typed merges: lists ----------------------------------------------------
+fresh
+run "$DB" <<'EOF'
+append l a
+append l "b c"
+append l ""
+append l "\x00\n"
+list l
+put b first
+append b second
+list b
+append d x
+del d
+append d y
+list d
+put empty ""
+list empty
+list nothere
+EOF
+expect_eq "lists: script exits 0" "$RC" 0
+expect_eq "list: oldest first, elements printed as values" "$(sed -n 5,8p "$TMP/out" | tr '\n' '|')" 'a|b c|""|"\x00\n"|'
+expect_eq "list: a put below is the first element" "$(sed -n 11,12p "$TMP/out" | tr '\n' '|')" 'first|second|'
+expect_eq "list: a delete starts it afresh" "$(sed -n 16p "$TMP/out")" "y"
+expect_eq "list: no elements" "$(sed -n 18p "$TMP/out")" "(empty list)"
+expect_eq "list of an absent key" "$(sed -n 19p "$TMP/out")" "(not found)"
+run "$DB" list l </dev/null
+expect_eq "one-shot list" "$OUT" "$(printf '%s\n' a 'b c' '""' '"\x00\n"')"
+
+fresh
+run "$DB" <<'EOF'
+add k 1
+append k x
+get k
+list k
+getint k
+put k reset
+get k
+put pl abc
+list pl
+append
+EOF
+expect_eq "add then append: reads fail until a put" "$OUT" "$(printf 'OK\nOK\nOK\nreset\nOK')"
+expect_eq "add then append: get, list, getint fail" "$(printf '%s\n' "$ERR" | grep -c '^error: STRATA_ETYPE')" 3
+case "$ERR" in *"error: STRATA_EINVAL: invalid argument: the value is not a list"*) r=0 ;; *) r=1 ;; esac
+check "list of a plain value that is not a list" $r
+case "$ERR" in *"error: append takes 2 arguments"*) r=0 ;; *) r=1 ;; esac
+check "append without arguments is an argument-count error" $r
+
+# --- typed keys in scans, through flush, compaction and reopen --------------
+fresh
+run "$DB" <<'EOF'
+add a 2
+add b 1
+append b x
+append c "y z"
+latest d 7 v
+put e plain
+scan
+count
+EOF
+etype='STRATA_ETYPE: fragments of different kinds do not combine'
+want=$(printf '%s\n' 'a 2' "b (error) $etype" 'c "\x03y z"' 'd v' 'e plain')
+expect_eq "scan marks a key that does not combine and goes on" "$(sed -n 7,11p "$TMP/out")" "$want"
+expect_eq "count counts it" "$(sed -n 12p "$TMP/out")" "5"
+expect_eq "scan with an unreadable key exits 1" "$RC" 1
+case "$ERR" in *"error: scan: 1 key could not be read"*) r=0 ;; *) r=1 ;; esac
+check "scan reports the unreadable key on stderr" $r
+run "$DB" <<'EOF'
+add a 3
+append c w
+latest d 3 old
+flush
+add a 4
+append c v
+compact
+EOF
+expect_eq "flush and compact of typed keys" "$RC" 0
+run "$DB" <<'EOF'
+getint a
+list c
+getlatest d
+get b
+EOF
+expect_eq "typed reads after flush, compaction and reopen" "$OUT" "$(printf '%s\n' 9 'y z' w v '7 v')"
+case "$ERR" in "error: STRATA_ETYPE"*) r=0 ;; *) r=1 ;; esac
+check "a key that does not combine still fails after compaction" $r
+run "$DB" scan </dev/null
+want=$(printf '%s\n' 'a 9' "b (error) $etype" 'c "\x03y z\x01w\x01v"' 'd v' 'e plain')
+expect_eq "scan after compaction and reopen" "$OUT" "$want"
+run "$DB" help </dev/null
+for c in "add KEY N" "getint KEY" "latest KEY TS VALUE" "getlatest KEY" "append KEY ELEMENT" "list KEY"; do
+  case "$OUT" in *"$c"*) r=0 ;; *) r=1 ;; esac
+  check "help lists $c" $r
+done
+
 echo "shell: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
