@@ -32,8 +32,8 @@ struct st_version_set {
   st_mutex apply_mu; /* serializes applies; held during their I/O */
   /* Guarded by apply_mu: */
   st_wal_writer *manifest;
-  int broken;          /* first failed manifest write: later applies refused */
-  st_version *limbo;   /* the version a failed apply would have installed */
+  int broken;        /* first failed manifest write: later applies refused */
+  st_version *limbo; /* the version a failed apply would have installed */
 
   st_mutex mu;
   /* Guarded by mu: */
@@ -431,7 +431,7 @@ int st_version_set_open(st_env *env, const char *dir, st_version_set **vs_out) {
   free(scan.manifests);
   *vs_out = vs;
   return STRATA_OK;
-fail: {
+fail : {
   st_errsave first;
   st_error_save(&first);
   st_version_builder_clear(&b);
@@ -552,9 +552,15 @@ done:
 /* ---- accessors --------------------------------------------------------- */
 
 st_version *st_version_set_current(st_version_set *vs) {
+  uint64_t unused;
+  return st_version_set_current_and_log(vs, &unused);
+}
+
+st_version *st_version_set_current_and_log(st_version_set *vs, uint64_t *log_number_out) {
   st_mutex_lock(&vs->mu);
   st_version *v = vs->current;
   st_version_ref(v);
+  *log_number_out = vs->log_number;
   st_mutex_unlock(&vs->mu);
   return v;
 }

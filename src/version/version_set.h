@@ -47,6 +47,9 @@ void st_version_set_close(st_version_set *vs);
 
 /* The current version, referenced (st_version_unref when done). */
 st_version *st_version_set_current(st_version_set *vs);
+/* The same, with the log number recorded with it (read together: logs
+ * below it are in the version's tables). */
+st_version *st_version_set_current_and_log(st_version_set *vs, uint64_t *log_number_out);
 
 /* Appends e to the manifest, fsyncs it, and installs the resulting version.
  * Sets e's next_file and last_seq from the set when e lacks them. On
