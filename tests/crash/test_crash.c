@@ -2,7 +2,11 @@
  * test_crash.c - kill -9 at random moments. A child process writes batches
  * from two threads and reports each acknowledged batch through a pipe; the
  * parent kills it, reopens the database and checks that every acknowledged
- * batch is there and that every batch is whole or absent. Half the cycles
+ * batch is there and that every batch is whole or absent. Each batch also
+ * increments two counters, appends its id to a list and offers its id as
+ * a latest-wins ts, so after every recovery the counters must equal the
+ * sums over exactly the batches present, the list must hold exactly their
+ * ids, and the latest value must be the greatest of them. Half the cycles
  * use synced batches, half rely on the OS buffers (which a process crash
  * does not lose). STRATA_CRASH_CYCLES raises the count (default 50).
  */
@@ -45,6 +49,11 @@ static void *child_writer(void *arg) {
       snprintf(val, sizeof val, "value-of-%d-%d-%0*d", id, j, id % 30, 0);
       strata_batch_put(b, key, strlen(key), val, strlen(val));
     }
+    snprintf(val, sizeof val, "batch %d", id);
+    strata_batch_add(b, "count", 5, 1);
+    strata_batch_add(b, "sum", 3, id);
+    strata_batch_append(b, "ids", 3, &id, sizeof id);
+    strata_batch_put_latest(b, "last", 4, val, strlen(val), (uint64_t)id);
     if (strata_write(c->db, b, c->sync ? STRATA_SYNC : 0) != STRATA_OK) _exit(3);
     if (write(c->fd, &id, sizeof id) != sizeof id) _exit(4);
   }
@@ -62,6 +71,44 @@ static void run_child(const char *dir, int fd, int start, int sync) {
   pthread_t th[THREADS];
   for (int i = 0; i < THREADS; i++) pthread_create(&th[i], NULL, child_writer, &c);
   for (;;) pause();
+}
+
+/* What the batches present so far add up to. */
+typedef struct totals {
+  int64_t count, sum;
+  int max_id;
+} totals;
+
+static void check_typed(strata_db *db, const totals *t, int cycle) {
+  int64_t count, sum;
+  assert_int_equal(strata_get_int(db, "count", 5, &count), t->count ? STRATA_OK : STRATA_NOTFOUND);
+  assert_int_equal(strata_get_int(db, "sum", 3, &sum), t->count ? STRATA_OK : STRATA_NOTFOUND);
+  if (count != t->count || sum != t->sum)
+    fail_msg("cycle %d: counters %lld and %lld, the batches present add up to %lld and %lld", cycle, (long long)count,
+             (long long)sum, (long long)t->count, (long long)t->sum);
+  if (!t->count) return;
+  void *v;
+  size_t n, pos = 0, el;
+  const void *e;
+  int64_t elems = 0, esum = 0;
+  assert_int_equal(strata_get(db, "ids", 3, &v, &n), STRATA_OK);
+  while (strata_list_next(v, n, &pos, &e, &el) == 1) {
+    int id;
+    assert_int_equal(el, sizeof id);
+    memcpy(&id, e, sizeof id);
+    elems++;
+    esum += id;
+  }
+  strata_free(v);
+  if (elems != t->count || esum != t->sum)
+    fail_msg("cycle %d: the list of ids disagrees with the batches present", cycle);
+  uint64_t ts;
+  assert_int_equal(strata_get_latest(db, "last", 4, &v, &n, &ts), STRATA_OK);
+  char want[32];
+  snprintf(want, sizeof want, "batch %d", t->max_id);
+  if (ts != (uint64_t)t->max_id || n != strlen(want) || memcmp(v, want, n) != 0)
+    fail_msg("cycle %d: latest is ts %llu, the newest batch present is %d", cycle, (unsigned long long)ts, t->max_id);
+  strata_free(v);
 }
 
 /* Reads acknowledgements until deadline_ms passes (or the child dies). */
@@ -93,7 +140,8 @@ static void kill_cycles_run(const strata_options *opts) {
   char *dir = tu_tmpdir();
   int cycles = (int)tu_env_long("STRATA_CRASH_CYCLES", 50);
   size_t cap = 4u << 20;
-  unsigned char *acked = calloc(cap, 1);
+  unsigned char *acked = calloc(cap, 1), *counted = calloc(cap, 1);
+  totals t = {0, 0, -1};
   st_random rnd;
   uint64_t seed = (uint64_t)time(NULL);
   st_random_seed(&rnd, seed);
@@ -146,10 +194,18 @@ static void kill_cycles_run(const strata_options *opts) {
           present++;
         }
       }
-      if (present != 0 && present != KEYS_PER_BATCH) fail_msg("cycle %d: batch %d is torn (%d keys)", cycle, id, present);
+      if (present != 0 && present != KEYS_PER_BATCH)
+        fail_msg("cycle %d: batch %d is torn (%d keys)", cycle, id, present);
       if (acked[id] && present == 0) fail_msg("cycle %d: acknowledged batch %d is lost", cycle, id);
       if (present) acked[id] = 1; /* survived: must survive every later cycle */
+      if (present && !counted[id]) {
+        counted[id] = 1;
+        t.count++;
+        t.sum += id;
+        if (id > t.max_id) t.max_id = id;
+      }
     }
+    check_typed(db, &t, cycle);
     assert_int_equal(strata_close(db), STRATA_OK);
     total_acked = max_acked + 1;
     start = end;
@@ -157,6 +213,7 @@ static void kill_cycles_run(const strata_options *opts) {
   printf("crash: %d batches acknowledged over %d cycles\n", total_acked, cycles);
   assert_true(total_acked > cycles);
   free(acked);
+  free(counted);
   tu_rmdir(dir);
 }
 
