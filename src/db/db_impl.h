@@ -143,6 +143,10 @@ int st_db_write(strata_db *db, strata_batch *batch, int sync, int force_flush);
  * db->nsnapshots). mu held. */
 uint64_t *st_db_snapshot_seqs(strata_db *db, size_t *n_out);
 
+/* 0 when no table of v can hold key (key ranges and bloom filters say
+ * so); 1 on any doubt (read.c). */
+int st_db_version_may_hold(strata_db *db, const st_version *v, const void *key, size_t klen);
+
 /* Feeds m (initialized by the caller) every visible fragment of key at
  * snapshot snap (UINT64_MAX = latest) newest first and finishes it: returns
  * m->rc (STRATA_OK with the result in m, STRATA_NOTFOUND, STRATA_ETYPE) or

@@ -80,6 +80,8 @@ typedef struct key_chain {
   size_t n, cap;
   int typed;
   st_collapse_opts opt;
+  strata_db *db;
+  const st_version *older; /* the tables at the flush's start: all older data is in them */
 } key_chain;
 
 static int add_to_table(void *b, const char *k, size_t kl, const char *v, size_t vl) {
@@ -89,9 +91,14 @@ static int add_to_table(void *b, const char *k, size_t kl, const char *v, size_t
 /* Writes the held key's entries to b, collapsed when typed. */
 static int write_chain(key_chain *c, st_table_builder *b) {
   int rc = STRATA_OK;
-  if (c->typed)
+  if (c->typed) {
+    /* A key no table holds has nothing older than this memtable (the
+     * oldest one): its chain resolves into a full value, which later
+     * reads stop at instead of looking through every level. */
+    const st_merge_entry *e = &c->e[0];
+    c->opt.bottom = !st_db_version_may_hold(c->db, c->older, e->ikey, e->iklen - ST_IKEY_TRAILER);
     rc = st_merge_collapse(c->e, c->n, &c->opt, add_to_table, b, NULL);
-  else
+  } else
     for (size_t i = 0; i < c->n && !rc; i++)
       rc = st_table_builder_add(b, c->e[i].ikey, c->e[i].iklen, c->e[i].val, c->e[i].vlen);
   c->n = 0;
@@ -113,10 +120,11 @@ static int hold(key_chain *c, const char *k, size_t kl, const char *v, size_t vl
   return STRATA_OK;
 }
 
-/* Writes mem to a new level-0 table; mu not held. *meta_out is NULL when
- * the memtable held nothing. Chains of typed fragments are collapsed as
- * far as the live snapshots (ascending) allow; older data may lie below,
- * so nothing resolves at the bottom. */
+/* Writes mem (the oldest memtable) to a new level-0 table; mu not held.
+ * *meta_out is NULL when the memtable held nothing. Chains of typed
+ * fragments are collapsed as far as the live snapshots (ascending) allow;
+ * older fragments can only be in the current version's tables (whatever
+ * compactions move meanwhile, they add no data). */
 static int write_level0_table(strata_db *db, st_memtable *mem, const uint64_t *snaps, size_t nsnaps,
                               st_file_meta **meta_out) {
   char path[PATH_MAX];
@@ -124,6 +132,7 @@ static int write_level0_table(strata_db *db, st_memtable *mem, const uint64_t *s
   st_table_builder *b = NULL;
   st_table_props props = {0};
   key_chain chain = {0};
+  st_version *older = NULL;
   *meta_out = NULL;
   if (atomic_load_explicit(&mem->entries, memory_order_relaxed) == 0) return STRATA_OK;
   uint64_t number = st_db_pending_new(db);
@@ -131,6 +140,8 @@ static int write_level0_table(strata_db *db, st_memtable *mem, const uint64_t *s
   int rc = st_memtable_iter_new(mem, &it);
   if (!rc) rc = st_table_builder_new(db->env, path, &db->table_opt, &b);
   if (rc) goto done;
+  chain.db = db;
+  chain.older = older = st_version_set_current(db->vs);
   chain.opt = (st_collapse_opts){.snapshots = snaps,
                                  .nsnapshots = nsnaps,
                                  .list_max = db->opt.list_max_elements,
@@ -170,6 +181,7 @@ static int write_level0_table(strata_db *db, st_memtable *mem, const uint64_t *s
 done:
   if (b) st_table_builder_abandon(b);
   free(chain.e);
+  if (older) st_version_unref(older);
   st_iter_free(it);
   st_table_props_clear(&props);
   /* Installed or removed, the table is no longer pending once the edit

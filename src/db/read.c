@@ -59,6 +59,22 @@ static int in_range(const st_file_meta *m, const void *key, size_t klen) {
          st_ukey_compare(key, klen, m->largest, m->largest_len - ST_IKEY_TRAILER) <= 0;
 }
 
+/* The table of level (>= 1) of v whose key range holds key, or NULL.
+ * Outputs are cut at user-key boundaries: one table of a level holds all
+ * of a key's fragments in it. */
+static const st_file_meta *level_table(const st_version *v, int level, const char *key, size_t klen) {
+  size_t lo = 0, hi = v->nfiles[level];
+  while (lo < hi) { /* the first table whose largest key is >= key */
+    size_t mid = (lo + hi) / 2;
+    const st_file_meta *f = v->files[level][mid];
+    if (st_ukey_compare(f->largest, f->largest_len - ST_IKEY_TRAILER, key, klen) < 0)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo < v->nfiles[level] && in_range(v->files[level][lo], key, klen) ? v->files[level][lo] : NULL;
+}
+
 /* Feeds m from the tables of v, newest first, until it is decided. */
 static int from_version(strata_db *db, const st_version *v, const char *target, size_t tlen, st_merge *m) {
   const char *key = target;
@@ -70,23 +86,30 @@ static int from_version(strata_db *db, const st_version *v, const char *target, 
     if ((rc = from_table(db, v->files[0][i], target, tlen, m, &decided))) return rc;
   }
   for (int level = 1; level < ST_LEVELS && !decided; level++) {
-    /* The first table whose largest key is >= key (binary search). */
-    size_t lo = 0, hi = v->nfiles[level];
-    while (lo < hi) {
-      size_t mid = (lo + hi) / 2;
-      const st_file_meta *f = v->files[level][mid];
-      if (st_ukey_compare(f->largest, f->largest_len - ST_IKEY_TRAILER, key, klen) < 0)
-        lo = mid + 1;
-      else
-        hi = mid;
-    }
-    /* Outputs are cut at user-key boundaries: one table of a level
-     * holds all of a key's fragments in it. */
-    if (lo < v->nfiles[level] && in_range(v->files[level][lo], key, klen) &&
-        (rc = from_table(db, v->files[level][lo], target, tlen, m, &decided)))
-      return rc;
+    const st_file_meta *f = level_table(v, level, key, klen);
+    if (f && (rc = from_table(db, f, target, tlen, m, &decided))) return rc;
   }
   return STRATA_OK;
+}
+
+/* 0 when the bloom filter of table f proves key absent from it; any doubt
+ * (a table that cannot be opened) answers 1. */
+static int table_may_hold(strata_db *db, const st_file_meta *f, const char *key, size_t klen) {
+  st_table *t;
+  if (st_table_cache_get(db->table_cache, f->number, &t) != STRATA_OK) return 1;
+  int may = st_table_may_contain(t, key, klen);
+  st_table_cache_release(db->table_cache, t);
+  return may;
+}
+
+int st_db_version_may_hold(strata_db *db, const st_version *v, const void *key, size_t klen) {
+  for (size_t i = 0; i < v->nfiles[0]; i++)
+    if (in_range(v->files[0][i], key, klen) && table_may_hold(db, v->files[0][i], key, klen)) return 1;
+  for (int level = 1; level < ST_LEVELS; level++) {
+    const st_file_meta *f = level_table(v, level, key, klen);
+    if (f && table_may_hold(db, f, key, klen)) return 1;
+  }
+  return 0;
 }
 
 /* Resolves key at snapshot (a sequence number, or UINT64_MAX for the
