@@ -79,6 +79,7 @@ typedef struct key_chain {
   st_merge_entry *e;
   size_t n, cap;
   int typed;
+  int keep_whole; /* the snapshots are unknown (out of memory): write every entry */
   st_collapse_opts opt;
   strata_db *db;
   const st_version *older; /* the tables at the flush's start: all older data is in them */
@@ -91,7 +92,7 @@ static int add_to_table(void *b, const char *k, size_t kl, const char *v, size_t
 /* Writes the held key's entries to b, collapsed when typed. */
 static int write_chain(key_chain *c, st_table_builder *b) {
   int rc = STRATA_OK;
-  if (c->typed) {
+  if (c->typed && !c->keep_whole) {
     /* A key no table holds has nothing older than this memtable (the
      * oldest one): its chain resolves into a full value, which later
      * reads stop at instead of looking through every level. */
@@ -125,7 +126,7 @@ static int hold(key_chain *c, const char *k, size_t kl, const char *v, size_t vl
  * fragments are collapsed as far as the live snapshots (ascending) allow;
  * older fragments can only be in the current version's tables (whatever
  * compactions move meanwhile, they add no data). */
-static int write_level0_table(strata_db *db, st_memtable *mem, const uint64_t *snaps, size_t nsnaps,
+static int write_level0_table(strata_db *db, st_memtable *mem, const uint64_t *snaps, size_t nsnaps, int keep_whole,
                               st_file_meta **meta_out) {
   char path[PATH_MAX];
   st_iter *it = NULL;
@@ -141,6 +142,7 @@ static int write_level0_table(strata_db *db, st_memtable *mem, const uint64_t *s
   if (!rc) rc = st_table_builder_new(db->env, path, &db->table_opt, &b);
   if (rc) goto done;
   chain.db = db;
+  chain.keep_whole = keep_whole;
   chain.older = older = st_version_set_current(db->vs);
   chain.opt = (st_collapse_opts){.snapshots = snaps,
                                  .nsnapshots = nsnaps,
@@ -206,7 +208,9 @@ static int flush_imm(strata_db *db) {
   st_file_meta *meta = NULL;
   int rc = STRATA_OK;
   for (int attempt = 1; attempt <= FLUSH_ATTEMPTS; attempt++) {
-    rc = no_snaps ? st_error(STRATA_ENOMEM, "flush: out of memory") : write_level0_table(db, imm, snaps, nsnaps, &meta);
+    /* Without the snapshot list nothing may be collapsed, but the flush
+     * can still go on: collapsing only saves space. */
+    rc = write_level0_table(db, imm, snaps, nsnaps, no_snaps, &meta);
     if (rc == STRATA_OK) break;
     atomic_fetch_add_explicit(&db->stats.flush_failures, 1, memory_order_relaxed);
     if (attempt < FLUSH_ATTEMPTS) db->env->sleep_micros(db->env, FLUSH_RETRY_MICROS * (uint64_t)attempt);

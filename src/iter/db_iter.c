@@ -228,12 +228,17 @@ static void find_prev_user_entry(st_db_iter *d) {
   if (rc) return fail(d, rc);
   resolve_here(d);
   if (!d->valid) return;
-  if ((rc = seek_internal(d, d->saved_key.p, d->saved_key.len, UINT64_MAX))) return fail(d, rc);
-  if (st_iter_valid(d->it))
+  rc = seek_internal(d, d->saved_key.p, d->saved_key.len, UINT64_MAX);
+  if (!rc && st_iter_valid(d->it))
     st_iter_prev(d->it);
-  else if (st_iter_status(d->it) == STRATA_OK)
+  else if (!rc && st_iter_status(d->it) == STRATA_OK)
     st_iter_seek_last(d->it);
-  if (st_iter_status(d->it)) fail(d, st_iter_status(d->it));
+  if (!rc) rc = st_iter_status(d->it);
+  if (rc) { /* a failed walk outranks the key's type error */
+    d->key_failed = 0;
+    d->status = STRATA_OK;
+    fail(d, rc);
+  }
 }
 
 /* Every move starts clean: a type error belongs to the key it stood on. */

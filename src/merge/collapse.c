@@ -125,6 +125,8 @@ static int walk(collapse *c, const st_merge_entry *e, size_t n) {
       uint64_t t = st_ikey_trailer(e[i].ikey, e[i].iklen), seq = st_trailer_seq(t);
       unsigned kind = st_trailer_kind(t);
       if (stripe_of(c->o, seq) != stripe) break;
+      if (kind > ST_KIND_MAX || kind == ST_KIND_RANGE_DELETE)
+        return st_error(STRATA_ECORRUPT, "collapse: fragment kind %u is not supported by this version", kind);
       if (based) { /* under a base in its stripe: no reader sees it */
         if (kind == ST_KIND_DELETE)
           c->stats->tombstones_dropped++;
@@ -132,8 +134,6 @@ static int walk(collapse *c, const st_merge_entry *e, size_t n) {
           c->stats->versions_dropped++;
         continue;
       }
-      if (kind > ST_KIND_MAX || kind == ST_KIND_RANGE_DELETE)
-        return st_error(STRATA_ECORRUPT, "collapse: fragment kind %u is not supported by this version", kind);
       if (is_operand(kind)) {
         if (c->in_run && (c->m.op != kind || list_full(c, e[i].vlen)) && (rc = end_run(c, 0))) return rc;
         if (!c->in_run) {
@@ -169,7 +169,7 @@ static int walk(collapse *c, const st_merge_entry *e, size_t n) {
 
 int st_merge_collapse(const st_merge_entry *e, size_t n, const st_collapse_opts *o, st_merge_emit_fn emit, void *arg,
                       st_collapse_stats *stats) {
-  st_collapse_stats ignored;
+  st_collapse_stats ignored = {0};
   collapse c;
   memset(&c, 0, sizeof c);
   c.o = o;

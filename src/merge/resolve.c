@@ -299,11 +299,12 @@ int st_merge_take_value(st_merge *m, char **val_out, size_t *vlen_out) {
   switch (family(m->kind)) {
     case ST_KIND_ADD: {
       const char *text;
-      size_t n;
-      st_merge_value(m, &text, &n);
-      st_merge_buf b = {0};
-      int rc = buf_set(&b, text, n);
-      return rc ? rc : take_buf(&b, 0, val_out, vlen_out);
+      char *p = malloc(sizeof m->text);
+      if (!p) return st_error(STRATA_ENOMEM, "get: out of memory");
+      st_merge_value(m, &text, vlen_out); /* the text in m->text, NUL-terminated */
+      memcpy(p, m->text, sizeof m->text);
+      *val_out = p;
+      return STRATA_OK;
     }
     case ST_KIND_APPEND: return take_buf(&m->out, 0, val_out, vlen_out);
     case ST_KIND_LATEST: return take_buf(&m->best, ST_LATEST_TS_BYTES, val_out, vlen_out);

@@ -1,6 +1,6 @@
 /* test_compaction_run.c - running compactions over real tables and reading
  * the outputs back: the garbage rules (hidden versions, snapshots,
- * tombstones at and above the base level, typed fragments kept whole),
+ * tombstones at and above the base level, typed chains collapsed),
  * outputs cut between user keys, trivial moves, level 0, the last level
  * rewritten in place, tombstone compactions that end, damaged and missing
  * inputs, the stop flag, and I/O failure at every step. */
