@@ -150,37 +150,6 @@ int st_memtable_add(st_memtable *m, uint64_t seq, unsigned kind, const void *key
   return STRATA_OK;
 }
 
-int st_memtable_get(st_memtable *m, const void *key, size_t klen, uint64_t snapshot, unsigned *kind_out,
-                    const char **val_out, size_t *vlen_out) {
-  char small[256];
-  size_t iklen = klen + ST_IKEY_TRAILER;
-  size_t tlen = st_varint64_len(iklen) + iklen;
-  char *target = tlen <= sizeof small ? small : malloc(tlen);
-  int found = 0;
-  *kind_out = 0;
-  *val_out = NULL;
-  *vlen_out = 0;
-  if (!target) return st_error(STRATA_ENOMEM, "memtable: out of memory");
-  st_ikey_pack(target + st_put_varint64(target, iklen), key, klen, st_trailer_seek(snapshot));
-
-  st_skiplist_iter it;
-  st_skiplist_iter_init(&it, &m->list);
-  st_skiplist_iter_seek(&it, target);
-  if (st_skiplist_iter_valid(&it)) {
-    const char *ik, *v;
-    size_t iklen2, vlen;
-    st_memtable_entry_decode(st_skiplist_iter_entry(&it), &ik, &iklen2, &v, &vlen);
-    if (st_ukey_compare(ik, iklen2 - 8, key, klen) == 0) {
-      *kind_out = st_trailer_kind(st_ikey_trailer(ik, iklen2));
-      *val_out = v;
-      *vlen_out = vlen;
-      found = 1;
-    }
-  }
-  if (target != small) free(target);
-  return found;
-}
-
 int st_memtable_merge(st_memtable *mt, const void *key, size_t klen, uint64_t snapshot, st_merge *m) {
   char small[256];
   size_t iklen = klen + ST_IKEY_TRAILER;

@@ -36,14 +36,6 @@ int st_memtable_add(st_memtable *m, uint64_t seq, unsigned kind, const void *key
                     size_t vlen);
 
 /*
- * Finds the newest fragment of key with seq <= snapshot. Returns 1 and sets
- * *kind_out and the value (pointing into the memtable, valid while the
- * caller holds a reference), or 0 when the memtable has none.
- */
-int st_memtable_get(st_memtable *m, const void *key, size_t klen, uint64_t snapshot, unsigned *kind_out,
-                    const char **val_out, size_t *vlen_out);
-
-/*
  * Feeds m the fragments of key visible at snapshot, newest first (a run
  * of operands as one fragment: see memtable.c). Returns 1 when m's answer
  * is decided, 0 when the chain goes on in older sources, or an error of

@@ -1,9 +1,29 @@
-/* test_memtable.c - newest-visible lookups by snapshot, kinds, key order. */
+/* test_memtable.c - reads by snapshot, kinds, key order, and the run
+ * summaries of counter and latest-wins fragments. */
 #include <string.h>
 
 #include "format/kind.h"
+#include "format/typed_value.h"
 #include "mem/memtable.h"
 #include "testutil.h"
+
+/* What a read of key at snap finds in m alone: 1 when m holds a base (or
+ * a type error) that decides it, and the read's result in *rc and out. */
+static int mget(st_memtable *m, const char *key, size_t klen, uint64_t snap, int *rc, char *out, size_t *n) {
+  st_merge mg;
+  st_merge_init(&mg, 0);
+  int decided = st_memtable_merge(m, key, klen, snap, &mg);
+  assert_true(decided == 0 || decided == 1);
+  *rc = st_merge_finish(&mg, 1);
+  *n = 0;
+  if (*rc == STRATA_OK) {
+    const char *v;
+    st_merge_value(&mg, &v, n);
+    memcpy(out, v, *n);
+  }
+  st_merge_destroy(&mg);
+  return decided;
+}
 
 static void get_sees_newest_at_snapshot(void **state) {
   (void)state;
@@ -15,23 +35,23 @@ static void get_sees_newest_at_snapshot(void **state) {
   assert_int_equal(st_memtable_add(m, 4, ST_KIND_PUT, "ab", 2, "x", 1), STRATA_OK);
   assert_int_equal(st_memtable_add(m, 5, ST_KIND_PUT, "", 0, "empty", 5), STRATA_OK);
 
-  unsigned kind;
-  const char *v;
+  int rc;
+  char v[64];
   size_t n;
-  assert_int_equal(st_memtable_get(m, "a", 1, 0, &kind, &v, &n), 0);
-  assert_int_equal(st_memtable_get(m, "a", 1, 1, &kind, &v, &n), 1);
-  assert_int_equal(kind, ST_KIND_PUT);
+  assert_int_equal(mget(m, "a", 1, 0, &rc, v, &n), 0);
+  assert_int_equal(mget(m, "a", 1, 1, &rc, v, &n), 1);
+  assert_int_equal(rc, STRATA_OK);
   assert_memory_equal(v, "v1", 2);
-  assert_int_equal(st_memtable_get(m, "a", 1, 2, &kind, &v, &n), 1);
+  assert_int_equal(mget(m, "a", 1, 2, &rc, v, &n), 1);
   assert_memory_equal(v, "v2", 2);
-  assert_int_equal(st_memtable_get(m, "a", 1, 100, &kind, &v, &n), 1);
-  assert_int_equal(kind, ST_KIND_DELETE);
+  assert_int_equal(mget(m, "a", 1, 100, &rc, v, &n), 1);
+  assert_int_equal(rc, STRATA_NOTFOUND);
   /* "a" is a prefix of "ab" but a different key. */
-  assert_int_equal(st_memtable_get(m, "ab", 2, 3, &kind, &v, &n), 0);
-  assert_int_equal(st_memtable_get(m, "ab", 2, 4, &kind, &v, &n), 1);
+  assert_int_equal(mget(m, "ab", 2, 3, &rc, v, &n), 0);
+  assert_int_equal(mget(m, "ab", 2, 4, &rc, v, &n), 1);
   assert_int_equal(n, 1);
-  assert_int_equal(st_memtable_get(m, "b", 1, 100, &kind, &v, &n), 0);
-  assert_int_equal(st_memtable_get(m, "", 0, 100, &kind, &v, &n), 1);
+  assert_int_equal(mget(m, "b", 1, 100, &rc, v, &n), 0);
+  assert_int_equal(mget(m, "", 0, 100, &rc, v, &n), 1);
   assert_int_equal(n, 5);
   assert_int_equal(m->entries, 5);
   assert_true(st_memtable_bytes(m) > 0);
@@ -40,8 +60,69 @@ static void get_sees_newest_at_snapshot(void **state) {
   char big[1000];
   memset(big, 'z', sizeof big);
   assert_int_equal(st_memtable_add(m, 6, ST_KIND_PUT, big, sizeof big, "big", 3), STRATA_OK);
-  assert_int_equal(st_memtable_get(m, big, sizeof big, 6, &kind, &v, &n), 1);
+  assert_int_equal(mget(m, big, sizeof big, 6, &rc, v, &n), 1);
   assert_memory_equal(v, "big", 3);
+  st_memtable_unref(m);
+}
+
+static void add_op(st_memtable *m, uint64_t seq, const char *key, int64_t d) {
+  char v[8];
+  st_counter_encode(v, d);
+  assert_int_equal(st_memtable_add(m, seq, ST_KIND_ADD, key, strlen(key), v, 8), STRATA_OK);
+}
+
+static void latest_op(st_memtable *m, uint64_t seq, const char *key, uint64_t ts, char val) {
+  char v[9];
+  st_put_fixed64(v, ts);
+  v[8] = val;
+  assert_int_equal(st_memtable_add(m, seq, ST_KIND_LATEST, key, strlen(key), v, 9), STRATA_OK);
+}
+
+static void expect(st_memtable *m, const char *key, uint64_t snap, int decided, int want_rc, const char *want) {
+  int rc;
+  char v[64];
+  size_t n;
+  assert_int_equal(mget(m, key, strlen(key), snap, &rc, v, &n), decided);
+  assert_int_equal(rc, want_rc);
+  if (want) {
+    assert_int_equal(n, strlen(want));
+    assert_memory_equal(v, want, n);
+  }
+}
+
+/* Runs of operands read through their summaries: sums and winners at every
+ * snapshot, runs cut by a base or by another kind, other keys between. */
+static void runs_are_summarized(void **state) {
+  (void)state;
+  st_memtable *m;
+  assert_int_equal(st_memtable_new(&m), STRATA_OK);
+  uint64_t seq = 1;
+  assert_int_equal(st_memtable_add(m, seq++, ST_KIND_PUT, "c", 1, "100", 3), STRATA_OK);
+  for (int i = 1; i <= 1000; i++) {
+    add_op(m, seq++, "c", i);
+    add_op(m, seq++, i % 2 ? "b" : "d", 1); /* neighbours */
+  }
+  expect(m, "c", 1, 1, STRATA_OK, "100");
+  expect(m, "c", 2, 1, STRATA_OK, "101");
+  expect(m, "c", seq, 1, STRATA_OK, "500600"); /* 100 + 1000 * 1001 / 2 */
+  expect(m, "b", seq, 0, STRATA_OK, "500");    /* no base here: older sources go on */
+  /* A delete ends the run; a new run starts over it. */
+  assert_int_equal(st_memtable_add(m, seq++, ST_KIND_DELETE, "c", 1, NULL, 0), STRATA_OK);
+  add_op(m, seq++, "c", -7);
+  expect(m, "c", seq, 1, STRATA_OK, "-7");
+  /* Another kind over the run: the read fails, whatever the summary. */
+  assert_int_equal(st_memtable_add(m, seq++, ST_KIND_APPEND, "c", 1, "\x01x", 2), STRATA_OK);
+  expect(m, "c", seq, 1, STRATA_ETYPE, NULL);
+  expect(m, "c", seq - 2, 1, STRATA_OK, "-7");
+  /* Latest-wins: the winner of the run so far at each snapshot, ties to
+   * the newer write. */
+  latest_op(m, seq++, "p", 5, 'a');
+  latest_op(m, seq++, "p", 9, 'b');
+  uint64_t after_b = seq;
+  latest_op(m, seq++, "p", 3, 'c');
+  latest_op(m, seq++, "p", 9, 'd');
+  expect(m, "p", after_b, 0, STRATA_OK, "b");
+  expect(m, "p", seq, 0, STRATA_OK, "d");
   st_memtable_unref(m);
 }
 
@@ -58,6 +139,7 @@ static void references_keep_it_alive(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(get_sees_newest_at_snapshot),
+      cmocka_unit_test(runs_are_summarized),
       cmocka_unit_test(references_keep_it_alive),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
