@@ -18,8 +18,10 @@ struct strata_iter {
   st_version *version;
 };
 
-/* An iterator over every source of the view: memtables, then tables. */
-static int collect_children(strata_db *db, const st_db_view *view, st_iter ***children_out, size_t *n_out) {
+/* An iterator over every source of the view: memtables (runs of counter
+ * and latest-wins fragments summarized for snap), then tables. */
+static int collect_children(strata_db *db, const st_db_view *view, uint64_t snap, st_iter ***children_out,
+                            size_t *n_out) {
   const st_version *v = view->version;
   size_t total = (size_t)view->nmems;
   for (int l = 0; l < ST_LEVELS; l++) total += v->nfiles[l];
@@ -27,7 +29,7 @@ static int collect_children(strata_db *db, const st_db_view *view, st_iter ***ch
   size_t n = 0;
   int rc = children ? STRATA_OK : st_error(STRATA_ENOMEM, "iterator: out of memory");
   for (int i = 0; i < view->nmems && !rc; i++)
-    if (!(rc = st_memtable_iter_new(view->mems[i], &children[n]))) n++;
+    if (!(rc = st_memtable_iter_new_at(view->mems[i], snap, &children[n]))) n++;
   for (int l = 0; l < ST_LEVELS && !rc; l++) {
     for (size_t i = 0; i < v->nfiles[l] && !rc; i++) {
       rc = st_table_ref_iter_new(db->table_cache, v->files[l][i]->number, &children[n]);
@@ -62,7 +64,7 @@ int strata_iter_new(strata_db *db, const strata_read_options *ro, strata_iter **
   st_iter **children = NULL;
   size_t n = 0;
   st_iter *merged = NULL;
-  int rc = collect_children(db, &view, &children, &n);
+  int rc = collect_children(db, &view, snap, &children, &n);
   if (!rc) rc = st_merging_iter_new(children, n, &merged);
   free(children);
   if (!rc)

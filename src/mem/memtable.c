@@ -150,6 +150,28 @@ int st_memtable_add(st_memtable *m, uint64_t seq, unsigned kind, const void *key
   return STRATA_OK;
 }
 
+int st_memtable_run(const char *entry, char sum[ST_COUNTER_BYTES], const char **val_out, size_t *vlen_out,
+                    const st_skip_node **bottom_out) {
+  const char *ik, *v;
+  size_t iklen, vlen;
+  st_memtable_entry_decode(entry, &ik, &iklen, &v, &vlen);
+  unsigned kind = kind_of(ik, iklen);
+  if (!is_operand(kind)) return 0;
+  run r = run_of(v, vlen);
+  *bottom_out = r.bottom;
+  if (kind == ST_KIND_ADD) {
+    st_counter_encode(sum, r.u.sum);
+    *val_out = sum;
+    *vlen_out = ST_COUNTER_BYTES;
+  } else if (kind == ST_KIND_LATEST) {
+    st_memtable_entry_decode(r.u.winner, &ik, &iklen, val_out, vlen_out);
+  } else {
+    *val_out = NULL;
+    *vlen_out = 0;
+  }
+  return 1;
+}
+
 int st_memtable_merge(st_memtable *mt, const void *key, size_t klen, uint64_t snapshot, st_merge *m) {
   char small[256];
   size_t iklen = klen + ST_IKEY_TRAILER;
@@ -168,26 +190,24 @@ int st_memtable_merge(st_memtable *mt, const void *key, size_t klen, uint64_t sn
     st_memtable_entry_decode(st_skiplist_iter_entry(&it), &ik, &eklen, &v, &vlen);
     if (st_ukey_compare(ik, eklen - ST_IKEY_TRAILER, key, klen) != 0) break;
     unsigned kind = kind_of(ik, eklen);
-    if (!is_operand(kind)) {
+    char sum[ST_COUNTER_BYTES];
+    const char *rv;
+    size_t rvlen;
+    const st_skip_node *bottom;
+    if (!st_memtable_run(st_skiplist_iter_entry(&it), sum, &rv, &rvlen, &bottom)) {
       rc = st_merge_feed(m, kind, v, vlen);
       break; /* a base decides */
     }
-    run r = run_of(v, vlen);
-    if (kind == ST_KIND_ADD) {
-      char sum[ST_COUNTER_BYTES];
-      st_counter_encode(sum, r.u.sum);
-      rc = st_merge_feed(m, kind, sum, sizeof sum);
-    } else if (kind == ST_KIND_LATEST) {
-      st_memtable_entry_decode(r.u.winner, &ik, &eklen, &v, &vlen);
-      rc = st_merge_feed(m, kind, v, vlen);
-    } else if (st_merge_wants_values(m)) {
+    if (rv) {
+      rc = st_merge_feed(m, kind, rv, rvlen);
+    } else if (st_merge_wants_values(m)) { /* a list: its elements one by one */
       rc = st_merge_feed(m, kind, v, vlen);
       if (rc == 0) {
         st_skiplist_iter_next(&it);
         continue;
       }
     }
-    st_skiplist_iter_seek_after(&it, r.bottom);
+    st_skiplist_iter_seek_after(&it, bottom);
   }
   if (target != small) free(target);
   return rc;

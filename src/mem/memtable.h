@@ -18,9 +18,9 @@
 #include "merge/merge.h"
 
 typedef struct st_memtable {
-  st_arena arena;         /* writer only */
+  st_arena arena; /* writer only */
   st_skiplist list;
-  atomic_size_t usage;    /* arena bytes in use (entries and nodes), published for readers */
+  atomic_size_t usage; /* arena bytes in use (entries and nodes), published for readers */
   atomic_uint_fast64_t entries;
   atomic_int refs;
 } st_memtable;
@@ -44,12 +44,28 @@ int st_memtable_add(st_memtable *m, uint64_t seq, unsigned kind, const void *key
  */
 int st_memtable_merge(st_memtable *mt, const void *key, size_t klen, uint64_t snapshot, st_merge *m);
 
+/*
+ * The run summary of an entry (memtable.c): 0 for a base entry; for an
+ * operand entry, 1 with *val_out one fragment value standing for the
+ * entry and every entry of its run below it (a counter's sum, written into
+ * sum; a latest-wins winner's value; NULL for a list, whose elements are
+ * read one by one) and *bottom_out the node of the run's oldest entry.
+ */
+int st_memtable_run(const char *entry, char sum[8], const char **val_out, size_t *vlen_out,
+                    const st_skip_node **bottom_out);
+
 static inline size_t st_memtable_bytes(st_memtable *m) { return atomic_load_explicit(&m->usage, memory_order_relaxed); }
 
 /* An iterator over the memtable's internal keys in order; it holds a
  * reference on m. Sees entries added after its creation too (callers
  * filter by sequence number). STRATA_ENOMEM. */
 int st_memtable_iter_new(st_memtable *m, st_iter **it_out);
+
+/* The same for readers at snapshot: moving forward, a counter or
+ * latest-wins entry visible at snapshot shows its run's summary as its
+ * value, and the next step skips the rest of the run, so that a scan
+ * passes a hot key in one step. Moving backward, entries show as stored. */
+int st_memtable_iter_new_at(st_memtable *m, uint64_t snapshot, st_iter **it_out);
 
 /* Decodes a stored entry: its internal key and its value. */
 void st_memtable_entry_decode(const char *entry, const char **ikey_out, size_t *ikey_len_out, const char **val_out,

@@ -1,6 +1,8 @@
 /*
  * memtable_iter.c - the memtable as an st_iter over internal keys, for
- * flushes and database iterators. Holds a reference on the memtable.
+ * flushes and database iterators. Holds a reference on the memtable. For
+ * a reader at a snapshot it can stand for a run of counter or latest-wins
+ * fragments by the run's summary (see st_memtable_iter_new_at).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +10,7 @@
 #include "base/coding.h"
 #include "base/error.h"
 #include "format/ikey.h"
+#include "format/typed_value.h"
 #include "mem/memtable.h"
 
 typedef struct mem_iter {
@@ -17,20 +20,51 @@ typedef struct mem_iter {
   char *target; /* seek target in entry form, grown as needed */
   size_t target_cap;
   int status;
+  int summarize;     /* a reader's iterator: runs show as their summary */
+  uint64_t snapshot; /* ... of the entries visible at this snapshot */
+  int in_run;        /* the current entry stands for its run: value is run_val */
+  const char *run_val;
+  size_t run_vlen;
+  const st_skip_node *run_bottom;
+  char sum[ST_COUNTER_BYTES];
 } mem_iter;
+
+/* After a move: whether the current entry stands for its run. */
+static void settle(mem_iter *m) {
+  m->in_run = 0;
+  if (!m->summarize || !st_skiplist_iter_valid(&m->it)) return;
+  const char *entry = st_skiplist_iter_entry(&m->it), *k, *v;
+  size_t klen, vlen;
+  st_memtable_entry_decode(entry, &k, &klen, &v, &vlen);
+  if (st_trailer_seq(st_ikey_trailer(k, klen)) > m->snapshot) return;
+  m->in_run = st_memtable_run(entry, m->sum, &m->run_val, &m->run_vlen, &m->run_bottom) && m->run_val;
+}
 
 static int m_valid(const st_iter *i) { return st_skiplist_iter_valid(&((const mem_iter *)i)->it); }
 /* Each positioning move starts afresh: an earlier failure is forgotten. */
 static void m_seek_first(st_iter *i) {
   ((mem_iter *)i)->status = STRATA_OK;
   st_skiplist_iter_seek_first(&((mem_iter *)i)->it);
+  settle((mem_iter *)i);
 }
+/* Backward, entries show as stored (in_run stays 0). */
 static void m_seek_last(st_iter *i) {
   ((mem_iter *)i)->status = STRATA_OK;
+  ((mem_iter *)i)->in_run = 0;
   st_skiplist_iter_seek_last(&((mem_iter *)i)->it);
 }
-static void m_next(st_iter *i) { st_skiplist_iter_next(&((mem_iter *)i)->it); }
-static void m_prev(st_iter *i) { st_skiplist_iter_prev(&((mem_iter *)i)->it); }
+static void m_next(st_iter *i) {
+  mem_iter *m = (mem_iter *)i;
+  if (m->in_run)
+    st_skiplist_iter_seek_after(&m->it, m->run_bottom);
+  else
+    st_skiplist_iter_next(&m->it);
+  settle(m);
+}
+static void m_prev(st_iter *i) {
+  ((mem_iter *)i)->in_run = 0;
+  st_skiplist_iter_prev(&((mem_iter *)i)->it);
+}
 
 static void m_seek(st_iter *i, const char *target, size_t len) {
   mem_iter *m = (mem_iter *)i;
@@ -49,6 +83,7 @@ static void m_seek(st_iter *i, const char *target, size_t len) {
   size_t n = st_put_varint64(m->target, len);
   if (len) memcpy(m->target + n, target, len);
   st_skiplist_iter_seek(&m->it, m->target);
+  settle(m);
 }
 
 static const char *m_key(const st_iter *i, size_t *len_out) {
@@ -59,6 +94,11 @@ static const char *m_key(const st_iter *i, size_t *len_out) {
 }
 
 static const char *m_value(const st_iter *i, size_t *len_out) {
+  const mem_iter *m = (const mem_iter *)i;
+  if (m->in_run) {
+    *len_out = m->run_vlen;
+    return m->run_val;
+  }
   const char *k, *v;
   size_t klen;
   st_memtable_entry_decode(st_skiplist_iter_entry(&((const mem_iter *)i)->it), &k, &klen, &v, len_out);
@@ -74,8 +114,17 @@ static void m_free(st_iter *i) {
   free(m);
 }
 
-static const st_iter_ops mem_iter_ops = {m_valid, m_seek_first, m_seek_last, m_seek, m_next,
+static const st_iter_ops mem_iter_ops = {m_valid, m_seek_first, m_seek_last, m_seek,   m_next,
                                          m_prev,  m_key,        m_value,     m_status, m_free};
+
+int st_memtable_iter_new_at(st_memtable *m, uint64_t snapshot, st_iter **it_out) {
+  int rc = st_memtable_iter_new(m, it_out);
+  if (rc) return rc;
+  mem_iter *it = (mem_iter *)*it_out;
+  it->summarize = 1;
+  it->snapshot = snapshot;
+  return STRATA_OK;
+}
 
 int st_memtable_iter_new(st_memtable *m, st_iter **it_out) {
   *it_out = NULL;
