@@ -43,7 +43,7 @@ static int keep(collapse *c, uint64_t seq, unsigned kind, const char *val, size_
     c->v = v;
     c->cap = cap;
   }
-  if (c->vals.cap - c->vals.len < vlen) {
+  if (!c->vals.p || c->vals.cap - c->vals.len < vlen) { /* never NULL: empty values too */
     size_t cap = c->vals.cap ? c->vals.cap : 256;
     while (cap - c->vals.len < vlen) {
       if (cap > SIZE_MAX / 2) return st_error(STRATA_ENOMEM, "collapse: out of memory");

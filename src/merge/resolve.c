@@ -15,8 +15,9 @@
 #include "format/typed_value.h"
 #include "merge/merge.h"
 
+/* Room for more bytes; p is never NULL after it (empty values too). */
 static int buf_reserve(st_merge_buf *b, size_t more) {
-  if (b->cap - b->len >= more) return STRATA_OK;
+  if (b->p && b->cap - b->len >= more) return STRATA_OK;
   if (more > SIZE_MAX / 2 - b->len) return st_error(STRATA_ENOMEM, "merge: a value too large to resolve");
   size_t cap = b->cap ? b->cap : 64;
   while (cap - b->len < more) cap *= 2;
