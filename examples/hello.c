@@ -1,5 +1,5 @@
 /* hello.c - the smallest embedding of libstrata: open, write, read, batch,
- * close. Build against an installed strata with
+ * a counter, close. Build against an installed strata with
  *   cc hello.c $(pkg-config --cflags --libs strata) -o hello */
 #include <stdio.h>
 #include <string.h>
@@ -30,5 +30,11 @@ int main(int argc, char **argv) {
     printf("%.*s\n", (int)len, (char *)val);
     strata_free(val);
   }
+
+  /* A counter: increments are blind writes; reads add them up. */
+  strata_add(db, "song:42:plays", 13, 1);
+  strata_add(db, "song:42:plays", 13, 1);
+  int64_t plays;
+  if (strata_get_int(db, "song:42:plays", 13, &plays) == STRATA_OK) printf("plays: %lld\n", (long long)plays);
   return strata_close(db) == STRATA_OK && rc == STRATA_OK ? 0 : 1;
 }

@@ -27,6 +27,7 @@ cflags=$(pkg-config --cflags strata) libs=$(pkg-config --libs strata)
 check "build hello (shared)" cc -std=c11 -Wall -Werror "$src/examples/hello.c" $cflags $libs -o "$work/hello"
 check "run hello (shared)" sh -c "LD_LIBRARY_PATH='$libdir' '$work/hello' '$work/db1' > '$work/hello.out'"
 check "hello prints the title" grep -qx "Blue in Green" "$work/hello.out"
+check "hello counts the plays" grep -qx "plays: 2" "$work/hello.out"
 # shellcheck disable=SC2086
 check "build hello (static)" cc -std=c11 -Wall -Werror "$src/examples/hello.c" $cflags \
   "$libdir/libstrata.a" $(pkg-config --static --libs-only-l strata | sed 's/-lstrata//') -o "$work/hello-static"
