@@ -75,8 +75,7 @@ typedef struct job {
   pending *pend;
   size_t npend, cap_pend;
   bytes pbuf;
-  st_merge_entry *chain; /* a typed key's held entries, for st_merge_collapse */
-  size_t cap_chain;
+  st_merge_chain chain; /* a typed key's held entries, for st_merge_collapse */
 } job;
 
 static const char *ukey_small(const st_file_meta *f, size_t *n) {
@@ -191,7 +190,7 @@ static int emit(job *j, const char *k, size_t kl, const char *v, size_t vl) {
 static int judge(job *j, const char *k, size_t kl, const char *v, size_t vl) {
   uint64_t t = st_ikey_trailer(k, kl), seq = st_trailer_seq(t);
   unsigned kind = st_trailer_kind(t);
-  if (kind != ST_KIND_PUT && kind != ST_KIND_DELETE) j->key_typed = 1;
+  if (st_kind_is_typed(kind)) j->key_typed = 1;
   if (!j->key_typed) {
     int drop = j->last_seq_for_key <= j->smallest_snapshot ||
                (kind == ST_KIND_DELETE && seq <= j->smallest_snapshot && is_base_level(j, k, kl - ST_IKEY_TRAILER));
@@ -214,18 +213,13 @@ static int emit_collapsed(void *arg, const char *k, size_t kl, const char *v, si
 /* A typed key's entries: its chains collapsed by the merge rules, at the
  * bottom (nothing older below the output level) resolved into full values. */
 static int collapse_pending(job *j) {
-  if (j->npend > j->cap_chain) {
-    size_t cap = j->cap_chain ? j->cap_chain : 16;
-    while (cap < j->npend) cap *= 2;
-    st_merge_entry *c = realloc(j->chain, cap * sizeof *c);
-    if (!c) return st_error(STRATA_ENOMEM, "compaction: out of memory");
-    j->chain = c;
-    j->cap_chain = cap;
-  }
-  for (size_t i = 0; i < j->npend; i++) {
+  int rc = STRATA_OK;
+  j->chain.n = 0;
+  for (size_t i = 0; i < j->npend && !rc; i++) {
     const pending *p = &j->pend[i];
-    j->chain[i] = (st_merge_entry){j->pbuf.p + p->off, p->klen, j->pbuf.p + p->off + p->klen, p->vlen};
+    rc = st_merge_chain_push(&j->chain, j->pbuf.p + p->off, p->klen, j->pbuf.p + p->off + p->klen, p->vlen);
   }
+  if (rc) return rc;
   st_collapse_opts o = {
       .snapshots = j->ctx->snapshots,
       .nsnapshots = j->ctx->nsnapshots,
@@ -234,7 +228,7 @@ static int collapse_pending(job *j) {
       .max_list_bytes = j->ctx->max_list_bytes,
   };
   st_collapse_stats cs = {0};
-  int rc = st_merge_collapse(j->chain, j->npend, &o, emit_collapsed, j, &cs);
+  rc = st_merge_collapse(j->chain.e, j->chain.n, &o, emit_collapsed, j, &cs);
   j->stats->tombstones_dropped += cs.tombstones_dropped;
   j->stats->versions_dropped += cs.versions_dropped;
   return rc;
@@ -274,8 +268,7 @@ static int hold_entry(job *j, const char *k, size_t kl, const char *v, size_t vl
   memcpy(j->pbuf.p + j->pbuf.n, k, kl);
   if (vl) memcpy(j->pbuf.p + j->pbuf.n + kl, v, vl);
   j->pbuf.n += kl + vl;
-  unsigned kind = st_trailer_kind(st_ikey_trailer(k, kl));
-  if (kind != ST_KIND_PUT && kind != ST_KIND_DELETE) j->key_typed = 1;
+  if (st_kind_is_typed(st_trailer_kind(st_ikey_trailer(k, kl)))) j->key_typed = 1;
   return STRATA_OK;
 }
 
@@ -326,7 +319,7 @@ static int open_inputs(job *j, st_iter **it_out) {
       if ((rc = st_table_cache_get(j->ctx->table_cache, number, &t))) break;
       const st_table_props *p = st_table_get_props(t);
       for (int kind = 0; kind <= ST_KIND_MAX; kind++)
-        if (kind != ST_KIND_PUT && kind != ST_KIND_DELETE && p->kind_counts[kind]) j->hold = 1;
+        if (st_kind_is_typed((unsigned)kind) && p->kind_counts[kind]) j->hold = 1;
       st_table_cache_release(j->ctx->table_cache, t);
       if (!(rc = st_table_ref_iter_new(j->ctx->table_cache, number, &kids[k]))) k++;
     }
@@ -406,7 +399,7 @@ done:;
   free(j.cur.p);
   free(j.pend);
   free(j.pbuf.p);
-  free(j.chain);
+  st_merge_chain_free(&j.chain);
   if (rc)
     return st_error(rc, "compaction of level %d into %d (%zu + %zu tables): %s", c->level, c->output_level,
                     c->ninputs[0], c->ninputs[1], first.msg);

@@ -76,8 +76,7 @@ int st_db_switch_memtable(strata_db *db) {
 /* The entries of one user key, held until the key ends (pointers into the
  * memtable), so that a key with typed fragments is collapsed. */
 typedef struct key_chain {
-  st_merge_entry *e;
-  size_t n, cap;
+  st_merge_chain c;
   int typed;
   int keep_whole; /* the snapshots are unknown (out of memory): write every entry */
   st_collapse_opts opt;
@@ -96,29 +95,23 @@ static int write_chain(key_chain *c, st_table_builder *b) {
     /* A key no table holds has nothing older than this memtable (the
      * oldest one): its chain resolves into a full value, which later
      * reads stop at instead of looking through every level. */
-    const st_merge_entry *e = &c->e[0];
+    const st_merge_entry *e = &c->c.e[0];
     c->opt.bottom = !st_db_version_may_hold(c->db, c->older, e->ikey, e->iklen - ST_IKEY_TRAILER);
-    rc = st_merge_collapse(c->e, c->n, &c->opt, add_to_table, b, NULL);
-  } else
-    for (size_t i = 0; i < c->n && !rc; i++)
-      rc = st_table_builder_add(b, c->e[i].ikey, c->e[i].iklen, c->e[i].val, c->e[i].vlen);
-  c->n = 0;
+    rc = st_merge_collapse(c->c.e, c->c.n, &c->opt, add_to_table, b, NULL);
+  } else {
+    for (size_t i = 0; i < c->c.n && !rc; i++) {
+      const st_merge_entry *e = &c->c.e[i];
+      rc = st_table_builder_add(b, e->ikey, e->iklen, e->val, e->vlen);
+    }
+  }
+  c->c.n = 0;
   c->typed = 0;
   return rc;
 }
 
 static int hold(key_chain *c, const char *k, size_t kl, const char *v, size_t vl) {
-  if (c->n == c->cap) {
-    size_t cap = c->cap ? 2 * c->cap : 16;
-    st_merge_entry *e = realloc(c->e, cap * sizeof *e);
-    if (!e) return st_error(STRATA_ENOMEM, "flush: out of memory");
-    c->e = e;
-    c->cap = cap;
-  }
-  c->e[c->n++] = (st_merge_entry){k, kl, v, vl};
-  unsigned kind = st_trailer_kind(st_ikey_trailer(k, kl));
-  if (kind != ST_KIND_PUT && kind != ST_KIND_DELETE) c->typed = 1;
-  return STRATA_OK;
+  if (st_kind_is_typed(st_trailer_kind(st_ikey_trailer(k, kl)))) c->typed = 1;
+  return st_merge_chain_push(&c->c, k, kl, v, vl);
 }
 
 /* Writes mem (the oldest memtable) to a new level-0 table; mu not held.
@@ -151,8 +144,8 @@ static int write_level0_table(strata_db *db, st_memtable *mem, const uint64_t *s
   for (st_iter_seek_first(it); st_iter_valid(it); st_iter_next(it)) {
     size_t klen, vlen;
     const char *k = st_iter_key(it, &klen), *v = st_iter_value(it, &vlen);
-    if (chain.n &&
-        st_ukey_compare(k, klen - ST_IKEY_TRAILER, chain.e[0].ikey, chain.e[0].iklen - ST_IKEY_TRAILER) != 0 &&
+    const st_merge_entry *first = chain.c.e;
+    if (chain.c.n && st_ukey_compare(k, klen - ST_IKEY_TRAILER, first->ikey, first->iklen - ST_IKEY_TRAILER) != 0 &&
         (rc = write_chain(&chain, b)))
       goto done;
     if ((rc = hold(&chain, k, klen, v, vlen))) goto done;
@@ -182,7 +175,7 @@ static int write_level0_table(strata_db *db, st_memtable *mem, const uint64_t *s
   atomic_fetch_add_explicit(&db->stats.flush_bytes, props.file_bytes, memory_order_relaxed);
 done:
   if (b) st_table_builder_abandon(b);
-  free(chain.e);
+  st_merge_chain_free(&chain.c);
   if (older) st_version_unref(older);
   st_iter_free(it);
   st_table_props_clear(&props);

@@ -28,6 +28,10 @@ static inline int st_kind_supported(unsigned k) { return k <= ST_KIND_MAX && k !
  * Collapsed full values exist only in tables. */
 static inline int st_kind_in_batch(unsigned k) { return k <= ST_KIND_APPEND && k != ST_KIND_RANGE_DELETE; }
 
+/* Kinds other than the plain PUT and DELETE: a key holding one is read by
+ * the merge rules and collapsed, not just overwritten. */
+static inline int st_kind_is_typed(unsigned k) { return k != ST_KIND_PUT && k != ST_KIND_DELETE; }
+
 /* Kinds whose batch record carries a value after the key. */
 static inline int st_kind_has_value(unsigned k) { return k != ST_KIND_DELETE; }
 

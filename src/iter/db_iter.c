@@ -108,8 +108,6 @@ static int check_kind(st_db_iter *d, unsigned kind) {
   return 0;
 }
 
-static int is_typed(unsigned kind) { return kind != ST_KIND_PUT && kind != ST_KIND_DELETE; }
-
 /* Feeds the merge rules the entries of user key saved_key from the inner
  * position on (its newest visible entry) and makes the result the current
  * entry: valid, with saved_value, or standing on the key with status
@@ -174,7 +172,7 @@ static void find_next_user_entry(st_db_iter *d, int skipping, int by_delete) {
       d->skipped++;
       continue;
     }
-    if (is_typed(kind)) {
+    if (st_kind_is_typed(kind)) {
       int rc = buf_set(&d->saved_key, ukey, ulen);
       if (rc) return fail(d, rc);
       d->saved = 1;
@@ -218,7 +216,7 @@ static void find_prev_user_entry(st_db_iter *d) {
   if (value_kind == ST_KIND_DELETE) return end_walk(d);
   if (st_iter_status(d->it)) return fail(d, st_iter_status(d->it));
   if (below_lower(d, d->saved_key.p, d->saved_key.len)) return end_walk(d);
-  if (!is_typed(value_kind)) {
+  if (!st_kind_is_typed(value_kind)) {
     d->valid = 1;
     return;
   }

@@ -167,6 +167,23 @@ static int walk(collapse *c, const st_merge_entry *e, size_t n) {
   return STRATA_OK;
 }
 
+int st_merge_chain_push(st_merge_chain *c, const char *ikey, size_t iklen, const char *val, size_t vlen) {
+  if (c->n == c->cap) {
+    size_t cap = c->cap ? 2 * c->cap : 16;
+    st_merge_entry *e = realloc(c->e, cap * sizeof *e);
+    if (!e) return st_error(STRATA_ENOMEM, "collapse: out of memory");
+    c->e = e;
+    c->cap = cap;
+  }
+  c->e[c->n++] = (st_merge_entry){ikey, iklen, val, vlen};
+  return STRATA_OK;
+}
+
+void st_merge_chain_free(st_merge_chain *c) {
+  free(c->e);
+  memset(c, 0, sizeof *c);
+}
+
 int st_merge_collapse(const st_merge_entry *e, size_t n, const st_collapse_opts *o, st_merge_emit_fn emit, void *arg,
                       st_collapse_stats *stats) {
   st_collapse_stats ignored = {0};

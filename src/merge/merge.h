@@ -107,6 +107,17 @@ typedef struct st_merge_entry {
   size_t vlen;
 } st_merge_entry;
 
+/* A growable array of one key's entries, newest first (pointers that the
+ * caller keeps valid), as flush and compaction gather them. */
+typedef struct st_merge_chain {
+  st_merge_entry *e;
+  size_t n, cap;
+} st_merge_chain;
+
+/* Adds an entry. STRATA_ENOMEM leaves c unchanged. */
+int st_merge_chain_push(st_merge_chain *c, const char *ikey, size_t iklen, const char *val, size_t vlen);
+void st_merge_chain_free(st_merge_chain *c);
+
 typedef struct st_collapse_opts {
   const uint64_t *snapshots; /* live snapshots, ascending */
   size_t nsnapshots;
