@@ -41,6 +41,7 @@ static void defaults(bench_args *a) {
   a->cfg.compression = 0;
   a->cfg.sync = 0;
   a->cfg.max_open_files = 1000;
+  a->cfg.list_max_elements = 100;
   a->reads = 0; /* 0 until parsed: then the default, num */
   a->seed = 301;
   a->zipf_keys = 100000;
@@ -139,6 +140,7 @@ int bench_args_parse(int argc, char **argv, bench_args *a, char *err, size_t err
       {"zipf-keys", OPT_U64, &a->zipf_keys, 0, 1, UINT32_MAX},
       {"zipf-theta", OPT_DOUBLE, &a->zipf_theta, 0, 0, 0},
       {"users", OPT_U64, &a->users, 0, 1, UINT32_MAX / 20},
+      {"list-max", OPT_SIZE, &a->cfg.list_max_elements, 0, 0, UINT32_MAX},
       {"csv", OPT_STRING, &a->csv, 0, 0, 0},
       {"json", OPT_STRING, &a->json, 0, 0, 0},
       {"timeline", OPT_STRING, &a->timeline, 0, 0, 0},
@@ -215,7 +217,8 @@ void bench_args_usage(FILE *f) {
       "  mixed                                   90% reads, 10% overwrites\n"
       "  compact                                 full compaction; later rows are <name>/compacted\n"
       "  deletescan                              scan, delete every second key, scan again\n"
-      "  counter latest feed convchurn           application workloads (fresh database each)\n"
+      "  counter latest appendlist               typed values: counters, latest-wins values, lists\n"
+      "  feed convchurn                          feeds and inboxes (all five: a fresh database each)\n"
       "\n"
       "options (defaults in brackets):\n"
       "  --engine NAME          strata|rocksdb|leveldb|lmdb, as built in [strata]\n"
@@ -237,7 +240,8 @@ void bench_args_usage(FILE *f) {
       "  --seed S               [301]\n"
       "  --zipf-keys K          keys of counter and latest [100000]\n"
       "  --zipf-theta X         Zipf exponent, 0 <= X < 1 [0.99]\n"
-      "  --users U              users of feed and convchurn [10000]\n"
+      "  --users U              users of appendlist, feed and convchurn [10000]\n"
+      "  --list-max L           appendlist: lists keep their newest L events, 0 = all [100]\n"
       "  --csv FILE             append rows as CSV\n"
       "  --json FILE            add rows to a JSON array\n"
       "  --timeline FILE        append ops/s for every second of every row\n"

@@ -18,7 +18,7 @@ typedef struct bench_args {
   size_t key_size;        /* --key-size */
   size_t value_size;      /* --value-size */
   int threads;            /* --threads */
-  bench_config cfg;       /* --memtable-bytes ... --max-open-files, --sync */
+  bench_config cfg;       /* --memtable-bytes ... --max-open-files, --sync, --list-max */
   const char *db;         /* --db, or NULL for a fresh directory under $TMPDIR */
   int keep;               /* --keep: leave the database directory at the end */
   int fresh;              /* --fresh: a non-empty --db is emptied first */
@@ -26,7 +26,7 @@ typedef struct bench_args {
   uint64_t seed;          /* --seed */
   uint64_t zipf_keys;     /* --zipf-keys: counters, latest values */
   double zipf_theta;      /* --zipf-theta */
-  uint64_t users;         /* --users: feed and convchurn */
+  uint64_t users;         /* --users: appendlist, feed and convchurn */
   const char *csv;        /* --csv FILE: rows appended */
   const char *json;       /* --json FILE: rows added to a JSON array */
   const char *timeline;   /* --timeline FILE: ops/s per second, appended */

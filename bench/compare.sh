@@ -12,6 +12,9 @@ usage: bench/compare.sh [options]
   --num N          keys per workload (default 1000000)
   --rounds R       rounds of every workload on every engine, at least 3 (default 3)
   --engines LIST   comma-separated engines (default strata,rocksdb,leveldb,lmdb)
+  --sets LIST      comma-separated workload sets (default all): core, mixed,
+                   sync1, sync8, counter, latest, appendlist, feed, convchurn;
+                   typed = counter,latest,appendlist
   --quick          smoke run: small N, one round
   --out FILE       CSV of every row (default bench-results/compare-<date>.csv)
   --build-dir DIR  where to build strata-bench (default build-bench)
@@ -42,6 +45,7 @@ stamp=$(date +%Y%m%d-%H%M%S)
 num=1000000
 rounds=3
 engines=strata,rocksdb,leveldb,lmdb
+set_names=all
 quick=0
 out=""
 build_dir=build-bench
@@ -61,6 +65,7 @@ while [ $# -gt 0 ]; do
     --num) num=${2:?--num needs a value}; num_set=1; shift 2 ;;
     --rounds) rounds=${2:?--rounds needs a value}; rounds_set=1; shift 2 ;;
     --engines) engines=${2:?--engines needs a value}; shift 2 ;;
+    --sets) set_names=${2:?--sets needs a value}; shift 2 ;;
     --quick) quick=1; shift ;;
     --out) out=${2:?--out needs a value}; shift 2 ;;
     --build-dir) build_dir=${2:?--build-dir needs a value}; shift 2 ;;
@@ -91,6 +96,30 @@ done
 
 read -r -a engine_list <<<"${engines//,/ }"
 [ ${#engine_list[@]} -gt 0 ] || die "--engines is empty"
+
+# One strata-bench invocation per set and engine; each set starts from an
+# empty database. mixed needs the keys of a fill: fillrandom (4 threads
+# too, its own row) builds the LSM shape random writes give.
+all_sets=(core mixed sync1 sync8 counter latest appendlist feed convchurn)
+set_args() {
+  case "$1" in
+    core) echo "--benchmarks fillseq,fillrandom,overwrite,readrandom,readmissing,seekrandom,readseq,readreverse,compact,readrandom,deletescan --num $num" ;;
+    mixed) echo "--benchmarks fillrandom,mixed --threads 4 --num $num" ;;
+    sync1) echo "--benchmarks fillsync --threads 1 --num $sync_num" ;;
+    sync8) echo "--benchmarks fillsync --threads 8 --num $sync_num" ;;
+    counter | latest | appendlist | feed | convchurn) echo "--benchmarks $1 --num $num" ;;
+    *) return 1 ;;
+  esac
+}
+sets=()
+for name in ${set_names//,/ }; do
+  case "$name" in
+    all) sets+=("${all_sets[@]}") ;;
+    typed) sets+=(counter latest appendlist) ;;
+    *) set_args "$name" >/dev/null || die "unknown set: $name (known: ${all_sets[*]}, typed, all)"; sets+=("$name") ;;
+  esac
+done
+[ ${#sets[@]} -gt 0 ] || die "--sets is empty"
 
 [ -n "$out" ] || out="bench-results/compare-$stamp.csv"
 log="${out%.csv}.log"
@@ -197,28 +226,15 @@ run_bench() {
 
 # ---- comparison rounds -------------------------------------------------
 
-# One strata-bench invocation per set and engine; each set starts from an
-# empty database. mixed needs the keys of a fill: fillrandom (4 threads
-# too, its own row) builds the LSM shape random writes give.
-sets=(
-  "--benchmarks fillseq,fillrandom,overwrite,readrandom,readmissing,seekrandom,readseq,readreverse,compact,readrandom,deletescan --num $num"
-  "--benchmarks fillrandom,mixed --threads 4 --num $num"
-  "--benchmarks fillsync --threads 1 --num $sync_num"
-  "--benchmarks fillsync --threads 8 --num $sync_num"
-  "--benchmarks counter --num $num"
-  "--benchmarks latest --num $num"
-  "--benchmarks feed --num $num"
-  "--benchmarks convchurn --num $num"
-)
-
 if [ "$compare" = 1 ]; then
-  note "engines ${run_engines[*]}, num $num, $rounds round(s); rows to $out, output to $log"
+  note "engines ${run_engines[*]}, sets ${sets[*]}, num $num, $rounds round(s); rows to $out, output to $log"
   for ((r = 1; r <= rounds; r++)); do
     for ((s = 0; s < ${#sets[@]}; s++)); do
+      args=$(set_args "${sets[$s]}")
       for e in "${run_engines[@]}"; do
-        note "round $r/$rounds, set $((s + 1))/${#sets[@]}: $e ${sets[$s]}"
+        note "round $r/$rounds, set $((s + 1))/${#sets[@]} (${sets[$s]}): $e $args"
         # shellcheck disable=SC2086 # the set is a list of words
-        run_bench "$e" "r$r-s$((s + 1))" ${sets[$s]} --csv "$out"
+        run_bench "$e" "r$r-s$((s + 1))" $args --csv "$out"
       done
     done
   done
@@ -247,6 +263,7 @@ if [ "$compare" = 1 ]; then
       if (!(k in seen)) { seen[k] = 1; nk++; keys[nk] = k; label[nk] = b; thr[nk] = t }
       v = $col["ops_per_sec"]; if (v != "") ops[e, k] = ops[e, k] " " v
       if (b == "overwrite") {
+        have_overwrite = 1
         v = $col["write_amp"]; if (v != "") wamp[e] = wamp[e] " " v
         v = $col["space_amp"]; if (v != "") samp[e] = samp[e] " " v
       }
@@ -288,10 +305,41 @@ if [ "$compare" = 1 ]; then
           printf "%-28s %12s %12s %12s\n", eng[i], cell(bm, "%.0f"), cell(am, "%.0f"), cell(ratio(bm, am), "%.2f")
         }
       }
-      printf "\noverwrite: median write amplification and space amplification\n\n"
-      printf "%-28s %12s %12s\n", "engine", "write_amp", "space_amp"
-      for (i = 1; i <= ne; i++)
-        printf "%-28s %12s %12s\n", eng[i], cell(median(wamp[eng[i]]), "%.2f"), cell(median(samp[eng[i]]), "%.2f")
+      if (have_overwrite) {
+        printf "\noverwrite: median write amplification and space amplification\n\n"
+        printf "%-28s %12s %12s\n", "engine", "write_amp", "space_amp"
+        for (i = 1; i <= ne; i++)
+          printf "%-28s %12s %12s\n", eng[i], cell(median(wamp[eng[i]]), "%.2f"), cell(median(samp[eng[i]]), "%.2f")
+      }
+      # Issue 6 (typed merges): counter increments >= 2x RocksDB (its merge
+      # operator) and >= 1.0x the best rival; reading every counter back
+      # >= 1.0x LevelDB. Single-threaded rows.
+      if (has_strata && (("counter" SUBSEP 1) in seen || ("readcounters" SUBSEP 1) in seen)) {
+        printf "\nissue 6 targets (typed merges): strata median / rival median\n\n"
+        printf "%-44s %10s %8s %6s  %s\n", "target", "rival", "ratio", "min", "result"
+        target("counter", "rocksdb", 2.0, "counter increments vs RocksDB merge")
+        target("counter", "best", 1.0, "counter increments vs the best rival")
+        target("readcounters", "leveldb", 1.0, "reading every counter vs LevelDB")
+      }
+    }
+    # Prints one target row: strata over rival ("best": the fastest rival)
+    # on the single-threaded row lb.
+    function target(lb, rival, min, what,   k, s, r, m, i, name, ok) {
+      k = lb SUBSEP 1
+      s = median(ops["strata", k]); r = ""; name = rival
+      if (rival == "best") {
+        name = "-"
+        for (i = 1; i <= ne; i++) {
+          if (eng[i] == "strata") continue
+          m = median(ops[eng[i], k])
+          if (m != "" && (r == "" || m + 0 > r + 0)) { r = m; name = eng[i] }
+        }
+      } else {
+        r = median(ops[rival, k])
+      }
+      if (s == "" || r == "" || r + 0 == 0) { printf "%-44s %10s %8s %6.2f  %s\n", what, name, "-", min, "n/a (not run)"; return }
+      ok = s / r >= min ? "met" : "NOT met"
+      printf "%-44s %10s %8.2f %6.2f  %s\n", what, name, s / r, min, ok
     }' "$out" | tee "$summary"
   note "rows: $out; summary: $summary; bench output: $log"
 fi

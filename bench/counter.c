@@ -1,11 +1,12 @@
 /*
  * counter.c - play counts: num increments (merge_add +1) of counters
  * chosen by a Zipfian law, then row readcounters reads every counter back
- * and checks it against the increments the bench made.
+ * (get_counter) and checks it against the increments the bench made.
  *
- * Engines without a merge operator read, add and put, which loses updates
- * when two threads increment one key; so each thread owns its own counters
- * and every total is exact.
+ * strata and RocksDB add blind (strata_add, a merge operator); LevelDB
+ * reads, adds and puts, which would lose updates when two threads
+ * increment one key; so each thread owns its own counters and every total
+ * is exact.
  */
 #include "keyset.h"
 #include "workloads.h"
@@ -38,12 +39,13 @@ static int readcounters_worker(bench_thread *t) {
   size_t ks = c->args->key_size;
   for (uint64_t r = 0; r < p->n; r++) {
     int found = 0;
+    int64_t v = 0;
     bench_keyset_key(t, keys, 'c', r);
-    if (c->eng->get(c->db, t->key, ks, &t->buf, &found)) return -1;
-    int64_t v = found && t->buf.len == 8 ? (int64_t)bench_get_le64(t->buf.data) : 0;
-    if ((found && t->buf.len != 8) || (uint64_t)v != p->slots[r])
-      bench_wrong(t, "counter %.*s holds %lld (%zu bytes), expected %lld", (int)ks, t->key, (long long)v,
-                  found ? t->buf.len : 0, (long long)p->slots[r]);
+    if (c->eng->get_counter(c->db, t->key, ks, &v, &found)) return -1;
+    /* A counter never incremented must be absent, not 0. */
+    if (found != (p->slots[r] != 0) || (uint64_t)v != p->slots[r])
+      bench_wrong(t, "counter %.*s holds %lld (%s), expected %lld", (int)ks, t->key, (long long)v,
+                  found ? "found" : "absent", (long long)p->slots[r]);
     t->tally += (uint64_t)v;
     bench_op_done(t);
   }

@@ -8,10 +8,18 @@
  * bench_config, translated as closely as its own options allow; what could
  * not be matched is said by describe().
  *
- * Thread-safety: after open, put/del/write/get/merge_add/iterators may be
+ * Thread-safety: after open, every write, read and iterator function may be
  * called from several threads at once on one handle (each thread uses its
  * own iterators and buffers). open/close/compact are called with no other
  * call in flight.
+ *
+ * Typed values (counters, latest-wins values, lists) have operations of
+ * their own: strata writes them as typed merge fragments (strata_add,
+ * strata_put_latest, strata_append), blind; RocksDB through its merge
+ * operator; LevelDB and LMDB read, change and write. What a typed value's
+ * bytes look like to get() is each engine's business: the workloads read
+ * them back only through the typed reads (get_counter, get_latest,
+ * get + list_next), which every engine answers alike.
  *
  * Errors: functions returning int return 0 on success and -1 on failure,
  * after writing a one-line reason with bench_engine_error(); a failure ends
@@ -33,6 +41,7 @@ typedef struct bench_config {
   int compression;          /* 0 none, 1 lz4, 2 zstd (engines that lack it fail to open) */
   int sync;                 /* 1: every write is durable (fsync) before it returns */
   int max_open_files;
+  size_t list_max_elements; /* lists keep their newest this many elements; 0 = no bound */
 } bench_config;
 
 /* A caller-owned, growable buffer that get() fills: reused across calls so
@@ -68,11 +77,36 @@ typedef struct bench_engine {
   int (*write)(void *db, const bench_op *ops, int n);
   /* *found = 1 and the value in out, or *found = 0. */
   int (*get)(void *db, const char *k, size_t klen, bench_buf *out, int *found);
-  /* Adds delta to the little-endian int64 counter stored at k (absent = 0).
-   * RocksDB does it with a merge operator; the others read, add and put
-   * (which is not atomic across threads: counter workloads are
-   * single-writer per key or accept lost updates, see workloads.c). */
+  /* Adds delta to the counter at k (absent = 0). strata: strata_add;
+   * RocksDB: its merge operator; LevelDB and LMDB: read, add and put (on
+   * LevelDB not atomic across threads: the counter workloads give each key
+   * one writer, see keyset.h). */
   int (*merge_add)(void *db, const char *k, size_t klen, int64_t delta);
+  /* Reads the counter at k: *found = 1 and *v_out its sum, or *found = 0
+   * (and *v_out 0). */
+  int (*get_counter)(void *db, const char *k, size_t klen, int64_t *v_out, int *found);
+
+  /* Latest-wins: of all the values written to k, reads show the one with
+   * the greatest ts, of equal ts the one written last. v holds ts as its
+   * first 8 bytes (big-endian; vlen >= 8), which the engines that compare
+   * stored values read back. strata: strata_put_latest (blind); RocksDB:
+   * its merge operator (blind); LevelDB and LMDB: get, compare, put when
+   * not older (one writer per key, as merge_add). */
+  int (*put_latest)(void *db, const char *k, size_t klen, const char *v, size_t vlen, uint64_t ts);
+  /* Reads the winner at k: *found = 1, its value in out and its ts in
+   * *ts_out, or *found = 0 (and *ts_out 0). */
+  int (*get_latest)(void *db, const char *k, size_t klen, bench_buf *out, uint64_t *ts_out, int *found);
+
+  /* Appends one element to the list at k (absent = empty), which then
+   * keeps only its newest cfg->list_max_elements elements (0: all).
+   * strata: strata_append; RocksDB: its merge operator; LevelDB and LMDB:
+   * read, append, cut and put (one writer per key, as merge_add). */
+  int (*append)(void *db, const char *k, size_t klen, const char *elem, size_t elen);
+  /* Walks a list as get() returned it: start with *pos = 0; returns 1 with
+   * the next element in *elem_out / *elen_out (pointing into list), 0 at
+   * the end, or -1 when the bytes are not a list. Pure: no engine call. */
+  int (*list_next)(const char *list, size_t len, size_t *pos, const char **elem_out, size_t *elen_out);
+
   /* Compacts the whole key range, so reads see the engine's final shape. */
   int (*compact)(void *db);
 

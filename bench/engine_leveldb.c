@@ -1,7 +1,7 @@
 /*
  * engine_leveldb.c - the LevelDB rival behind bench_engine, through its C API
- * (<leveldb/c.h>, LevelDB 1.23). LevelDB has no merge operator, so merge_add
- * reads, adds and writes; it compresses only with snappy, so any compression
+ * (<leveldb/c.h>, LevelDB 1.23). LevelDB has no merge operator, so the typed
+ * writes (merge_add, put_latest, append) read, change and write; it compresses only with snappy, so any compression
  * other than none fails the open (a snappy run would not compare with lz4).
  */
 #include <leveldb/c.h>
@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "engine.h"
+#include "listfmt.h"
 
 typedef struct ldb_handle {
   leveldb_t *db;
@@ -19,6 +20,7 @@ typedef struct ldb_handle {
   leveldb_readoptions_t *ro;       /* shared by every get and iterator */
   leveldb_writeoptions_t *wo;      /* sync as bench_config says */
   leveldb_writeoptions_t *wo_sync; /* always sync: used at close */
+  size_t list_max;                 /* append keeps the newest this many elements; 0 = all */
 } ldb_handle;
 
 /* Reports err (a message LevelDB malloc'ed, or NULL) and frees it. */
@@ -83,6 +85,7 @@ static int ldb_open(const char *dir, const bench_config *cfg, void **db_out) {
    * down by a setting its users do not run with. */
   leveldb_writeoptions_set_sync(h->wo, cfg->sync ? 1 : 0);
   leveldb_writeoptions_set_sync(h->wo_sync, 1);
+  h->list_max = cfg->list_max_elements;
 
   leveldb_options_set_create_if_missing(o, 1);
   leveldb_options_set_write_buffer_size(o, cfg->memtable_bytes);
@@ -110,12 +113,13 @@ static void ldb_describe(const bench_config *cfg, char *out, size_t cap) {
   snprintf(out, cap,
            "leveldb %d.%d: write_buffer_size=%zu, block_size=%zu, bloom %d bits/key, LRU block cache %zu bytes%s, "
            "compression=none (only snappy exists: lz4/zstd fail the open), max_open_files=%d, sync=%d, "
-           "verify_checksums=0 (its default); merge_add = get+add+put (not atomic); compact = CompactRange(all); close "
-           "syncs "
-           "the log; LevelDB defaults otherwise (1 background thread, 2 MiB tables, L0 triggers 4/8/12)",
+           "verify_checksums=0 (its default); typed writes read, change and put (not atomic): merge_add = get+add+put "
+           "(8-byte counter), put_latest = get+compare ts+put if not older, append = get+append+cut to the newest "
+           "%zu (0 = all)+put; compact = CompactRange(all); close syncs the log; LevelDB defaults otherwise "
+           "(1 background thread, 2 MiB tables, L0 triggers 4/8/12)",
            leveldb_major_version(), leveldb_minor_version(), cfg->memtable_bytes, cfg->block_bytes,
            cfg->bloom_bits_per_key, cfg->block_cache_bytes, cfg->block_cache_bytes ? "" : " (none)",
-           cfg->max_open_files, cfg->sync ? 1 : 0);
+           cfg->max_open_files, cfg->sync ? 1 : 0, cfg->list_max_elements);
 }
 
 /* ---- writes ----------------------------------------------------------- */
@@ -200,6 +204,89 @@ static int ldb_merge_add(void *db, const char *k, size_t klen, int64_t delta) {
   return err ? ldb_fail("merge_add put", err) : 0;
 }
 
+static int ldb_get_counter(void *db, const char *k, size_t klen, int64_t *v_out, int *found) {
+  ldb_handle *h = db;
+  *v_out = 0;
+  *found = 0;
+  char *err = NULL;
+  size_t vlen = 0;
+  char *v = leveldb_get(h->db, h->ro, k, klen, &vlen, &err);
+  if (err) return ldb_fail("get (counter)", err);
+  if (!v) return 0;
+  if (vlen != 8) {
+    leveldb_free(v);
+    bench_engine_error("leveldb get (counter): the counter holds %zu bytes, not 8", vlen);
+    return -1;
+  }
+  uint64_t u = 0;
+  for (int i = 7; i >= 0; i--) u = (u << 8) | (unsigned char)v[i];
+  leveldb_free(v);
+  *v_out = (int64_t)u;
+  *found = 1;
+  return 0;
+}
+
+static uint64_t ldb_ts(const char *p) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; i++) v = v << 8 | (unsigned char)p[i];
+  return v;
+}
+
+/* Reads the stored value and puts v unless the stored ts is newer (of
+ * equal ts the later write wins). */
+static int ldb_put_latest(void *db, const char *k, size_t klen, const char *v, size_t vlen, uint64_t ts) {
+  ldb_handle *h = db;
+  char *err = NULL;
+  size_t olen = 0;
+  char *old = leveldb_get(h->db, h->ro, k, klen, &olen, &err);
+  if (err) return ldb_fail("put_latest get", err);
+  int newer = old && olen >= 8 && ldb_ts(old) > ts;
+  leveldb_free(old);
+  if (newer) return 0;
+  leveldb_put(h->db, h->wo, k, klen, v, vlen, &err);
+  return err ? ldb_fail("put_latest put", err) : 0;
+}
+
+static int ldb_get_latest(void *db, const char *k, size_t klen, bench_buf *out, uint64_t *ts_out, int *found) {
+  *ts_out = 0;
+  if (ldb_get(db, k, klen, out, found)) return -1;
+  if (!*found) return 0;
+  if (out->len < 8) {
+    *found = 0;
+    bench_engine_error("leveldb get (latest): a value of %zu bytes cannot hold its ts", out->len);
+    return -1;
+  }
+  *ts_out = ldb_ts(out->data);
+  return 0;
+}
+
+/* Reads the list, appends the element, keeps the newest list_max_elements
+ * and puts it back. */
+static int ldb_append(void *db, const char *k, size_t klen, const char *elem, size_t elen) {
+  ldb_handle *h = db;
+  char *err = NULL;
+  size_t olen = 0;
+  char *old = leveldb_get(h->db, h->ro, k, klen, &olen, &err);
+  if (err) return ldb_fail("append get", err);
+  char *list = malloc(olen + BENCH_LIST_PREFIX_MAX + elen);
+  if (!list) {
+    leveldb_free(old);
+    return ldb_fail("append", NULL);
+  }
+  if (olen) memcpy(list, old, olen);
+  leveldb_free(old);
+  size_t len = olen + bench_list_put(list + olen, elem, elen);
+  int64_t cut = bench_list_cut(list, len, h->list_max);
+  if (cut < 0) {
+    free(list);
+    bench_engine_error("leveldb append: the value at the key is not a list");
+    return -1;
+  }
+  leveldb_put(h->db, h->wo, k, klen, list + cut, len - (size_t)cut, &err);
+  free(list);
+  return err ? ldb_fail("append put", err) : 0;
+}
+
 /* LevelDB's C API returns no status for a compaction: a failure shows up
  * in the next write. */
 static int ldb_compact(void *db) {
@@ -242,6 +329,11 @@ const bench_engine bench_engine_leveldb = {
     .write = ldb_write,
     .get = ldb_get,
     .merge_add = ldb_merge_add,
+    .get_counter = ldb_get_counter,
+    .put_latest = ldb_put_latest,
+    .get_latest = ldb_get_latest,
+    .append = ldb_append,
+    .list_next = bench_list_next,
     .compact = ldb_compact,
     .iter_new = ldb_iter_new,
     .iter_seek = ldb_iter_seek,

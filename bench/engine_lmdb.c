@@ -5,6 +5,8 @@
  * transaction that each thread keeps reset between calls; an iterator is a
  * read transaction plus a cursor. There is no memtable, block, filter,
  * cache (the OS page cache serves reads) nor compression to configure.
+ * The typed writes (counters, latest-wins values, lists) read, change and
+ * write in one write transaction, so they are atomic.
  */
 #include <lmdb.h>
 
@@ -14,6 +16,7 @@
 #include <string.h>
 
 #include "engine.h"
+#include "listfmt.h"
 
 /* The map only reserves address space: the file grows as pages are
  * written, so a large map costs nothing and never fills in a benchmark. */
@@ -36,6 +39,7 @@ typedef struct lmdb_handle {
   MDB_env *env;
   MDB_dbi dbi;
   int sync;
+  size_t list_max;   /* append keeps the newest this many elements; 0 = all */
   int opened;        /* mdb_env_open succeeded */
   pthread_key_t key; /* the calling thread's lmdb_reader */
   int have_key;
@@ -104,6 +108,7 @@ static int lmdb_open(const char *dir, const bench_config *cfg, void **db_out) {
   }
   pthread_mutex_init(&h->mu, NULL);
   h->sync = cfg->sync ? 1 : 0;
+  h->list_max = cfg->list_max_elements;
   MDB_txn *txn = NULL;
   const char *what = "mdb_env_create";
   int rc = mdb_env_create(&h->env);
@@ -145,11 +150,14 @@ static void lmdb_describe(const bench_config *cfg, char *out, size_t cap) {
   mdb_version(&major, &minor, &patch);
   snprintf(out, cap,
            "lmdb %d.%d.%d: one B+tree, map %zu GiB (sparse), MDB_NOTLS|MDB_NORDAHEAD%s; one write txn per "
-           "put/del/write/merge_add (LMDB admits one writer at a time); get = per-thread reset/renewed read txn, "
+           "put/del/write and per typed write (LMDB admits one writer at a time), the typed ones read, change and "
+           "put in it: merge_add = get+add+put (8-byte counter), put_latest = get+compare ts+put if not older, "
+           "append = get+append+cut to the newest %zu (0 = all)+put; get = per-thread reset/renewed read txn, "
            "value copied out; compact is a no-op; memtable/block/bloom/block cache/compression/max_open_files "
            "do not apply (the OS page cache does the caching)",
            major, minor, patch, LMDB_MAP_BYTES >> 30,
-           cfg->sync ? " (every commit fsynced)" : "|MDB_NOSYNC|MDB_NOMETASYNC (synced at close)");
+           cfg->sync ? " (every commit fsynced)" : "|MDB_NOSYNC|MDB_NOMETASYNC (synced at close)",
+           cfg->list_max_elements);
 }
 
 /* ---- writes ----------------------------------------------------------- */
@@ -228,6 +236,81 @@ static int lmdb_merge_add(void *db, const char *key, size_t klen, int64_t delta)
   return rc ? lmdb_fail("mdb_txn_commit", rc) : 0;
 }
 
+static uint64_t lmdb_ts(const void *p) {
+  const unsigned char *b = p;
+  uint64_t v = 0;
+  for (int i = 0; i < 8; i++) v = v << 8 | b[i];
+  return v;
+}
+
+/* Puts v unless the stored ts is newer (of equal ts the later write wins),
+ * read and written in one write transaction. */
+static int lmdb_put_latest(void *db, const char *key, size_t klen, const char *val, size_t vlen, uint64_t ts) {
+  lmdb_handle *h = db;
+  MDB_txn *txn;
+  int rc = mdb_txn_begin(h->env, NULL, 0, &txn);
+  if (rc) return lmdb_fail("mdb_txn_begin", rc);
+  MDB_val k = lmdb_val(key, klen), v;
+  const char *what = "mdb_get";
+  rc = mdb_get(txn, h->dbi, &k, &v);
+  if (rc == 0 && v.mv_size >= 8 && lmdb_ts(v.mv_data) > ts) {
+    mdb_txn_abort(txn); /* a newer value stays: nothing to write */
+    return 0;
+  }
+  if (rc && rc != MDB_NOTFOUND) goto fail;
+  what = "mdb_put";
+  v = lmdb_val(val, vlen);
+  if ((rc = mdb_put(txn, h->dbi, &k, &v, 0))) goto fail;
+  rc = mdb_txn_commit(txn);
+  return rc ? lmdb_fail("mdb_txn_commit", rc) : 0;
+fail:
+  mdb_txn_abort(txn);
+  return lmdb_fail(what, rc);
+}
+
+/* Reads the list, appends the element, keeps the newest list_max and puts
+ * it back, in one write transaction. The new list is built apart: a put
+ * may reuse the page the old one lies in. */
+static int lmdb_append(void *db, const char *key, size_t klen, const char *elem, size_t elen) {
+  lmdb_handle *h = db;
+  MDB_txn *txn;
+  int rc = mdb_txn_begin(h->env, NULL, 0, &txn);
+  if (rc) return lmdb_fail("mdb_txn_begin", rc);
+  MDB_val k = lmdb_val(key, klen), v = {0, NULL};
+  char *list = NULL;
+  const char *what = "mdb_get";
+  rc = mdb_get(txn, h->dbi, &k, &v);
+  if (rc == MDB_NOTFOUND) {
+    v.mv_size = 0;
+  } else if (rc) {
+    goto fail;
+  }
+  if (!(list = malloc(v.mv_size + BENCH_LIST_PREFIX_MAX + elen))) {
+    mdb_txn_abort(txn);
+    bench_engine_error("lmdb append: out of memory");
+    return -1;
+  }
+  if (v.mv_size) memcpy(list, v.mv_data, v.mv_size);
+  size_t len = v.mv_size + bench_list_put(list + v.mv_size, elem, elen);
+  int64_t cut = bench_list_cut(list, len, h->list_max);
+  if (cut < 0) {
+    free(list);
+    mdb_txn_abort(txn);
+    bench_engine_error("lmdb append: the value at the key is not a list");
+    return -1;
+  }
+  what = "mdb_put";
+  v = lmdb_val(list + cut, len - (size_t)cut);
+  rc = mdb_put(txn, h->dbi, &k, &v, 0);
+  free(list);
+  if (rc) goto fail;
+  rc = mdb_txn_commit(txn);
+  return rc ? lmdb_fail("mdb_txn_commit", rc) : 0;
+fail:
+  mdb_txn_abort(txn);
+  return lmdb_fail(what, rc);
+}
+
 /* ---- reads ------------------------------------------------------------ */
 
 /* The calling thread's reader: its own, a free one left by an exited
@@ -294,6 +377,46 @@ static int lmdb_get(void *db, const char *key, size_t klen, bench_buf *out, int 
    * pages and make the file grow. */
   mdb_txn_reset(r->txn);
   return ret;
+}
+
+static int lmdb_get_counter(void *db, const char *key, size_t klen, int64_t *v_out, int *found) {
+  lmdb_handle *h = db;
+  *v_out = 0;
+  *found = 0;
+  lmdb_reader *r = lmdb_reader_for_thread(h);
+  if (!r) return -1;
+  int rc = mdb_txn_renew(r->txn);
+  if (rc) return lmdb_fail("mdb_txn_renew", rc);
+  MDB_val k = lmdb_val(key, klen), v;
+  rc = mdb_get(r->txn, h->dbi, &k, &v);
+  int ret = 0;
+  if (rc == 0 && v.mv_size == 8) {
+    const unsigned char *p = v.mv_data;
+    uint64_t u = 0;
+    for (int i = 7; i >= 0; i--) u = (u << 8) | p[i];
+    *v_out = (int64_t)u;
+    *found = 1;
+  } else if (rc == 0) {
+    bench_engine_error("lmdb get (counter): the counter holds %zu bytes, not 8", v.mv_size);
+    ret = -1;
+  } else if (rc != MDB_NOTFOUND) {
+    ret = lmdb_fail("mdb_get", rc);
+  }
+  mdb_txn_reset(r->txn);
+  return ret;
+}
+
+static int lmdb_get_latest(void *db, const char *key, size_t klen, bench_buf *out, uint64_t *ts_out, int *found) {
+  *ts_out = 0;
+  if (lmdb_get(db, key, klen, out, found)) return -1;
+  if (!*found) return 0;
+  if (out->len < 8) {
+    *found = 0;
+    bench_engine_error("lmdb get (latest): a value of %zu bytes cannot hold its ts", out->len);
+    return -1;
+  }
+  *ts_out = lmdb_ts(out->data);
+  return 0;
 }
 
 /* A B+tree updated in place has nothing to compact. */
@@ -395,6 +518,11 @@ const bench_engine bench_engine_lmdb = {
     .write = lmdb_write,
     .get = lmdb_get,
     .merge_add = lmdb_merge_add,
+    .get_counter = lmdb_get_counter,
+    .put_latest = lmdb_put_latest,
+    .get_latest = lmdb_get_latest,
+    .append = lmdb_append,
+    .list_next = bench_list_next,
     .compact = lmdb_compact,
     .iter_new = lmdb_iter_new,
     .iter_seek = lmdb_iter_seek,

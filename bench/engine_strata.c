@@ -24,11 +24,25 @@ static void fill_options(const bench_config *cfg, strata_options *o) {
    * same promise as a per-write STRATA_SYNC flag, without building a batch
    * for each single put. */
   o->sync_mode = cfg->sync ? STRATA_SYNC_ALWAYS : STRATA_SYNC_NONE;
+  o->list_max_elements = cfg->list_max_elements;
 }
 
 static int fail(const char *what, int rc) {
   bench_engine_error("strata %s: %s (%s)", what, strata_strerror(rc), strata_errmsg());
   return -1;
+}
+
+/* Copies a value strata malloc'ed into out and frees it. */
+static int copy_out(const char *what, void *val, size_t vlen, bench_buf *out) {
+  if (bench_buf_reserve(out, vlen ? vlen : 1)) {
+    strata_free(val);
+    bench_engine_error("strata %s: out of memory for a value of %zu bytes", what, vlen);
+    return -1;
+  }
+  memcpy(out->data, val, vlen);
+  out->len = vlen;
+  strata_free(val);
+  return 0;
 }
 
 static int s_open(const char *dir, const bench_config *cfg, void **db_out) {
@@ -53,10 +67,12 @@ static void s_describe(const bench_config *cfg, char *out, size_t cap) {
   fill_options(cfg, &o);
   snprintf(out, cap,
            "strata %s: sync_mode %s, %d background threads (1 flush, %d compaction), L0 compaction at %d tables, "
-           "level 1 target %llu MiB (x10 per level), tables cut at %llu MiB",
+           "level 1 target %llu MiB (x10 per level), tables cut at %llu MiB; typed merges, all blind: "
+           "merge_add = strata_add, put_latest = strata_put_latest, append = strata_append (list_max_elements %zu); "
+           "reads strata_get_int, strata_get_latest, strata_get + strata_list_next",
            STRATA_VERSION, cfg->sync ? "ALWAYS (fsync per write group)" : "NONE", o.background_threads,
            o.background_threads - 1, o.l0_compaction_trigger, (unsigned long long)(o.level_base_bytes >> 20),
-           (unsigned long long)(o.target_file_bytes >> 20));
+           (unsigned long long)(o.target_file_bytes >> 20), o.list_max_elements);
 }
 
 static int s_put(void *db, const char *k, size_t klen, const char *v, size_t vlen) {
@@ -88,42 +104,54 @@ static int s_get(void *db, const char *k, size_t klen, bench_buf *out, int *foun
   int rc = strata_get(db, k, klen, &val, &vlen);
   if (rc == STRATA_NOTFOUND) return 0;
   if (rc != STRATA_OK) return fail("get", rc);
-  if (bench_buf_reserve(out, vlen ? vlen : 1)) {
-    strata_free(val);
-    bench_engine_error("strata get: out of memory for a value of %zu bytes", vlen);
-    return -1;
-  }
-  memcpy(out->data, val, vlen);
-  out->len = vlen;
-  strata_free(val);
+  if (copy_out("get", val, vlen, out)) return -1;
   *found = 1;
   return 0;
 }
 
-/* Read, add, write: strata has no merge operator yet, so this is what an
- * application does today (not atomic across threads; see engine.h). */
 static int s_merge_add(void *db, const char *k, size_t klen, int64_t delta) {
+  int rc = strata_add(db, k, klen, delta);
+  return rc == STRATA_OK ? 0 : fail("add", rc);
+}
+
+static int s_get_counter(void *db, const char *k, size_t klen, int64_t *v_out, int *found) {
+  *v_out = 0;
+  *found = 0;
+  int rc = strata_get_int(db, k, klen, v_out);
+  if (rc == STRATA_NOTFOUND) return 0;
+  if (rc != STRATA_OK) return fail("get_int", rc);
+  *found = 1;
+  return 0;
+}
+
+static int s_put_latest(void *db, const char *k, size_t klen, const char *v, size_t vlen, uint64_t ts) {
+  int rc = strata_put_latest(db, k, klen, v, vlen, ts);
+  return rc == STRATA_OK ? 0 : fail("put_latest", rc);
+}
+
+static int s_get_latest(void *db, const char *k, size_t klen, bench_buf *out, uint64_t *ts_out, int *found) {
   void *val = NULL;
   size_t vlen = 0;
-  uint64_t sum = 0;
-  int rc = strata_get(db, k, klen, &val, &vlen);
-  if (rc == STRATA_OK) {
-    if (vlen != 8) {
-      strata_free(val);
-      bench_engine_error("strata merge_add: the counter holds %zu bytes, not 8", vlen);
-      return -1;
-    }
-    const unsigned char *p = val;
-    for (int i = 7; i >= 0; i--) sum = sum << 8 | p[i];
-    strata_free(val);
-  } else if (rc != STRATA_NOTFOUND) {
-    return fail("get (merge_add)", rc);
-  }
-  sum += (uint64_t)delta;
-  unsigned char enc[8];
-  for (int i = 0; i < 8; i++) enc[i] = (unsigned char)(sum >> (8 * i));
-  rc = strata_put(db, k, klen, enc, sizeof enc);
-  return rc == STRATA_OK ? 0 : fail("put (merge_add)", rc);
+  *ts_out = 0;
+  *found = 0;
+  int rc = strata_get_latest(db, k, klen, &val, &vlen, ts_out);
+  if (rc == STRATA_NOTFOUND) return 0;
+  if (rc != STRATA_OK) return fail("get_latest", rc);
+  if (copy_out("get_latest", val, vlen, out)) return -1;
+  *found = 1;
+  return 0;
+}
+
+static int s_append(void *db, const char *k, size_t klen, const char *elem, size_t elen) {
+  int rc = strata_append(db, k, klen, elem, elen);
+  return rc == STRATA_OK ? 0 : fail("append", rc);
+}
+
+static int s_list_next(const char *list, size_t len, size_t *pos, const char **elem_out, size_t *elen_out) {
+  const void *elem = NULL;
+  int rc = strata_list_next(list, len, pos, &elem, elen_out);
+  *elem_out = elem;
+  return rc < 0 ? -1 : rc;
 }
 
 /* Levels holding tables, from the "strata.levels" property ("level.N: F
@@ -192,6 +220,11 @@ const bench_engine bench_engine_strata = {
     .write = s_write,
     .get = s_get,
     .merge_add = s_merge_add,
+    .get_counter = s_get_counter,
+    .put_latest = s_put_latest,
+    .get_latest = s_get_latest,
+    .append = s_append,
+    .list_next = s_list_next,
     .compact = s_compact,
     .iter_new = s_iter_new,
     .iter_seek = s_iter_seek,

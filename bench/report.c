@@ -129,8 +129,9 @@ void bench_report_settings(bench_report *r, const char *dir) {
   print_bytes(stdout, c->block_bytes);
   printf(", bloom %d bits/key, block cache ", c->bloom_bits_per_key);
   print_bytes(stdout, c->block_cache_bytes);
-  printf(", compression %s, sync %s, max open files %d\n", bench_compression_name(c->compression),
-         c->sync ? "on" : "off", c->max_open_files);
+  printf(", compression %s, sync %s, max open files %d, lists cut at %zu elements%s\n",
+         bench_compression_name(c->compression), c->sync ? "on" : "off", c->max_open_files, c->list_max_elements,
+         c->list_max_elements ? "" : " (never)");
   printf("engine: %s\n", r->describe);
   printf("database: %s\n", dir);
   fflush(stdout);
@@ -192,11 +193,11 @@ static int write_json(bench_report *r, const bench_row *row, double ops_per_sec,
   fprintf(f,
           "\"memtable_bytes\": %zu, \"block_bytes\": %zu, \"bloom_bits\": %d, \"cache_bytes\": %zu, "
           "\"compression\": \"%s\", \"sync\": %s, \"max_open_files\": %d, \"reads\": %llu, \"seed\": %llu, "
-          "\"zipf_keys\": %llu, \"zipf_theta\": %g, \"users\": %llu, \"describe\": ",
+          "\"zipf_keys\": %llu, \"zipf_theta\": %g, \"users\": %llu, \"list_max\": %zu, \"describe\": ",
           c->memtable_bytes, c->block_bytes, c->bloom_bits_per_key, c->block_cache_bytes,
           bench_compression_name(c->compression), c->sync ? "true" : "false", c->max_open_files,
           (unsigned long long)a->reads, (unsigned long long)a->seed, (unsigned long long)a->zipf_keys, a->zipf_theta,
-          (unsigned long long)a->users);
+          (unsigned long long)a->users, c->list_max_elements);
   json_string(f, r->describe);
   fputs("}}", f);
   r->json_rows++;

@@ -8,12 +8,12 @@
 #include <string.h>
 
 static const bench_workload workloads[] = {
-    {"fillseq", bench_wl_fillseq},     {"fillrandom", bench_wl_fillrandom},   {"overwrite", bench_wl_overwrite},
-    {"fillsync", bench_wl_fillsync},   {"readrandom", bench_wl_readrandom},   {"readmissing", bench_wl_readmissing},
-    {"readseq", bench_wl_readseq},     {"readreverse", bench_wl_readreverse}, {"seekrandom", bench_wl_seekrandom},
-    {"compact", bench_wl_compact},     {"deletescan", bench_wl_deletescan},   {"mixed", bench_wl_mixed},
-    {"counter", bench_wl_counter},     {"latest", bench_wl_latest},           {"feed", bench_wl_feed},
-    {"convchurn", bench_wl_convchurn},
+    {"fillseq", bench_wl_fillseq},   {"fillrandom", bench_wl_fillrandom},   {"overwrite", bench_wl_overwrite},
+    {"fillsync", bench_wl_fillsync}, {"readrandom", bench_wl_readrandom},   {"readmissing", bench_wl_readmissing},
+    {"readseq", bench_wl_readseq},   {"readreverse", bench_wl_readreverse}, {"seekrandom", bench_wl_seekrandom},
+    {"compact", bench_wl_compact},   {"deletescan", bench_wl_deletescan},   {"mixed", bench_wl_mixed},
+    {"counter", bench_wl_counter},   {"latest", bench_wl_latest},           {"appendlist", bench_wl_appendlist},
+    {"feed", bench_wl_feed},         {"convchurn", bench_wl_convchurn},
 };
 
 const bench_workload *bench_workload_find(const char *name) {
@@ -61,7 +61,13 @@ int bench_workloads_check(const bench_args *a, char *err, size_t errlen) {
         return -1;
       }
     }
-    if ((strcmp(name, "feed") == 0 || strcmp(name, "convchurn") == 0) && (uint64_t)a->threads > a->users) {
+    if (strcmp(name, "appendlist") == 0 && (a->key_size < 2 || bench_digits(a->users - 1) > (int)a->key_size - 1)) {
+      snprintf(err, errlen, "%s: --key-size %zu cannot hold a letter and the digits of --users %llu", name, a->key_size,
+               (unsigned long long)a->users);
+      return -1;
+    }
+    if ((strcmp(name, "feed") == 0 || strcmp(name, "convchurn") == 0 || strcmp(name, "appendlist") == 0) &&
+        (uint64_t)a->threads > a->users) {
       snprintf(err, errlen, "%s: each thread owns users of its own, so --threads must be <= --users", name);
       return -1;
     }

@@ -50,9 +50,11 @@ int bench_wl_deletescan(bench_ctx *c);
 /* workloads.c */
 int bench_wl_compact(bench_ctx *c);
 
-/* counter.c, latest.c, feed.c, convchurn.c: the application workloads */
+/* counter.c, latest.c, appendlist.c, feed.c, convchurn.c: the application
+ * workloads */
 int bench_wl_counter(bench_ctx *c);
 int bench_wl_latest(bench_ctx *c);
+int bench_wl_appendlist(bench_ctx *c);
 int bench_wl_feed(bench_ctx *c);
 int bench_wl_convchurn(bench_ctx *c);
 

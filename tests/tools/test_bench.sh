@@ -54,11 +54,13 @@ refused() {
 
 # Every workload, in an order where each finds what it needs; compact in
 # the middle so the "/compacted" labels are exercised. fillsync (an fsync per
-# write) runs apart with fewer keys.
-WORKLOADS=fillseq,fillrandom,overwrite,readrandom,readmissing,seekrandom,readseq,readreverse,mixed,compact,readrandom,deletescan,counter,latest,feed,convchurn
+# write) runs apart with fewer keys. The small memtable makes the typed
+# values (counter, latest, appendlist) span the memtable and several tables,
+# and the hottest of the 50 lists gets more events than the 100 it keeps.
+WORKLOADS=fillseq,fillrandom,overwrite,readrandom,readmissing,seekrandom,readseq,readreverse,mixed,compact,readrandom,deletescan,counter,latest,appendlist,feed,convchurn
 ROWS="fillseq fillrandom overwrite readrandom readmissing seekrandom readseq readreverse mixed compact
 readrandom/compacted scan_before/compacted deleterandom/compacted scan_after_delete/compacted
-counter readcounters latest readlatest feed feedread convload convchurn convscan fillsync"
+counter readcounters latest readlatest appendlist readlists feed feedread convload convchurn convscan fillsync"
 ROWS=$(echo $ROWS)
 SMALL=(--num 2000 --reads 2000 --zipf-keys 500 --users 50 --memtable-bytes 65536 --no-progress)
 
@@ -81,6 +83,15 @@ for engine in $ENGINES; do
     --csv "$CSV" --json "$JSON" --timeline "$TIMELINE"
   [ "$RC" -eq 0 ]
   check "$engine: fillsync runs" $?
+  # Lists that keep every element, and lists of one element, read back whole.
+  run --engine "$engine" --benchmarks appendlist,appendlist --list-max 0 --num 1500 --users 20 \
+    --memtable-bytes 65536 --no-progress
+  [ "$RC" -eq 0 ] && printf '%s' "$OUT" | grep -q "lists cut at 0 elements (never)"
+  check "$engine: appendlist with unbounded lists" $?
+  run --engine "$engine" --benchmarks appendlist --list-max 1 --num 1500 --users 20 --memtable-bytes 65536 \
+    --no-progress
+  [ "$RC" -eq 0 ] && printf '%s' "$OUT" | grep -q "readlists: [0-9]* events in [0-9]* lists (1.0 per list)"
+  check "$engine: appendlist with lists of one element" $?
 done
 
 # ---- CSV: the header once, then one sane row per benchmark row -------------
@@ -164,6 +175,9 @@ refused "no --benchmarks" "benchmarks is required" --num 10
 refused "unknown option" "unknown option" --benchmarks fillseq --nosuch 1
 refused "bad compression" "none, lz4 or zstd" --benchmarks fillseq --compression snappy
 refused "reads without a fill" "fill" --benchmarks readrandom --num 10 --no-progress
+refused "list keys too short" "cannot hold" --benchmarks appendlist --users 1000 --key-size 3 --num 10
+refused "more threads than lists" "--threads must be" --benchmarks appendlist --users 2 --threads 3 --num 10
+refused "bad --list-max" "--list-max must be" --benchmarks appendlist --list-max -1 --num 10
 run --help
 [ "$RC" -eq 0 ] && printf '%s' "$OUT" | grep -q -- "--benchmarks"
 check "--help" $?
