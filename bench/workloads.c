@@ -13,7 +13,7 @@ static const bench_workload workloads[] = {
     {"readseq", bench_wl_readseq},   {"readreverse", bench_wl_readreverse}, {"seekrandom", bench_wl_seekrandom},
     {"compact", bench_wl_compact},   {"deletescan", bench_wl_deletescan},   {"mixed", bench_wl_mixed},
     {"counter", bench_wl_counter},   {"latest", bench_wl_latest},           {"appendlist", bench_wl_appendlist},
-    {"feed", bench_wl_feed},         {"convchurn", bench_wl_convchurn},
+    {"feed", bench_wl_feed},         {"convchurn", bench_wl_convchurn},     {"hotkey", bench_wl_hotkey},
 };
 
 const bench_workload *bench_workload_find(const char *name) {

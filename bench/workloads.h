@@ -53,6 +53,7 @@ int bench_wl_compact(bench_ctx *c);
 /* counter.c, latest.c, appendlist.c, feed.c, convchurn.c: the application
  * workloads */
 int bench_wl_counter(bench_ctx *c);
+int bench_wl_hotkey(bench_ctx *c); /* hotkey.c */
 int bench_wl_latest(bench_ctx *c);
 int bench_wl_appendlist(bench_ctx *c);
 int bench_wl_feed(bench_ctx *c);

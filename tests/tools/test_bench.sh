@@ -92,6 +92,10 @@ for engine in $ENGINES; do
     --no-progress
   [ "$RC" -eq 0 ] && printf '%s' "$OUT" | grep -q "readlists: [0-9]* events in [0-9]* lists (1.0 per list)"
   check "$engine: appendlist with lists of one element" $?
+  # One hot counter, read back (RocksDB merges every operand per get: few reads).
+  run --engine "$engine" --benchmarks hotkey --num 3000 --reads 50 --no-progress
+  [ "$RC" -eq 0 ] && printf '%s' "$OUT" | grep -q "^$engine *hotget" && printf '%s' "$OUT" | grep -q "^$engine *plainget"
+  check "$engine: hotkey reads its hot counter" $?
 done
 
 # ---- CSV: the header once, then one sane row per benchmark row -------------
