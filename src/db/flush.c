@@ -82,14 +82,18 @@ typedef struct key_chain {
   st_collapse_opts opt;
   strata_db *db;
   const st_version *older; /* the tables at the flush's start: all older data is in them */
+  st_table_builder *b;
+  uint64_t added; /* entries written to b */
 } key_chain;
 
-static int add_to_table(void *b, const char *k, size_t kl, const char *v, size_t vl) {
-  return st_table_builder_add(b, k, kl, v, vl);
+static int add_to_table(void *arg, const char *k, size_t kl, const char *v, size_t vl) {
+  key_chain *c = arg;
+  c->added++;
+  return st_table_builder_add(c->b, k, kl, v, vl);
 }
 
-/* Writes the held key's entries to b, collapsed when typed. */
-static int write_chain(key_chain *c, st_table_builder *b) {
+/* Writes the held key's entries to the table, collapsed when typed. */
+static int write_chain(key_chain *c) {
   int rc = STRATA_OK;
   if (c->typed && !c->keep_whole) {
     /* A key no table holds has nothing older than this memtable (the
@@ -97,11 +101,11 @@ static int write_chain(key_chain *c, st_table_builder *b) {
      * reads stop at instead of looking through every level. */
     const st_merge_entry *e = &c->c.e[0];
     c->opt.bottom = !st_db_version_may_hold(c->db, c->older, e->ikey, e->iklen - ST_IKEY_TRAILER);
-    rc = st_merge_collapse(c->c.e, c->c.n, &c->opt, add_to_table, b, NULL);
+    rc = st_merge_collapse(c->c.e, c->c.n, &c->opt, add_to_table, c, NULL);
   } else {
     for (size_t i = 0; i < c->c.n && !rc; i++) {
       const st_merge_entry *e = &c->c.e[i];
-      rc = st_table_builder_add(b, e->ikey, e->iklen, e->val, e->vlen);
+      rc = add_to_table(c, e->ikey, e->iklen, e->val, e->vlen);
     }
   }
   c->c.n = 0;
@@ -115,7 +119,9 @@ static int hold(key_chain *c, const char *k, size_t kl, const char *v, size_t vl
 }
 
 /* Writes mem (the oldest memtable) to a new level-0 table; mu not held.
- * *meta_out is NULL when the memtable held nothing. Chains of typed
+ * *meta_out is NULL when nothing is left to write: an empty memtable, or
+ * one whose chains all collapsed to nothing (a counter added to, then
+ * deleted, with nothing older below). Chains of typed
  * fragments are collapsed as far as the live snapshots (ascending) allow;
  * older fragments can only be in the current version's tables (whatever
  * compactions move meanwhile, they add no data). */
@@ -132,7 +138,8 @@ static int write_level0_table(strata_db *db, st_memtable *mem, const uint64_t *s
   uint64_t number = st_db_pending_new(db);
   st_table_file_name(db->dir, number, path, sizeof path);
   int rc = st_memtable_iter_new(mem, &it);
-  if (!rc) rc = st_table_builder_new(db->env, path, &db->table_opt, &b);
+  if (!rc) rc = st_table_builder_new(db->env, path, &db->table_opt, &chain.b);
+  b = chain.b;
   if (rc) goto done;
   chain.db = db;
   chain.keep_whole = keep_whole;
@@ -146,11 +153,15 @@ static int write_level0_table(strata_db *db, st_memtable *mem, const uint64_t *s
     const char *k = st_iter_key(it, &klen), *v = st_iter_value(it, &vlen);
     const st_merge_entry *first = chain.c.e;
     if (chain.c.n && st_ukey_compare(k, klen - ST_IKEY_TRAILER, first->ikey, first->iklen - ST_IKEY_TRAILER) != 0 &&
-        (rc = write_chain(&chain, b)))
+        (rc = write_chain(&chain)))
       goto done;
     if ((rc = hold(&chain, k, klen, v, vlen))) goto done;
   }
-  if ((rc = st_iter_status(it)) || (rc = write_chain(&chain, b))) goto done;
+  if ((rc = st_iter_status(it)) || (rc = write_chain(&chain))) goto done;
+  if (chain.added == 0) { /* no table: the edit only retires the log */
+    st_db_pending_done(db, number);
+    goto done;
+  }
   rc = st_table_builder_finish(b, &props);
   b = NULL;
   if (rc) goto done;

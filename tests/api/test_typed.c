@@ -295,6 +295,28 @@ static void bounded_lists(void **state) {
   assert_int_equal(strata_close(db), STRATA_OK);
 }
 
+/* A memtable whose every chain collapses to nothing (a counter added to,
+ * then deleted, over no older data) flushes to no table at all; the
+ * database stays writable, and so after a reopen. */
+static void flush_of_nothing(void **state) {
+  strata_db *db = tu_open(*state, NULL);
+  char path[512];
+  assert_int_equal(strata_add(db, K("tmp"), 1), STRATA_OK);
+  assert_int_equal(strata_append(db, K("tmp2"), K("x")), STRATA_OK);
+  assert_int_equal(strata_delete(db, K("tmp")), STRATA_OK);
+  assert_int_equal(strata_delete(db, K("tmp2")), STRATA_OK);
+  assert_int_equal(strata_flush(db), STRATA_OK);
+  assert_int_equal(tu_nth_file(*state, ".sst", 0, path, sizeof path), 0); /* no table, and no orphan */
+  assert_int_equal(strata_put(db, K("after"), K("ok")), STRATA_OK);
+  expect_int(db, "tmp", STRATA_NOTFOUND, 0);
+  assert_int_equal(strata_close(db), STRATA_OK);
+  db = tu_open(*state, NULL);
+  expect_text(db, "after", "ok");
+  expect_int(db, "tmp", STRATA_NOTFOUND, 0);
+  assert_int_equal(strata_put(db, K("more"), K("ok")), STRATA_OK);
+  assert_int_equal(strata_close(db), STRATA_OK);
+}
+
 /* ---- batches, snapshots, iterators -------------------------------------- */
 
 static void batches_mix_kinds(void **state) {
@@ -571,6 +593,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(lists, setup, teardown),
       cmocka_unit_test_setup_teardown(list_over_max_value_bytes, setup, teardown),
       cmocka_unit_test_setup_teardown(bounded_lists, setup, teardown),
+      cmocka_unit_test_setup_teardown(flush_of_nothing, setup, teardown),
       cmocka_unit_test_setup_teardown(batches_mix_kinds, setup, teardown),
       cmocka_unit_test(list_next_rejects_bad_bytes),
       cmocka_unit_test_setup_teardown(snapshots_survive_collapsing, setup, teardown),
