@@ -109,10 +109,10 @@ static int check_kind(st_db_iter *d, unsigned kind) {
 }
 
 /* Feeds the merge rules the entries of user key saved_key from the inner
- * position on (its newest visible entry) and makes the result the current
- * entry: valid, with saved_value, or standing on the key with status
- * STRATA_ETYPE. The inner iterator ends among or after the key's entries. */
-static void resolve_here(st_db_iter *d) {
+ * position on (its newest visible entry) into saved_value. Returns
+ * STRATA_OK, STRATA_NOTFOUND (a delete decides), STRATA_ETYPE or an
+ * error. The inner iterator ends among or after the key's entries. */
+static int resolve_key(st_db_iter *d) {
   st_merge *m = &d->merge;
   st_merge_reset(m);
   int rc = 0;
@@ -134,6 +134,13 @@ static void resolve_here(st_db_iter *d) {
     st_merge_value(m, &v, &vlen);
     rc = buf_set(&d->saved_value, v, vlen);
   }
+  return rc;
+}
+
+/* Makes the resolved key (rc of resolve_key, never STRATA_NOTFOUND) the
+ * current entry: valid, or standing on it with STRATA_ETYPE; any other
+ * error ends the walk. */
+static void stand_on_resolved(st_db_iter *d, int rc) {
   if (rc == STRATA_ETYPE) {
     d->saved_value.len = 0;
     d->key_failed = 1;
@@ -141,9 +148,26 @@ static void resolve_here(st_db_iter *d) {
     d->valid = 1;
     return;
   }
-  if (rc)
-    return fail(d, rc == STRATA_NOTFOUND ? st_error(STRATA_ECORRUPT, "iterator: a typed key resolved to nothing") : rc);
+  if (rc) return fail(d, rc);
   d->valid = 1;
+}
+
+/* Backward: resolves saved_key reading forward from its newest visible
+ * entry, then leaves the inner iterator before all its entries: two seeks,
+ * however many fragments the key has. Returns as resolve_key; a failed
+ * repositioning outranks the key's own result. */
+static int resolve_backward(st_db_iter *d) {
+  int rc = seek_internal(d, d->saved_key.p, d->saved_key.len, st_trailer_seek(d->snapshot));
+  if (rc) return rc;
+  rc = resolve_key(d);
+  if (rc != STRATA_OK && rc != STRATA_NOTFOUND && rc != STRATA_ETYPE) return rc;
+  int moved = seek_internal(d, d->saved_key.p, d->saved_key.len, UINT64_MAX);
+  if (!moved && st_iter_valid(d->it))
+    st_iter_prev(d->it);
+  else if (!moved && st_iter_status(d->it) == STRATA_OK)
+    st_iter_seek_last(d->it);
+  if (!moved) moved = st_iter_status(d->it);
+  return moved ? moved : rc;
 }
 
 /* Forward: from the inner position, the first user key with a visible
@@ -176,7 +200,10 @@ static void find_next_user_entry(st_db_iter *d, int skipping, int by_delete) {
       int rc = buf_set(&d->saved_key, ukey, ulen);
       if (rc) return fail(d, rc);
       d->saved = 1;
-      return resolve_here(d);
+      rc = resolve_key(d);
+      /* The newest visible fragment is typed: never STRATA_NOTFOUND. */
+      return stand_on_resolved(
+          d, rc == STRATA_NOTFOUND ? st_error(STRATA_ECORRUPT, "iterator: a typed key resolved to nothing") : rc);
     }
     d->valid = 1;
     return;
@@ -189,54 +216,46 @@ static void find_next_user_entry(st_db_iter *d, int skipping, int by_delete) {
  * ends up before all of its entries. */
 static void find_prev_user_entry(st_db_iter *d) {
   unsigned value_kind = ST_KIND_DELETE;
-  for (; st_iter_valid(d->it); st_iter_prev(d->it)) {
+  while (st_iter_valid(d->it)) {
     const char *ukey;
     size_t ulen;
     uint64_t seq;
     unsigned kind;
     parse(d, &ukey, &ulen, &seq, &kind);
-    if (seq > d->snapshot) continue;
+    if (seq > d->snapshot) {
+      st_iter_prev(d->it);
+      continue;
+    }
     if (value_kind != ST_KIND_DELETE && st_ukey_compare(ukey, ulen, d->saved_key.p, d->saved_key.len) < 0) break;
     if (value_kind == ST_KIND_DELETE && below_lower(d, ukey, ulen)) break;
     if (!check_kind(d, kind)) return;
-    value_kind = kind;
-    if (kind == ST_KIND_DELETE) {
+    int rc = buf_set(&d->saved_key, ukey, ulen);
+    if (rc) return fail(d, rc);
+    if (st_kind_is_typed(kind)) {
+      /* A key with typed fragments, met at its oldest: resolved at once,
+       * not stepped back through (a hot counter has a million). */
+      rc = resolve_backward(d);
+      if (rc != STRATA_NOTFOUND) return stand_on_resolved(d, rc);
+      value_kind = ST_KIND_DELETE; /* deleted: go on before it */
       d->saved_key.len = 0;
       d->skipped++;
       continue;
     }
-    int rc = buf_set(&d->saved_key, ukey, ulen);
-    if (!rc && kind == ST_KIND_PUT) {
+    value_kind = kind;
+    if (kind == ST_KIND_DELETE) {
+      d->saved_key.len = 0;
+      d->skipped++;
+    } else {
       size_t vlen;
       const char *v = st_iter_value(d->it, &vlen);
-      rc = buf_set(&d->saved_value, v, vlen);
+      if ((rc = buf_set(&d->saved_value, v, vlen))) return fail(d, rc);
     }
-    if (rc) return fail(d, rc);
+    st_iter_prev(d->it);
   }
   if (value_kind == ST_KIND_DELETE) return end_walk(d);
   if (st_iter_status(d->it)) return fail(d, st_iter_status(d->it));
   if (below_lower(d, d->saved_key.p, d->saved_key.len)) return end_walk(d);
-  if (!st_kind_is_typed(value_kind)) {
-    d->valid = 1;
-    return;
-  }
-  /* Typed: resolve the key reading forward from its newest visible entry,
-   * then stand before all its entries again. */
-  int rc = seek_internal(d, d->saved_key.p, d->saved_key.len, st_trailer_seek(d->snapshot));
-  if (rc) return fail(d, rc);
-  resolve_here(d);
-  if (!d->valid) return;
-  rc = seek_internal(d, d->saved_key.p, d->saved_key.len, UINT64_MAX);
-  if (!rc && st_iter_valid(d->it))
-    st_iter_prev(d->it);
-  else if (!rc && st_iter_status(d->it) == STRATA_OK)
-    st_iter_seek_last(d->it);
-  if (!rc) rc = st_iter_status(d->it);
-  if (rc) { /* a failed walk outranks the key's type error */
-    d->key_failed = 0;
-    d->status = STRATA_OK;
-    fail(d, rc);
-  }
+  d->valid = 1;
 }
 
 /* Every move starts clean: a type error belongs to the key it stood on. */

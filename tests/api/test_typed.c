@@ -559,6 +559,17 @@ static void hot_keys(void **state) {
   assert_int_equal(strata_get(db, K("list"), &v, &len), STRATA_OK);
   assert_int_equal(len, 40000);
   strata_free(v);
+  /* Backward onto the hot keys from the end: each is resolved at once,
+   * not stepped back through. */
+  strata_iter *back;
+  assert_int_equal(strata_iter_new(db, NULL, &back), STRATA_OK);
+  strata_iter_seek_last(back);
+  size_t bl;
+  assert_memory_equal(strata_iter_key(back, &bl), "pos", 3);
+  strata_iter_prev(back);
+  strata_iter_prev(back);
+  assert_memory_equal(strata_iter_key(back, &bl), "hot", 3);
+  strata_iter_free(back);
   /* A scan reads the run summaries too: the same answers, both ways, now
    * and at the snapshot. */
   for (int at_half = 0; at_half < 2; at_half++) {
