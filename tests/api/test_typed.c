@@ -561,15 +561,15 @@ static void hot_keys(void **state) {
   strata_free(v);
   /* Backward onto the hot keys from the end: each is resolved at once,
    * not stepped back through. */
-  strata_iter *back;
-  assert_int_equal(strata_iter_new(db, NULL, &back), STRATA_OK);
-  strata_iter_seek_last(back);
+  strata_iter *rev;
+  assert_int_equal(strata_iter_new(db, NULL, &rev), STRATA_OK);
+  strata_iter_seek_last(rev);
   size_t bl;
-  assert_memory_equal(strata_iter_key(back, &bl), "pos", 3);
-  strata_iter_prev(back);
-  strata_iter_prev(back);
-  assert_memory_equal(strata_iter_key(back, &bl), "hot", 3);
-  strata_iter_free(back);
+  assert_memory_equal(strata_iter_key(rev, &bl), "pos", 3);
+  strata_iter_prev(rev);
+  strata_iter_prev(rev);
+  assert_memory_equal(strata_iter_key(rev, &bl), "hot", 3);
+  strata_iter_free(rev);
   /* A scan reads the run summaries too: the same answers, both ways, now
    * and at the snapshot. */
   for (int at_half = 0; at_half < 2; at_half++) {
