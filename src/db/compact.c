@@ -98,7 +98,7 @@ static int run_compaction(strata_db *db, st_compaction *c) {
       .last_seq = last_seq,
       .stop = &db->stop_compacting,
       .list_max = db->opt.list_max_elements,
-      .max_list_bytes = db->opt.max_value_bytes,
+      .max_list_bytes = st_db_max_list_bytes(db),
   };
   st_compaction_stats cs = {0};
   st_version_edit edit;

@@ -17,6 +17,7 @@
 #include "db/batch.h"
 #include "env/env.h"
 #include "env/sync.h"
+#include "format/block_handle.h"
 #include "mem/memtable.h"
 #include "compact/compaction.h"
 #include "sst/block_cache.h"
@@ -137,6 +138,14 @@ int st_db_recover(strata_db *db);
  * log before returning. batch NULL: only sync (the periodic sync thread)
  * or, with force_flush, seal the memtable for flushing (strata_flush). */
 int st_db_write(strata_db *db, strata_batch *batch, int sync, int force_flush);
+
+/* The longest list fragment a flush or compaction writes: max_value_bytes,
+ * but within what a table entry may hold (ST_BLOCK_MAX_RAW / 2) with room
+ * to spare. */
+static inline size_t st_db_max_list_bytes(const strata_db *db) {
+  size_t cap = ST_BLOCK_MAX_RAW / 4;
+  return db->opt.max_value_bytes < cap ? db->opt.max_value_bytes : cap;
+}
 
 /* Sequence numbers of the live snapshots, ascending, malloc'ed (NULL
  * when there are none, or when memory is exhausted: tell them apart by

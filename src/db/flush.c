@@ -147,7 +147,7 @@ static int write_level0_table(strata_db *db, st_memtable *mem, const uint64_t *s
   chain.opt = (st_collapse_opts){.snapshots = snaps,
                                  .nsnapshots = nsnaps,
                                  .list_max = db->opt.list_max_elements,
-                                 .max_list_bytes = db->opt.max_value_bytes};
+                                 .max_list_bytes = st_db_max_list_bytes(db)};
   for (st_iter_seek_first(it); st_iter_valid(it); st_iter_next(it)) {
     size_t klen, vlen;
     const char *k = st_iter_key(it, &klen), *v = st_iter_value(it, &vlen);

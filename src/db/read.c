@@ -208,8 +208,9 @@ int strata_get_latest(strata_db *db, const void *key, size_t klen, void **val_ou
   if (rc == STRATA_OK && m.kind != ST_KIND_LATEST_BASE)
     rc = st_error(STRATA_ETYPE, "get_latest: the value of the key is not a latest-wins value");
   if (rc == STRATA_OK) {
-    *ts_out = st_merge_latest_ts(&m);
+    uint64_t ts = st_merge_latest_ts(&m);
     rc = st_merge_take_value(&m, (char **)val_out, vlen_out);
+    if (rc == STRATA_OK) *ts_out = ts; /* 0 on every failure */
   }
   st_merge_destroy(&m);
   return rc;

@@ -11,7 +11,8 @@
  * where payload is the run's sum (ADD) or the winning entry (LATEST). It
  * is computed at insert from the entry below, which the insert finds
  * anyway, so writes stay blind; a read takes the newest visible entry's
- * summary and jumps past the run. Neither iterators nor flushes see it.
+ * summary and jumps past the run; a reader's iterator does the same moving
+ * forward (memtable_iter.c). Flushes never see it.
  */
 #include "mem/memtable.h"
 
