@@ -1,5 +1,6 @@
 /* test_memtable.c - reads by snapshot, kinds, key order, and the run
  * summaries of counter and latest-wins fragments. */
+#include <stdio.h>
 #include <string.h>
 
 #include "format/kind.h"
@@ -126,6 +127,62 @@ static void runs_are_summarized(void **state) {
   st_memtable_unref(m);
 }
 
+/* List runs read element by element: every length, at every snapshot,
+ * whole and bounded (the read skips the rest of the run), with the run
+ * broken by a delete and other keys between. */
+static void list_runs_read_at_every_snapshot(void **state) {
+  (void)state;
+  st_memtable *m;
+  assert_int_equal(st_memtable_new(&m), STRATA_OK);
+  uint64_t seq = 1;
+  char v[8];
+  for (int i = 0; i < 100; i++) {
+    v[0] = 3;
+    snprintf(v + 1, sizeof v - 1, "%03d", i);
+    assert_int_equal(st_memtable_add(m, seq++, ST_KIND_APPEND, "l", 1, v, 4), STRATA_OK);
+    assert_int_equal(st_memtable_add(m, seq++, ST_KIND_PUT, i % 2 ? "k" : "m", 1, "x", 1), STRATA_OK);
+  }
+  for (size_t list_max = 0; list_max <= 40; list_max += 7) {
+    for (uint64_t snap = 1; snap <= seq; snap++) {
+      st_merge mg;
+      st_merge_init(&mg, list_max);
+      assert_int_equal(st_memtable_merge(m, "l", 1, snap, &mg), 0);
+      int rc = st_merge_finish(&mg, 1);
+      uint64_t have = (snap + 1) / 2; /* appends at odd seqs 1, 3, ... */
+      if (have > 100) have = 100;
+      if (!have) {
+        assert_int_equal(rc, STRATA_NOTFOUND);
+      } else {
+        assert_int_equal(rc, STRATA_OK);
+        const char *out;
+        size_t n, pos = 0, el;
+        st_merge_value(&mg, &out, &n);
+        uint64_t first = list_max && have > list_max ? have - list_max : 0, i = first;
+        const char *e;
+        while (st_list_next(out, n, &pos, &e, &el) == 1) {
+          char want[8];
+          snprintf(want, sizeof want, "%03d", (int)i++);
+          assert_int_equal(el, 3);
+          assert_memory_equal(e, want, 3);
+        }
+        assert_true(i == have);
+      }
+      st_merge_destroy(&mg);
+    }
+  }
+  /* A delete breaks the run; the list starts again over it. */
+  assert_int_equal(st_memtable_add(m, seq++, ST_KIND_DELETE, "l", 1, NULL, 0), STRATA_OK);
+  for (int i = 0; i < 20; i++)
+    assert_int_equal(st_memtable_add(m, seq++, ST_KIND_APPEND, "l", 1, "\x01z", 2), STRATA_OK);
+  int rc;
+  char out[64];
+  size_t n;
+  assert_int_equal(mget(m, "l", 1, seq, &rc, out, &n), 1);
+  assert_int_equal(rc, STRATA_OK);
+  assert_int_equal(n, 40);
+  st_memtable_unref(m);
+}
+
 static void references_keep_it_alive(void **state) {
   (void)state;
   st_memtable *m;
@@ -140,6 +197,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(get_sees_newest_at_snapshot),
       cmocka_unit_test(runs_are_summarized),
+      cmocka_unit_test(list_runs_read_at_every_snapshot),
       cmocka_unit_test(references_keep_it_alive),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
