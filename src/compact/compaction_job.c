@@ -88,16 +88,6 @@ static const char *ukey_large(const st_file_meta *f, size_t *n) {
   return f->largest;
 }
 
-/* 1 when the table's bloom filter proves ukey absent from it. Any doubt
- * (no filter, a table that cannot be opened) answers 0. */
-static int filter_excludes(job *j, const st_file_meta *f, const char *ukey, size_t ulen) {
-  st_table *t;
-  if (st_table_cache_get(j->ctx->table_cache, f->number, &t) != STRATA_OK) return 0;
-  int absent = !st_table_may_contain(t, ukey, ulen);
-  st_table_cache_release(j->ctx->table_cache, t);
-  return absent;
-}
-
 /* 1 when no table of a level below the output level can hold ukey, so
  * that nothing older than the compaction's entries of ukey exists. A
  * table whose range covers ukey is asked its bloom filter: in the seeds'
@@ -113,7 +103,7 @@ static int is_base_level(job *j, const char *ukey, size_t ulen) {
     /* Neighbours may share a boundary user key: ask each table whose
      * range covers ukey. */
     for (size_t x = *i; x < n && (k = ukey_small(f[x], &kl), st_ukey_compare(k, kl, ukey, ulen) <= 0); x++)
-      if (!filter_excludes(j, f[x], ukey, ulen)) return 0;
+      if (st_table_cache_may_contain(j->ctx->table_cache, f[x]->number, ukey, ulen)) return 0;
   }
   return 1;
 }

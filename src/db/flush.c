@@ -81,7 +81,7 @@ typedef struct key_chain {
   int keep_whole; /* the snapshots are unknown (out of memory): write every entry */
   st_collapse_opts opt;
   strata_db *db;
-  const st_version *older; /* the tables at the flush's start: all older data is in them */
+  st_version *older; /* the tables at the flush's start: all older data is in them */
   st_table_builder *b;
   uint64_t added; /* entries written to b */
 } key_chain;
@@ -129,21 +129,18 @@ static int write_level0_table(strata_db *db, st_memtable *mem, const uint64_t *s
                               st_file_meta **meta_out) {
   char path[PATH_MAX];
   st_iter *it = NULL;
-  st_table_builder *b = NULL;
   st_table_props props = {0};
   key_chain chain = {0};
-  st_version *older = NULL;
   *meta_out = NULL;
   if (atomic_load_explicit(&mem->entries, memory_order_relaxed) == 0) return STRATA_OK;
   uint64_t number = st_db_pending_new(db);
   st_table_file_name(db->dir, number, path, sizeof path);
   int rc = st_memtable_iter_new(mem, &it);
   if (!rc) rc = st_table_builder_new(db->env, path, &db->table_opt, &chain.b);
-  b = chain.b;
   if (rc) goto done;
   chain.db = db;
   chain.keep_whole = keep_whole;
-  chain.older = older = st_version_set_current(db->vs);
+  chain.older = st_version_set_current(db->vs);
   chain.opt = (st_collapse_opts){.snapshots = snaps,
                                  .nsnapshots = nsnaps,
                                  .list_max = db->opt.list_max_elements,
@@ -162,8 +159,8 @@ static int write_level0_table(strata_db *db, st_memtable *mem, const uint64_t *s
     st_db_pending_done(db, number);
     goto done;
   }
-  rc = st_table_builder_finish(b, &props);
-  b = NULL;
+  rc = st_table_builder_finish(chain.b, &props);
+  chain.b = NULL;
   if (rc) goto done;
   /* The table's directory entry must be durable before the manifest
    * names it. */
@@ -185,9 +182,9 @@ static int write_level0_table(strata_db *db, st_memtable *mem, const uint64_t *s
   *meta_out = meta;
   atomic_fetch_add_explicit(&db->stats.flush_bytes, props.file_bytes, memory_order_relaxed);
 done:
-  if (b) st_table_builder_abandon(b);
+  if (chain.b) st_table_builder_abandon(chain.b);
   st_merge_chain_free(&chain.c);
-  if (older) st_version_unref(older);
+  if (chain.older) st_version_unref(chain.older);
   st_iter_free(it);
   st_table_props_clear(&props);
   /* Installed or removed, the table is no longer pending once the edit

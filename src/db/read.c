@@ -92,22 +92,14 @@ static int from_version(strata_db *db, const st_version *v, const char *target, 
   return STRATA_OK;
 }
 
-/* 0 when the bloom filter of table f proves key absent from it; any doubt
- * (a table that cannot be opened) answers 1. */
-static int table_may_hold(strata_db *db, const st_file_meta *f, const char *key, size_t klen) {
-  st_table *t;
-  if (st_table_cache_get(db->table_cache, f->number, &t) != STRATA_OK) return 1;
-  int may = st_table_may_contain(t, key, klen);
-  st_table_cache_release(db->table_cache, t);
-  return may;
-}
-
 int st_db_version_may_hold(strata_db *db, const st_version *v, const void *key, size_t klen) {
   for (size_t i = 0; i < v->nfiles[0]; i++)
-    if (in_range(v->files[0][i], key, klen) && table_may_hold(db, v->files[0][i], key, klen)) return 1;
+    if (in_range(v->files[0][i], key, klen) &&
+        st_table_cache_may_contain(db->table_cache, v->files[0][i]->number, key, klen))
+      return 1;
   for (int level = 1; level < ST_LEVELS; level++) {
     const st_file_meta *f = level_table(v, level, key, klen);
-    if (f && table_may_hold(db, f, key, klen)) return 1;
+    if (f && st_table_cache_may_contain(db->table_cache, f->number, key, klen)) return 1;
   }
   return 0;
 }

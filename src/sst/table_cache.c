@@ -251,3 +251,11 @@ void st_table_cache_evict(st_table_cache *tc, uint64_t number) {
   close_dead(dead);
   if (tc->block_cache) st_block_cache_erase_file(tc->block_cache, number);
 }
+
+int st_table_cache_may_contain(st_table_cache *tc, uint64_t file_number, const char *ukey, size_t ulen) {
+  st_table *t;
+  if (st_table_cache_get(tc, file_number, &t) != STRATA_OK) return 1;
+  int may = st_table_may_contain(t, ukey, ulen);
+  st_table_cache_release(tc, t);
+  return may;
+}

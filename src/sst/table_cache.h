@@ -26,6 +26,10 @@ void st_table_cache_free(st_table_cache *tc);
 int st_table_cache_get(st_table_cache *tc, uint64_t file_number, st_table **t_out);
 void st_table_cache_release(st_table_cache *tc, st_table *t);
 
+/* 0 when the bloom filter of table file_number proves ukey absent from
+ * it; 1 on any doubt (no filter, a table that cannot be opened). */
+int st_table_cache_may_contain(st_table_cache *tc, uint64_t file_number, const char *ukey, size_t ulen);
+
 /* Forgets file_number (its file is being deleted) and drops its blocks
  * from the block cache; open references stay valid until released, and
  * the table is closed by the last release. */
