@@ -10,6 +10,7 @@
 #include "base/coding.h"
 #include "base/error.h"
 #include "format/ikey.h"
+#include "format/kind.h"
 #include "format/typed_value.h"
 #include "mem/memtable.h"
 
@@ -36,7 +37,9 @@ static void settle(mem_iter *m) {
   const char *entry = st_skiplist_iter_entry(&m->it), *k, *v;
   size_t klen, vlen;
   st_memtable_entry_decode(entry, &k, &klen, &v, &vlen);
-  if (st_trailer_seq(st_ikey_trailer(k, klen)) > m->snapshot) return;
+  uint64_t t = st_ikey_trailer(k, klen);
+  /* Plain entries, most of a scan, cost no second decode. */
+  if (!st_kind_is_typed(st_trailer_kind(t)) || st_trailer_seq(t) > m->snapshot) return;
   m->in_run = st_memtable_run(entry, m->sum, &m->run_val, &m->run_vlen, &m->run_bottom) && m->run_val;
 }
 

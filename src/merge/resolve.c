@@ -120,7 +120,8 @@ static int keep_latest(st_merge *m, const char *val, size_t vlen) {
   return buf_set(&m->best, val, vlen);
 }
 
-/* Keeps a list (or, with elem set, one element given raw) of elems elements. */
+/* Keeps a list of elems elements, or with raw_element one element given
+ * as its bytes (a PUT base), to which its length header is added. */
 static int keep_list(st_merge *m, const char *val, size_t vlen, uint64_t elems, int raw_element) {
   if (!st_merge_wants_values(m)) return STRATA_OK;
   if (m->nsegs == m->cap_segs) {
