@@ -189,6 +189,19 @@ int strata_put(strata_db *db, const void *key, size_t klen, const void *val, siz
 int strata_delete(strata_db *db, const void *key, size_t klen);
 
 /*
+ * Deletes every key in [begin, end) (bytewise order; end NULL with elen 0
+ * means "to the last key"): one range tombstone that hides every older
+ * fragment of every key in the range, whatever its kind, at the cost of one
+ * small write however many keys the range holds. Writes after it are not
+ * hidden. begin == end is a no-op that writes nothing; begin > end is
+ * STRATA_EINVAL, as is a bound longer than max_key_bytes. Reads, scans and
+ * seeks skip a deleted range without visiting the keys under it where they
+ * can (docs/SEMANTICS.md); compaction drops the covered data and, once
+ * nothing older can be below it, the tombstone. Errors as strata_put.
+ */
+int strata_delete_range(strata_db *db, const void *begin, size_t blen, const void *end, size_t elen);
+
+/*
  * Reads the value of key: its fragments combined (docs/SEMANTICS.md): a
  * plain value as written, a counter as decimal text, the winning
  * latest-wins value, a list in its encoding (strata_list_next).
@@ -292,6 +305,9 @@ int strata_batch_add(strata_batch *b, const void *key, size_t klen, int64_t delt
 int strata_batch_put_latest(strata_batch *b, const void *key, size_t klen, const void *val, size_t vlen,
                             uint64_t ts);
 int strata_batch_append(strata_batch *b, const void *key, size_t klen, const void *elem, size_t elen);
+/* As strata_delete_range (end NULL with elen 0 = to the last key); begin >
+ * end is STRATA_EINVAL here already, begin == end adds nothing. */
+int strata_batch_delete_range(strata_batch *b, const void *begin, size_t blen, const void *end, size_t elen);
 
 /* Empties the batch for reuse. NULL is ignored. */
 void strata_batch_clear(strata_batch *b);
@@ -368,6 +384,115 @@ const void *strata_iter_key(const strata_iter *it, size_t *len_out);
 const void *strata_iter_value(const strata_iter *it, size_t *len_out);
 int strata_iter_status(const strata_iter *it);
 void strata_iter_free(strata_iter *it); /* NULL is ignored */
+
+/*
+ * Feeds and partitions: calls fn for each key starting with prefix (a
+ * partition: docs/SEMANTICS.md; NULL with plen 0 = every key), in key
+ * order, at most limit of them (0 = no limit), with the key and its value
+ * as strata_get would return them (not NUL-terminated); both are valid
+ * only during the call. With a descending time in the key
+ * (strata_tuple_add_u64_desc), the first keys are the newest: "the latest
+ * N events of a user" is one call with limit N. ro as strata_iter_new
+ * (NULL = the latest data; its bounds are ignored: the prefix is the
+ * range). fn returns 0 to go on, anything else to stop after that key.
+ * Returns the number of keys passed to fn (the one fn stopped at
+ * included), or a negative error: STRATA_EINVAL (NULL db or fn, NULL
+ * prefix with a length), STRATA_ETYPE (a key of the partition whose
+ * fragments do not combine: the scan stops there, fn having seen the keys
+ * before it), or an iterator's error (STRATA_ECORRUPT, STRATA_EIO,
+ * STRATA_ENOMEM). Thread-safe; fn may call into the database, but the
+ * scan holds an iterator, so strata_close fails with STRATA_EBUSY until it
+ * returns.
+ */
+typedef int (*strata_scan_fn)(void *arg, const void *key, size_t klen, const void *val, size_t vlen);
+long long strata_scan_prefix(strata_db *db, const strata_read_options *ro, const void *prefix, size_t plen,
+                             size_t limit, strata_scan_fn fn, void *arg);
+
+/* ---- Tuple keys --------------------------------------------------------- */
+
+/*
+ * Composite keys (a partition and a sort key, a user and a descending
+ * time) built from elements so that the bytewise order of two keys is the
+ * order of their elements, compared one by one: byte strings as memcmp
+ * then length, unsigned and signed 64-bit integers by value, and each in a
+ * descending variant that sorts in reverse. Elements of different types at
+ * the same position sort by type (ascending bytes, descending bytes, u64,
+ * descending u64, i64, descending i64). The key of a tuple is a byte
+ * prefix of the key of every tuple that extends it, so a partition is a
+ * prefix (strata_scan_prefix, strata_prefix_end). One exception the other
+ * way: when a tuple ends with an ascending byte string s, the keys of
+ * tuples with s followed by a 0x00 byte there also start with its bytes
+ * (they sort after all of its extensions); [key, key + "\xff") is exactly
+ * the extensions of any tuple key. The encoding is in docs/FORMAT.md
+ * section 11, users' guide in docs/SEMANTICS.md section 16.
+ *
+ * A strata_tuple is a growable buffer owned by the caller: init, add
+ * elements, use data/len as a key, clear or free. An add that fails leaves
+ * the tuple unchanged and returns STRATA_EINVAL (NULL tuple, NULL bytes with
+ * a length, a tuple that would pass max_len) or STRATA_ENOMEM, with
+ * strata_errmsg() saying which. Not thread-safe: one thread at a time per
+ * tuple. An integer takes 9 bytes, a string its length + 2 (ascending) or
+ * + 3 (descending) + 1 per 0x00 byte in it.
+ */
+typedef struct strata_tuple {
+  unsigned char *data; /* the encoded key, len bytes (NULL while empty) */
+  size_t len;
+  size_t cap;     /* bytes allocated */
+  size_t max_len; /* the limit an add may not pass: set it to the
+                     database's max_key_bytes; init sets 65536 */
+} strata_tuple;
+
+void strata_tuple_init(strata_tuple *t); /* empty, no buffer, max_len 65536; NULL is ignored */
+int strata_tuple_add_bytes(strata_tuple *t, const void *s, size_t n);
+int strata_tuple_add_bytes_desc(strata_tuple *t, const void *s, size_t n);
+int strata_tuple_add_u64(strata_tuple *t, uint64_t v);
+int strata_tuple_add_u64_desc(strata_tuple *t, uint64_t v);
+int strata_tuple_add_i64(strata_tuple *t, int64_t v);
+int strata_tuple_add_i64_desc(strata_tuple *t, int64_t v);
+void strata_tuple_clear(strata_tuple *t); /* len = 0, keeps the buffer; NULL is ignored */
+void strata_tuple_free(strata_tuple *t);  /* releases the buffer (data NULL, len and cap 0, max_len kept):
+                                             t can be reused or init'ed again; NULL is ignored */
+
+#define STRATA_TUPLE_BYTES 1
+#define STRATA_TUPLE_U64 2
+#define STRATA_TUPLE_I64 3
+
+/* One parsed element. For bytes, the decoded bytes are written to the
+ * caller's buffer: buf of cap bytes (an element never decodes to more
+ * bytes than the key holds, so cap = klen always suffices). */
+typedef struct strata_tuple_elem {
+  int type;   /* STRATA_TUPLE_BYTES, _U64 or _I64 */
+  int desc;   /* 1 for a descending element */
+  uint64_t u; /* _U64 */
+  int64_t i;  /* _I64 */
+  size_t len; /* _BYTES: bytes written to buf */
+} strata_tuple_elem;
+
+/*
+ * Parses the element of key at *pos and moves *pos past it: 1 with *e
+ * filled, 0 at the end of the key, STRATA_EINVAL when the bytes at *pos
+ * are not a well-formed element (an unknown type byte, a cut-off integer
+ * or string, a bad escape) or the bytes do not fit in cap; *pos is then
+ * unchanged and strata_errmsg() names the problem and its offset. Also
+ * STRATA_EINVAL: NULL pos or e, NULL key with a length, NULL buf with a
+ * cap, *pos > klen. *e is zeroed unless an element is returned; buf may
+ * be written to on failure. Any bytes parse safely: nothing is read
+ * outside key[0,klen) or written outside buf[0,cap). Pure: thread-safe.
+ */
+int strata_tuple_next(const void *key, size_t klen, size_t *pos, strata_tuple_elem *e, void *buf, size_t cap);
+
+/*
+ * The end of the range of keys starting with prefix (the keys starting
+ * with prefix are [prefix, end)): the shortest key greater than every key
+ * with that prefix, i.e. prefix without its trailing 0xff bytes and with
+ * its last byte incremented, written to end_out (plen bytes suffice;
+ * end_out may be prefix itself) with its length in *elen_out. Returns 1,
+ * or 0 with *elen_out 0 when no such key exists (the prefix is empty or
+ * all 0xff bytes: the range goes to the last key; pass end NULL to
+ * strata_delete_range or an iterator). STRATA_EINVAL for a NULL elen_out,
+ * or a NULL prefix or end_out with plen > 0. Pure: thread-safe.
+ */
+int strata_prefix_end(const void *prefix, size_t plen, void *end_out, size_t *elen_out);
 
 /* ---- Maintenance ------------------------------------------------------- */
 

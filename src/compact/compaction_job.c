@@ -2,6 +2,13 @@
  * compaction_job.c - running one compaction: the inputs merged in
  * internal-key order, the garbage rules applied key by key, the survivors
  * written to new tables cut at user-key boundaries, and a version edit.
+ *
+ * Range tombstones of the inputs are joined into one fragmented list.
+ * An entry one of them hides from every reader is dropped; the tombstones
+ * go to the outputs, each output taking the part of them between the
+ * last key of the output before it and its own last key (the last output
+ * takes the rest), so that outputs never overlap; a tombstone no reader
+ * needs, with nothing below the output level it could hide, is dropped.
  */
 #include <limits.h>
 #include <stdlib.h>
@@ -11,6 +18,7 @@
 #include "compact/compaction.h"
 #include "format/ikey.h"
 #include "format/kind.h"
+#include "format/range_del.h"
 #include "iter/merging_iter.h"
 #include "iter/table_ref_iter.h"
 #include "merge/merge.h"
@@ -76,6 +84,19 @@ typedef struct job {
   size_t npend, cap_pend;
   bytes pbuf;
   st_merge_chain chain; /* a typed key's held entries, for st_merge_collapse */
+
+  /* Range tombstones: those of every input (NULL when none), the current
+   * key's fragment, whether an entry of the key is hidden by it but seen
+   * by a snapshot (the key is then written as it is), the first fragment
+   * not yet wholly written, and the user keys bounding the outputs. */
+  st_rtombs *rt;
+  const st_rfrag *key_frag;
+  int key_seen;
+  size_t rt_next;
+  uint64_t *seqbuf;
+  bytes out_last; /* the last user key of the current output */
+  bytes span_lo;  /* the current output's ranges start here (n == 0 and !span_lo_set: anywhere) */
+  int span_lo_set;
 } job;
 
 static const char *ukey_small(const st_file_meta *f, size_t *n) {
@@ -83,10 +104,6 @@ static const char *ukey_small(const st_file_meta *f, size_t *n) {
   return f->smallest;
 }
 
-static const char *ukey_large(const st_file_meta *f, size_t *n) {
-  *n = f->largest_len - ST_IKEY_TRAILER;
-  return f->largest;
-}
 
 /* 1 when no table of a level below the output level can hold ukey, so
  * that nothing older than the compaction's entries of ukey exists. A
@@ -99,13 +116,85 @@ static int is_base_level(job *j, const char *ukey, size_t ulen) {
     st_file_meta *const *f = v->files[level];
     size_t n = v->nfiles[level], *i = &j->cursor[level], kl;
     const char *k;
-    while (*i < n && (k = ukey_large(f[*i], &kl), st_ukey_compare(k, kl, ukey, ulen) < 0)) (*i)++;
+    while (*i < n && st_largest_ukey_compare(f[*i]->largest, f[*i]->largest_len, ukey, ulen) < 0) (*i)++;
     /* Neighbours may share a boundary user key: ask each table whose
      * range covers ukey. */
     for (size_t x = *i; x < n && (k = ukey_small(f[x], &kl), st_ukey_compare(k, kl, ukey, ulen) <= 0); x++)
       if (st_table_cache_may_contain(j->ctx->table_cache, f[x]->number, ukey, ulen)) return 0;
   }
   return 1;
+}
+
+/* 1 when no table below the output level overlaps [f->start, f->end). */
+static int range_at_bottom(job *j, const st_rfrag *f) {
+  const st_version *v = j->c->version;
+  for (int level = j->c->output_level + 1; level < ST_LEVELS; level++) {
+    size_t lo = 0, hi = v->nfiles[level];
+    while (lo < hi) { /* the first table whose largest key is >= start */
+      size_t mid = (lo + hi) / 2;
+      const st_file_meta *m = v->files[level][mid];
+      if (st_largest_ukey_compare(m->largest, m->largest_len, f->start, f->slen) < 0)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+    if (lo == v->nfiles[level]) continue;
+    const st_file_meta *m = v->files[level][lo];
+    if (f->open || st_ukey_compare(m->smallest, m->smallest_len - ST_IKEY_TRAILER, f->end, f->elen) < 0) return 0;
+  }
+  return 1;
+}
+
+/* Writes to the current output the part of the range tombstones between
+ * span_lo and, unless last, just past out_last; the next output's part
+ * starts there. */
+static int add_ranges(job *j, int last) {
+  if (!j->rt) return STRATA_OK;
+  const char *hi = NULL;
+  size_t hilen = 0;
+  int rc;
+  if (!last) { /* out_last + "\0": the least key after out_last */
+    if ((rc = bytes_reserve(&j->out_last, 1))) return rc;
+    j->out_last.p[j->out_last.n] = 0;
+    hi = j->out_last.p;
+    hilen = j->out_last.n + 1;
+  }
+  const char *lo = j->span_lo.p;
+  size_t lolen = j->span_lo.n;
+  for (size_t i = j->rt_next; i < j->rt->n; i++) {
+    const st_rfrag *f = &j->rt->frags[i];
+    if (hi && st_ukey_compare(f->start, f->slen, hi, hilen) >= 0) break;
+    const char *start = f->start, *end = f->end;
+    size_t slen = f->slen, elen = f->elen;
+    int open = f->open, first = 1;
+    if (j->span_lo_set && st_ukey_compare(start, slen, lo, lolen) < 0) {
+      start = lo;
+      slen = lolen;
+      first = 0;
+    }
+    if (hi && (open || st_ukey_compare(end, elen, hi, hilen) > 0)) {
+      end = hi;
+      elen = hilen;
+      open = 0;
+    }
+    if (!open && st_ukey_compare(start, slen, end, elen) >= 0) continue;
+    size_t n = st_rfrag_live_seqs(f, j->ctx->snapshots, j->ctx->nsnapshots, j->seqbuf);
+    if (n && j->seqbuf[0] <= j->smallest_snapshot && range_at_bottom(j, f)) n = 0;
+    if (first) j->stats->tombstones_dropped += f->nseqs - n;
+    for (size_t s = 0; s < n; s++)
+      if ((rc = st_table_builder_add_range(j->b, start, slen, end, elen, open, j->seqbuf[s]))) return rc;
+  }
+  if (!last) {
+    while (j->rt_next < j->rt->n && !j->rt->frags[j->rt_next].open &&
+           st_ukey_compare(j->rt->frags[j->rt_next].end, j->rt->frags[j->rt_next].elen, hi, hilen) <= 0)
+      j->rt_next++;
+    j->span_lo.n = 0;
+    if ((rc = bytes_reserve(&j->span_lo, hilen))) return rc;
+    memcpy(j->span_lo.p, hi, hilen);
+    j->span_lo.n = hilen;
+    j->span_lo_set = 1;
+  }
+  return STRATA_OK;
 }
 
 static int open_output(job *j) {
@@ -123,11 +212,18 @@ static int open_output(job *j) {
   return st_table_builder_new(j->ctx->env, path, j->ctx->table_opt, &j->b);
 }
 
-/* Finishes the current output (fsynced and closed by the builder) and
- * records it in the edit. */
-static int finish_output(job *j) {
+/* Finishes the current output (fsynced and closed by the builder), with
+ * its part of the range tombstones, and records it in the edit; an output
+ * left with nothing at all is removed. */
+static int finish_output(job *j, int last) {
   st_table_props props;
-  int rc = st_table_builder_finish(j->b, &props);
+  int rc = add_ranges(j, last);
+  if (!rc && st_table_builder_entries(j->b) == 0) {
+    st_table_builder_abandon(j->b);
+    j->b = NULL;
+    return STRATA_OK;
+  }
+  rc = rc ? rc : st_table_builder_finish(j->b, &props);
   j->b = NULL;
   if (rc) return rc;                   /* the builder removed the file */
   j->done[j->ndone++] = j->out_number; /* room reserved by open_output */
@@ -154,8 +250,15 @@ static int finish_output(job *j) {
 static int emit(job *j, const char *k, size_t kl, const char *v, size_t vl) {
   int rc;
   uint64_t target = j->ctx->target_file_bytes;
-  if (j->b && target && j->out_bytes >= target && j->out_key_id != j->key_id && (rc = finish_output(j))) return rc;
+  if (j->b && target && j->out_bytes >= target && j->out_key_id != j->key_id && (rc = finish_output(j, 0))) return rc;
   if (!j->b && (rc = open_output(j))) return rc;
+  if (j->rt && j->out_key_id != j->key_id) { /* the output's last user key, for its ranges */
+    size_t ul = kl - ST_IKEY_TRAILER;
+    j->out_last.n = 0;
+    if ((rc = bytes_reserve(&j->out_last, ul + 1))) return rc;
+    if (ul) memcpy(j->out_last.p, k, ul);
+    j->out_last.n = ul;
+  }
   rc = st_table_builder_add(j->b, k, kl, v, vl);
   if (rc == STRATA_EINVAL) { /* the builder refuses what no valid table holds */
     st_errsave why;
@@ -227,7 +330,7 @@ static int collapse_pending(job *j) {
 /* Judges the held-back entries of the current user key. */
 static int release_pending(job *j) {
   int rc = STRATA_OK;
-  if (j->key_typed && j->npend) {
+  if (j->key_typed && j->npend && !j->key_seen) {
     rc = collapse_pending(j);
   } else {
     for (size_t i = 0; i < j->npend && !rc; i++) {
@@ -283,9 +386,26 @@ static int step(job *j, const char *k, size_t kl, const char *v, size_t vl) {
     j->key_id++;
     j->last_seq_for_key = UINT64_MAX;
     j->key_typed = 0;
+    j->key_seen = 0;
+    if (j->rt) {
+      st_rlookup at;
+      st_rtombs_lookup(j->rt, k, ul, UINT64_MAX, &at);
+      j->key_frag = at.frag;
+    }
   }
   j->prev_trailer = t;
   j->stats->entries_in++;
+  if (j->key_frag) {
+    int judged = st_rfrag_judge(j->key_frag, st_trailer_seq(t), j->ctx->snapshots, j->ctx->nsnapshots);
+    if (judged == ST_RFRAG_HIDDEN) {
+      if (st_trailer_kind(t) == ST_KIND_DELETE)
+        j->stats->tombstones_dropped++;
+      else
+        j->stats->versions_dropped++;
+      return STRATA_OK;
+    }
+    if (judged == ST_RFRAG_SEEN) j->key_seen = 1;
+  }
   return j->hold ? hold_entry(j, k, kl, v, vl) : judge(j, k, kl, v, vl);
 }
 
@@ -302,17 +422,44 @@ static int open_inputs(job *j, st_iter **it_out) {
   st_iter **kids = calloc(n ? n : 1, sizeof *kids);
   if (!kids) return st_error(STRATA_ENOMEM, "compaction: out of memory");
   int rc = STRATA_OK;
+  st_rtomb *raw = NULL;
+  size_t nraw = 0, capraw = 0;
+  st_table **open = calloc(n ? n : 1, sizeof *open);
+  if (!open) rc = st_error(STRATA_ENOMEM, "compaction: out of memory");
   for (int w = 0; w < 2 && !rc; w++)
     for (size_t i = 0; i < c->ninputs[w] && !rc; i++) {
       st_table *t;
       uint64_t number = c->inputs[w][i]->number;
       if ((rc = st_table_cache_get(j->ctx->table_cache, number, &t))) break;
+      open[k] = t; /* held until the ranges are copied */
       const st_table_props *p = st_table_get_props(t);
       for (int kind = 0; kind <= ST_KIND_MAX; kind++)
         if (st_kind_is_typed((unsigned)kind) && p->kind_counts[kind]) j->hold = 1;
-      st_table_cache_release(j->ctx->table_cache, t);
-      if (!(rc = st_table_ref_iter_new(j->ctx->table_cache, number, &kids[k]))) k++;
+      const st_rtombs *rt = st_table_rtombs(t);
+      for (size_t f = 0; rt && f < rt->n && !rc; f++)
+        for (size_t s = 0; s < rt->frags[f].nseqs && !rc; s++) {
+          if (nraw == capraw) {
+            size_t cap = capraw ? 2 * capraw : 64;
+            st_rtomb *nr = realloc(raw, cap * sizeof *nr);
+            if (!nr) {
+              rc = st_error(STRATA_ENOMEM, "compaction: out of memory");
+              break;
+            }
+            raw = nr;
+            capraw = cap;
+          }
+          const st_rfrag *fr = &rt->frags[f];
+          raw[nraw++] = (st_rtomb){fr->start, fr->slen, fr->end, fr->elen, fr->open, fr->seqs[s]};
+        }
+      if (!rc && !(rc = st_table_ref_iter_new(j->ctx->table_cache, number, &kids[k]))) k++;
     }
+  if (!rc && nraw) rc = st_rtombs_build(raw, nraw, &j->rt);
+  if (!rc && j->rt && (j->seqbuf = malloc(nraw * sizeof *j->seqbuf)) == NULL)
+    rc = st_error(STRATA_ENOMEM, "compaction: out of memory");
+  for (size_t i = 0; open && i < n; i++)
+    if (open[i]) st_table_cache_release(j->ctx->table_cache, open[i]);
+  free(open);
+  free(raw);
   if (rc) {
     for (size_t i = 0; i < k; i++) st_iter_free(kids[i]);
   } else {
@@ -364,7 +511,10 @@ int st_compaction_run(st_compaction *c, const st_compaction_ctx *ctx, st_version
   }
   if ((rc = st_iter_status(it))) goto done;
   if (j.hold && (rc = release_pending(&j))) goto done;
-  if (j.b && (rc = finish_output(&j))) goto done;
+  /* The last output takes the rest of the ranges; ranges may be all
+   * there is. */
+  if (!j.b && j.rt && j.rt->n && (rc = open_output(&j))) goto done;
+  if (j.b && (rc = finish_output(&j, 1))) goto done;
   for (int w = 0; w < 2 && !rc; w++)
     for (size_t i = 0; i < c->ninputs[w] && !rc; i++)
       rc = st_version_edit_delete_file(edit, w ? c->output_level : c->level, c->inputs[w][i]->number);
@@ -390,6 +540,10 @@ done:;
   free(j.pend);
   free(j.pbuf.p);
   st_merge_chain_free(&j.chain);
+  st_rtombs_unref(j.rt);
+  free(j.seqbuf);
+  free(j.out_last.p);
+  free(j.span_lo.p);
   if (rc)
     return st_error(rc, "compaction of level %d into %d (%zu + %zu tables): %s", c->level, c->output_level,
                     c->ninputs[0], c->ninputs[1], first.msg);

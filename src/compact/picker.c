@@ -9,6 +9,7 @@
 #include "base/error.h"
 #include "compact/compaction.h"
 #include "format/ikey.h"
+#include "format/range_del.h"
 
 #define MIB (UINT64_C(1) << 20)
 
@@ -44,9 +45,10 @@ static const char *small_ukey(const st_file_meta *f, size_t *len) {
   return f->smallest;
 }
 
-static const char *large_ukey(const st_file_meta *f, size_t *len) {
-  *len = f->largest_len - ST_IKEY_TRAILER;
-  return f->largest;
+/* f's largest user key against key; a file whose range tombstones reach
+ * past the last key is above every key. */
+static int large_cmp(const st_file_meta *f, const char *key, size_t klen) {
+  return st_largest_ukey_compare(f->largest, f->largest_len, key, klen);
 }
 
 /* A user-key range: lo / hi NULL means unbounded on that side; hi_excl
@@ -55,6 +57,7 @@ typedef struct ukey_range {
   const char *lo, *hi;
   size_t lo_len, hi_len;
   int hi_excl;
+  int hi_open; /* grown over a file that reaches past the last key: no upper bound */
 } ukey_range;
 
 static int file_overlaps(const st_file_meta *f, const ukey_range *r) {
@@ -65,10 +68,7 @@ static int file_overlaps(const st_file_meta *f, const ukey_range *r) {
     int c = st_ukey_compare(k, n, r->hi, r->hi_len);
     if (c > 0 || (c == 0 && r->hi_excl)) return 0;
   }
-  if (r->lo) {
-    k = large_ukey(f, &n);
-    if (st_ukey_compare(k, n, r->lo, r->lo_len) < 0) return 0;
-  }
+  if (r->lo && large_cmp(f, r->lo, r->lo_len) < 0) return 0;
   return 1;
 }
 
@@ -80,10 +80,13 @@ static void range_add(ukey_range *r, const st_file_meta *f) {
     r->lo = k;
     r->lo_len = n;
   }
-  k = large_ukey(f, &n);
-  if (!r->hi || r->hi_excl || st_ukey_compare(k, n, r->hi, r->hi_len) > 0) {
-    r->hi = k;
-    r->hi_len = n;
+  if (st_ikey_is_open_largest(f->largest, f->largest_len)) {
+    r->hi = NULL;
+    r->hi_len = 0;
+    r->hi_open = 1;
+  } else if (!r->hi_open && (!r->hi || r->hi_excl || large_cmp(f, r->hi, r->hi_len) > 0)) {
+    r->hi = f->largest;
+    r->hi_len = f->largest_len - ST_IKEY_TRAILER;
   }
   r->hi_excl = 0;
 }
@@ -102,9 +105,8 @@ static size_t span_start(const st_version *v, int level, const ukey_range *r) {
   size_t lo = 0, hi = v->nfiles[level];
   if (!r->lo) return 0;
   while (lo < hi) {
-    size_t mid = lo + (hi - lo) / 2, n;
-    const char *k = large_ukey(v->files[level][mid], &n);
-    if (st_ukey_compare(k, n, r->lo, r->lo_len) < 0)
+    size_t mid = lo + (hi - lo) / 2;
+    if (large_cmp(v->files[level][mid], r->lo, r->lo_len) < 0)
       lo = mid + 1;
     else
       hi = mid;
@@ -385,7 +387,7 @@ st_compaction *st_compaction_range(st_version *v, int level, const void *begin, 
     st_error(STRATA_EINVAL, "compaction range: level %d is outside 0 .. %d", level, ST_LEVELS - 1);
     return NULL;
   }
-  ukey_range want = {begin, end, begin ? blen : 0, end ? elen : 0, 1};
+  ukey_range want = {begin, end, begin ? blen : 0, end ? elen : 0, 1, 0};
   pick_req q = {v, level, NULL, 0, {0}, ST_COMPACT_MANUAL, !force_rewrite, UINT64_MAX, NULL};
   st_file_meta **l0 = NULL;
   if (level == 0) {

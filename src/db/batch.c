@@ -6,7 +6,9 @@
 
 #include "base/error.h"
 #include "format/batch_rep.h"
+#include "format/ikey.h"
 #include "format/kind.h"
+#include "format/range_del.h"
 #include "format/typed_value.h"
 
 #define INITIAL_CAP 128
@@ -148,4 +150,27 @@ int strata_batch_append(strata_batch *b, const void *key, size_t klen, const voi
                     "strata_batch_append: NULL batch, NULL pointer with a non-zero length, or over 4 GiB");
   size_t hlen = st_batch_typed_head(ST_KIND_APPEND, head, 0, 0, elen);
   return st_batch_add_parts(b, ST_KIND_APPEND, key, klen, head, hlen, elem, elen);
+}
+
+int st_batch_add_range(strata_batch *b, const void *begin, size_t blen, const void *end, size_t elen, const char *who) {
+  if (!b || check_bytes(begin, blen) || check_bytes(end, elen))
+    return st_error(STRATA_EINVAL, "%s: NULL batch, NULL bound with a non-zero length, or over 4 GiB", who);
+  int open = end == NULL;
+  if (!open) {
+    int c = st_ukey_compare(begin, blen, end, elen);
+    if (c > 0) return st_error(STRATA_EINVAL, "%s: begin sorts after end (a reversed range)", who);
+    if (c == 0) return STRATA_OK; /* an empty range: nothing to write */
+  }
+  char flag[1];
+  st_range_end_put(flag, NULL, 0, open);
+  size_t max_vlen = b->max_vlen;
+  int rc = st_batch_add_parts(b, ST_KIND_RANGE_DELETE, begin, blen, flag, 1, end, elen);
+  /* The end is a key, not a value, for the limits. */
+  b->max_vlen = max_vlen;
+  if (!rc && elen > b->max_klen) b->max_klen = elen;
+  return rc;
+}
+
+int strata_batch_delete_range(strata_batch *b, const void *begin, size_t blen, const void *end, size_t elen) {
+  return st_batch_add_range(b, begin, blen, end, elen, "strata_batch_delete_range");
 }

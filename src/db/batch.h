@@ -42,6 +42,14 @@ int st_batch_add_parts(strata_batch *b, unsigned kind, const void *key, size_t k
  * user's arguments: a delta, a ts, or an element's length. Returns hlen. */
 size_t st_batch_typed_head(unsigned kind, char head[16], int64_t delta, uint64_t ts, size_t elen);
 
+/*
+ * Checks a range delete's bounds (end NULL with elen 0: to the last key)
+ * and appends its record, or nothing when begin == end. Both bounds count
+ * as keys for the limits. who names the caller in the error message.
+ * STRATA_EINVAL (NULL pointer with a length, begin > end), STRATA_ENOMEM.
+ */
+int st_batch_add_range(strata_batch *b, const void *begin, size_t blen, const void *end, size_t elen, const char *who);
+
 /* Appends every record of src to dst (group commit). STRATA_ENOMEM. */
 int st_batch_append_batch(strata_batch *dst, const strata_batch *src);
 

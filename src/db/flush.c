@@ -15,6 +15,7 @@
 #include "db/db_impl.h"
 #include "format/ikey.h"
 #include "format/kind.h"
+#include "format/range_del.h"
 #include "merge/merge.h"
 
 /* Failed table writes are retried (the memtable and its logs are intact)
@@ -84,6 +85,7 @@ typedef struct key_chain {
   st_version *older; /* the tables at the flush's start: all older data is in them */
   st_table_builder *b;
   uint64_t added; /* entries written to b */
+  const st_rtombs *rt; /* the memtable's range tombstones, or NULL */
 } key_chain;
 
 static int add_to_table(void *arg, const char *k, size_t kl, const char *v, size_t vl) {
@@ -92,10 +94,34 @@ static int add_to_table(void *arg, const char *k, size_t kl, const char *v, size
   return st_table_builder_add(c->b, k, kl, v, vl);
 }
 
+/* Drops the held entries that a range tombstone of the memtable hides
+ * from every reader; returns 1 when one it hides is still seen by a
+ * snapshot (the chain must then be written as it is: collapsing would
+ * merge fragments across the tombstone). */
+static int drop_hidden(key_chain *c) {
+  if (!c->rt || c->c.n == 0) return 0;
+  st_rlookup at;
+  const st_merge_entry *e = c->c.e;
+  st_rtombs_lookup(c->rt, e->ikey, e->iklen - ST_IKEY_TRAILER, UINT64_MAX, &at);
+  if (!at.frag) return 0;
+  size_t kept = 0;
+  int seen = 0;
+  for (size_t i = 0; i < c->c.n; i++) {
+    uint64_t seq = st_trailer_seq(st_ikey_trailer(c->c.e[i].ikey, c->c.e[i].iklen));
+    int j = st_rfrag_judge(at.frag, seq, c->opt.snapshots, c->opt.nsnapshots);
+    if (j == ST_RFRAG_HIDDEN && !c->keep_whole) continue;
+    if (j != ST_RFRAG_NONE) seen = 1;
+    c->c.e[kept++] = c->c.e[i];
+  }
+  c->c.n = kept;
+  return seen;
+}
+
 /* Writes the held key's entries to the table, collapsed when typed. */
 static int write_chain(key_chain *c) {
   int rc = STRATA_OK;
-  if (c->typed && !c->keep_whole) {
+  int raw = drop_hidden(c);
+  if (c->typed && !c->keep_whole && !raw) {
     /* A key no table holds has nothing older than this memtable (the
      * oldest one): its chain resolves into a full value, which later
      * reads stop at instead of looking through every level. */
@@ -118,6 +144,24 @@ static int hold(key_chain *c, const char *k, size_t kl, const char *v, size_t vl
   return st_merge_chain_push(&c->c, k, kl, v, vl);
 }
 
+/* Writes the memtable's range tombstones to the table, each fragment with
+ * the seqs some reader can tell apart (all of them with keep_all). */
+static int add_ranges(st_table_builder *b, const st_rtombs *rt, const uint64_t *snaps, size_t nsnaps, int keep_all) {
+  if (!rt) return STRATA_OK;
+  uint64_t small[16], *seqs = small;
+  int rc = STRATA_OK;
+  for (size_t i = 0; i < rt->n && !rc; i++) {
+    const st_rfrag *f = &rt->frags[i];
+    if (f->nseqs > 16 && seqs == small && (seqs = malloc(rt->raw * sizeof *seqs)) == NULL)
+      return st_error(STRATA_ENOMEM, "flush: out of memory");
+    size_t n = keep_all ? f->nseqs : st_rfrag_live_seqs(f, snaps, nsnaps, seqs);
+    for (size_t s = 0; s < n && !rc; s++)
+      rc = st_table_builder_add_range(b, f->start, f->slen, f->end, f->elen, f->open, keep_all ? f->seqs[s] : seqs[s]);
+  }
+  if (seqs != small) free(seqs);
+  return rc;
+}
+
 /* Writes mem (the oldest memtable) to a new level-0 table; mu not held.
  * *meta_out is NULL when nothing is left to write: an empty memtable, or
  * one whose chains all collapsed to nothing (a counter added to, then
@@ -132,13 +176,16 @@ static int write_level0_table(strata_db *db, st_memtable *mem, const uint64_t *s
   st_table_props props = {0};
   key_chain chain = {0};
   *meta_out = NULL;
-  if (atomic_load_explicit(&mem->entries, memory_order_relaxed) == 0) return STRATA_OK;
+  st_rtombs *rt = NULL;
+  if (atomic_load_explicit(&mem->entries, memory_order_relaxed) == 0 && !st_memtable_has_rdel(mem)) return STRATA_OK;
   uint64_t number = st_db_pending_new(db);
   st_table_file_name(db->dir, number, path, sizeof path);
-  int rc = st_memtable_iter_new(mem, &it);
+  int rc = st_memtable_rtombs(mem, &rt);
+  if (!rc) rc = st_memtable_iter_new(mem, &it);
   if (!rc) rc = st_table_builder_new(db->env, path, &db->table_opt, &chain.b);
   if (rc) goto done;
   chain.db = db;
+  chain.rt = rt;
   chain.keep_whole = keep_whole;
   chain.older = st_version_set_current(db->vs);
   chain.opt = (st_collapse_opts){.snapshots = snaps,
@@ -154,8 +201,10 @@ static int write_level0_table(strata_db *db, st_memtable *mem, const uint64_t *s
       goto done;
     if ((rc = hold(&chain, k, klen, v, vlen))) goto done;
   }
-  if ((rc = st_iter_status(it)) || (rc = write_chain(&chain))) goto done;
-  if (chain.added == 0) { /* no table: the edit only retires the log */
+  if ((rc = st_iter_status(it)) || (rc = write_chain(&chain)) ||
+      (rc = add_ranges(chain.b, rt, snaps, nsnaps, keep_whole)))
+    goto done;
+  if (st_table_builder_entries(chain.b) == 0) { /* no table: the edit only retires the log */
     st_db_pending_done(db, number);
     goto done;
   }
@@ -185,6 +234,7 @@ done:
   if (chain.b) st_table_builder_abandon(chain.b);
   st_merge_chain_free(&chain.c);
   if (chain.older) st_version_unref(chain.older);
+  st_rtombs_unref(rt);
   st_iter_free(it);
   st_table_props_clear(&props);
   /* Installed or removed, the table is no longer pending once the edit

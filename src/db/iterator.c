@@ -18,32 +18,52 @@ struct strata_iter {
   st_version *version;
 };
 
-/* An iterator over every source of the view: memtables (runs of counter
- * and latest-wins fragments summarized for snap), then tables. */
-static int collect_children(strata_db *db, const st_db_view *view, uint64_t snap, st_iter ***children_out,
-                            size_t *n_out) {
+/* The range tombstones of table f (a reference), or NULL. A table
+ * without tombstones of any kind is not opened to ask. */
+static int table_rtombs(strata_db *db, const st_file_meta *f, st_rtombs **out) {
+  *out = NULL;
+  if (f->tombstones == 0) return STRATA_OK;
+  st_table *t;
+  int rc = st_table_cache_get(db->table_cache, f->number, &t);
+  if (rc) return rc;
+  st_rtombs *l = (st_rtombs *)st_table_rtombs(t);
+  if (l) st_rtombs_ref(l);
+  st_table_cache_release(db->table_cache, t);
+  *out = l;
+  return STRATA_OK;
+}
+
+/* An iterator over every source of the view, newest first: memtables
+ * (runs of counter and latest-wins fragments summarized for snap), then
+ * tables; each with its range tombstones. */
+static int merged_view(strata_db *db, const st_db_view *view, uint64_t snap, st_iter **it_out) {
   const st_version *v = view->version;
   size_t total = (size_t)view->nmems;
   for (int l = 0; l < ST_LEVELS; l++) total += v->nfiles[l];
   st_iter **children = calloc(total ? total : 1, sizeof *children);
+  st_rtombs **lists = calloc(total ? total : 1, sizeof *lists);
   size_t n = 0;
-  int rc = children ? STRATA_OK : st_error(STRATA_ENOMEM, "iterator: out of memory");
-  for (int i = 0; i < view->nmems && !rc; i++)
-    if (!(rc = st_memtable_iter_new_at(view->mems[i], snap, &children[n]))) n++;
+  int rc = children && lists ? STRATA_OK : st_error(STRATA_ENOMEM, "iterator: out of memory");
+  for (int i = 0; i < view->nmems && !rc; i++) {
+    rc = st_memtable_rtombs(view->mems[i], &lists[n]);
+    if (!rc && !(rc = st_memtable_iter_new_at(view->mems[i], snap, &children[n]))) n++;
+  }
   for (int l = 0; l < ST_LEVELS && !rc; l++) {
     for (size_t i = 0; i < v->nfiles[l] && !rc; i++) {
-      rc = st_table_ref_iter_new(db->table_cache, v->files[l][i]->number, &children[n]);
+      rc = table_rtombs(db, v->files[l][i], &lists[n]);
+      if (!rc) rc = st_table_ref_iter_new(db->table_cache, v->files[l][i]->number, &children[n]);
       if (!rc) n++;
     }
   }
   if (rc) {
+    for (size_t i = 0; i < total && lists; i++) st_rtombs_unref(lists[i]);
     for (size_t i = 0; i < n; i++) st_iter_free(children[i]);
-    free(children);
-    return rc;
+  } else {
+    rc = st_merging_iter_new_ranged(children, lists, n, snap, it_out);
   }
-  *children_out = children;
-  *n_out = n;
-  return STRATA_OK;
+  free(children);
+  free(lists);
+  return rc;
 }
 
 int strata_iter_new(strata_db *db, const strata_read_options *ro, strata_iter **it_out) {
@@ -61,12 +81,8 @@ int strata_iter_new(strata_db *db, const strata_read_options *ro, strata_iter **
   st_db_view view;
   st_db_view_get(db, &view);
   uint64_t snap = ro && ro->snapshot ? ro->snapshot->seq : view.seq;
-  st_iter **children = NULL;
-  size_t n = 0;
   st_iter *merged = NULL;
-  int rc = collect_children(db, &view, snap, &children, &n);
-  if (!rc) rc = st_merging_iter_new(children, n, &merged);
-  free(children);
+  int rc = merged_view(db, &view, snap, &merged);
   if (!rc)
     rc = st_db_iter_new(merged, snap, ro ? ro->lower : NULL, ro ? ro->lower_len : 0, ro ? ro->upper : NULL,
                         ro ? ro->upper_len : 0, &it->it);

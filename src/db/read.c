@@ -13,6 +13,7 @@
 #include "db/db_impl.h"
 #include "format/ikey.h"
 #include "format/kind.h"
+#include "format/range_del.h"
 #include "format/typed_value.h"
 #include "merge/merge.h"
 
@@ -20,43 +21,55 @@
 typedef struct table_probe {
   const char *key;
   size_t klen;
+  uint64_t cover; /* the table's range tombstone over the key, or 0 */
   st_merge *m;
   int decided;
 } table_probe;
 
 /* st_table_get's callback: the entries at or after the target are the
  * key's visible fragments, newest first, for as long as the user key is
- * the same. */
+ * the same, down to the table's range tombstone over it. */
 static int probe_entry(void *arg, const char *ik, size_t iklen, const char *val, size_t vlen) {
   table_probe *p = arg;
   if (st_ukey_compare(ik, iklen - ST_IKEY_TRAILER, p->key, p->klen) != 0) return STRATA_OK;
-  int rc = st_merge_feed(p->m, st_trailer_kind(st_ikey_trailer(ik, iklen)), val, vlen);
+  uint64_t trailer = st_ikey_trailer(ik, iklen);
+  if (st_trailer_seq(trailer) < p->cover) return STRATA_OK;
+  int rc = st_merge_feed(p->m, st_trailer_kind(trailer), val, vlen);
   if (rc < 0) return rc;
   p->decided = rc;
   return rc ? STRATA_OK : ST_TABLE_GET_MORE;
 }
 
-/* Looks in the table of file meta; *decided when the chain ended there. */
+/* Looks in the table of file meta; *decided when the chain ended there.
+ * A range tombstone of the table over the key ends the chain as a DELETE:
+ * older tables hold only older fragments of the key. */
 static int from_table(strata_db *db, const st_file_meta *meta, const char *target, size_t tlen, st_merge *m,
                       int *decided) {
   st_table *t;
-  table_probe probe = {target, tlen - ST_IKEY_TRAILER, m, 0};
+  table_probe probe = {target, tlen - ST_IKEY_TRAILER, 0, m, 0};
   int rc = st_table_cache_get(db->table_cache, meta->number, &t);
   if (rc) return rc;
   atomic_fetch_add_explicit(&db->stats.table_lookups, 1, memory_order_relaxed);
+  probe.cover = st_rtombs_cover(st_table_rtombs(t), probe.key, probe.klen,
+                                st_trailer_seq(st_ikey_trailer(target, tlen)));
   atomic_fetch_add_explicit(&db->stats.bloom_checked, 1, memory_order_relaxed);
   if (!st_table_may_contain(t, probe.key, probe.klen))
     atomic_fetch_add_explicit(&db->stats.bloom_useful, 1, memory_order_relaxed);
   else
     rc = st_table_get(t, target, tlen, probe_entry, &probe);
   st_table_cache_release(db->table_cache, t);
+  if (rc >= 0 && !probe.decided && probe.cover) {
+    rc = st_merge_feed(m, ST_KIND_DELETE, NULL, 0);
+    probe.decided = rc > 0;
+    if (rc > 0) rc = STRATA_OK;
+  }
   *decided = probe.decided;
   return rc;
 }
 
 static int in_range(const st_file_meta *m, const void *key, size_t klen) {
   return st_ukey_compare(key, klen, m->smallest, m->smallest_len - ST_IKEY_TRAILER) >= 0 &&
-         st_ukey_compare(key, klen, m->largest, m->largest_len - ST_IKEY_TRAILER) <= 0;
+         st_largest_ukey_compare(m->largest, m->largest_len, key, klen) >= 0;
 }
 
 /* The table of level (>= 1) of v whose key range holds key, or NULL.
@@ -67,7 +80,7 @@ static const st_file_meta *level_table(const st_version *v, int level, const cha
   while (lo < hi) { /* the first table whose largest key is >= key */
     size_t mid = (lo + hi) / 2;
     const st_file_meta *f = v->files[level][mid];
-    if (st_ukey_compare(f->largest, f->largest_len - ST_IKEY_TRAILER, key, klen) < 0)
+    if (st_largest_ukey_compare(f->largest, f->largest_len, key, klen) < 0)
       lo = mid + 1;
     else
       hi = mid;

@@ -8,6 +8,7 @@
 #include "base/escape.h"
 #include "db/db_impl.h"
 #include "format/ikey.h"
+#include "format/range_del.h"
 
 #define LOAD(x) ((unsigned long long)atomic_load_explicit(&(x), memory_order_relaxed))
 
@@ -145,7 +146,10 @@ static void sstables_text(strata_db *db, FILE *f) {
               (unsigned long long)m->size);
       st_escape_write(f, m->smallest, m->smallest_len - ST_IKEY_TRAILER);
       fputs(" .. ", f);
-      st_escape_write(f, m->largest, m->largest_len - ST_IKEY_TRAILER);
+      if (st_ikey_is_open_largest(m->largest, m->largest_len))
+        fputs("(past the last key)", f);
+      else
+        st_escape_write(f, m->largest, m->largest_len - ST_IKEY_TRAILER);
       fprintf(f, ", seq %llu..%llu, %llu entries, %llu tombstones\n", (unsigned long long)m->min_seq,
               (unsigned long long)m->max_seq, (unsigned long long)m->entries, (unsigned long long)m->tombstones);
     }

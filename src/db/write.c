@@ -352,3 +352,13 @@ int strata_append(strata_db *db, const void *key, size_t klen, const void *elem,
   size_t hlen = st_batch_typed_head(ST_KIND_APPEND, head, 0, 0, elen);
   return write_one(db, ST_KIND_APPEND, key, klen, head, hlen, elem, elen);
 }
+
+int strata_delete_range(strata_db *db, const void *begin, size_t blen, const void *end, size_t elen) {
+  if (!db) return st_error(STRATA_EINVAL, "strata_delete_range: NULL database");
+  strata_batch b;
+  if (st_batch_init(&b)) return STRATA_ENOMEM;
+  int rc = st_batch_add_range(&b, begin, blen, end, elen, "strata_delete_range");
+  if (!rc) rc = strata_write(db, &b, 0);
+  st_batch_destroy(&b);
+  return rc;
+}

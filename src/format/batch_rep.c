@@ -5,7 +5,9 @@
 
 #include "base/coding.h"
 #include "base/error.h"
+#include "format/ikey.h"
 #include "format/kind.h"
+#include "format/range_del.h"
 #include "format/typed_value.h"
 
 size_t st_batch_record_len(unsigned kind, size_t klen, size_t vlen) {
@@ -44,10 +46,16 @@ static const char *get_bytes(const char *p, const char *end, const char **data_o
 }
 
 /* The value of a typed record: an 8-byte delta, a ts and a value, or a
- * list of exactly one element. */
-static int typed_value_ok(unsigned kind, const char *val, size_t vlen) {
+ * list of exactly one element; a range delete's end, after its begin. */
+static int typed_value_ok(unsigned kind, const char *key, size_t klen, const char *val, size_t vlen) {
   uint64_t n;
+  const char *end;
+  size_t elen;
+  int open;
   switch (kind) {
+    case ST_KIND_RANGE_DELETE:
+      return st_range_end_get(val, vlen, &end, &elen, &open) == 0 &&
+             (open || st_ukey_compare(key, klen, end, elen) < 0);
     case ST_KIND_ADD: return vlen == ST_COUNTER_BYTES;
     case ST_KIND_LATEST: return vlen >= ST_LATEST_TS_BYTES;
     case ST_KIND_APPEND: return st_list_count(val, vlen, &n) == 0 && n == 1;
@@ -70,7 +78,7 @@ int st_batch_rep_walk(const char *rep, size_t len, st_batch_fn fn, void *arg) {
     p = get_bytes(p, end, &key, &klen);
     if (p && st_kind_has_value(kind)) p = get_bytes(p, end, &val, &vlen);
     if (!p) return st_error(STRATA_ECORRUPT, "batch: record %u is truncated", i);
-    if (!typed_value_ok(kind, val, vlen))
+    if (!typed_value_ok(kind, key, klen, val, vlen))
       return st_error(STRATA_ECORRUPT, "batch: record %u of kind %u has a malformed %zu-byte value", i, kind, vlen);
     if (i >= count) return st_error(STRATA_ECORRUPT, "batch: more records than the count %u", count);
     if (fn) {

@@ -9,7 +9,7 @@
 typedef enum st_kind {
   ST_KIND_DELETE = 0,       /* tombstone: a base meaning "absent" */
   ST_KIND_PUT = 1,          /* plain value: a base */
-  ST_KIND_RANGE_DELETE = 2, /* tombstone over [key, value) (reserved) */
+  ST_KIND_RANGE_DELETE = 2, /* tombstone over [key, end): format/range_del.h */
   ST_KIND_ADD = 3,          /* counter delta, int64 */
   ST_KIND_LATEST = 4,       /* value with a user timestamp */
   ST_KIND_APPEND = 5,       /* list elements */
@@ -20,13 +20,14 @@ typedef enum st_kind {
 
 #define ST_KIND_MAX ST_KIND_LATEST_BASE
 
-/* The kinds this version reads in tables. A record of any other kind is
- * rejected as corrupt rather than misread. */
+/* The kinds this version reads in a table's data blocks (range tombstones
+ * live in their own block). A record of any other kind is rejected as
+ * corrupt rather than misread. */
 static inline int st_kind_supported(unsigned k) { return k <= ST_KIND_MAX && k != ST_KIND_RANGE_DELETE; }
 
 /* The kinds a user's write makes: those of batches and log records.
  * Collapsed full values exist only in tables. */
-static inline int st_kind_in_batch(unsigned k) { return k <= ST_KIND_APPEND && k != ST_KIND_RANGE_DELETE; }
+static inline int st_kind_in_batch(unsigned k) { return k <= ST_KIND_APPEND; }
 
 /* Kinds other than the plain PUT and DELETE: a key holding one is read by
  * the merge rules and collapsed, not just overwritten. */

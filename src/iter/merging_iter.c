@@ -3,6 +3,13 @@
  * min-heap while moving forward, a max-heap while moving backward. A
  * change of direction repositions every other child around the current
  * key (as LevelDB's merger does) and rebuilds the heap.
+ *
+ * With range tombstones (st_merging_iter_new_ranged), after every move
+ * the current entry is checked against the newest tombstone over its key
+ * among all children: the answer is cached with the stretch of keys where
+ * it holds, so a scan pays a lookup only where some fragment begins or
+ * ends. A hidden entry is passed over by seeking every older child to the
+ * tombstone's end (start, moving backward) and stepping the newer ones.
  */
 #include "iter/merging_iter.h"
 
@@ -20,6 +27,20 @@ typedef struct merging_iter {
   size_t nheap;
   int forward;    /* direction of the heap */
   int status;
+  /* Range tombstones: per child (NULL when none), and the cached answer
+   * for the keys [lo, hi): the newest visible tombstone over them (seq 0:
+   * none), its child and its fragment. */
+  st_rtombs **lists;
+  uint64_t snap;
+  int cached;
+  const char *lo, *hi;
+  size_t lolen, hilen;
+  int lo_none, hi_none;
+  uint64_t cseq;
+  size_t cchild;
+  const st_rfrag *cfrag;
+  char *target; /* seek target buffer */
+  size_t target_cap;
 } merging_iter;
 
 /* 1 when child a should be above child b in the heap. */
@@ -71,11 +92,109 @@ static int mi_valid(const st_iter *i) {
   return m->nheap > 0 && m->status == STRATA_OK;
 }
 
+/* Recomputes the cached tombstone answer around ukey. */
+static void lookup(merging_iter *m, const char *ukey, size_t ulen) {
+  m->cached = 1;
+  m->lo_none = m->hi_none = 1;
+  m->cseq = 0;
+  m->cfrag = NULL;
+  for (size_t c = 0; c < m->n; c++) {
+    if (!m->lists[c]) continue;
+    st_rlookup at;
+    st_rtombs_lookup(m->lists[c], ukey, ulen, m->snap, &at);
+    if (at.seq > m->cseq) {
+      m->cseq = at.seq;
+      m->cchild = c;
+      m->cfrag = at.frag;
+    }
+    if (!at.lo_none && (m->lo_none || st_ukey_compare(at.lo, at.lolen, m->lo, m->lolen) > 0)) {
+      m->lo = at.lo;
+      m->lolen = at.lolen;
+      m->lo_none = 0;
+    }
+    if (!at.hi_none && (m->hi_none || st_ukey_compare(at.hi, at.hilen, m->hi, m->hilen) < 0)) {
+      m->hi = at.hi;
+      m->hilen = at.hilen;
+      m->hi_none = 0;
+    }
+  }
+}
+
+/* The newest visible tombstone over ukey (0: none), from the cache. */
+static uint64_t cover(merging_iter *m, const char *ukey, size_t ulen) {
+  if (!m->cached || (!m->lo_none && st_ukey_compare(ukey, ulen, m->lo, m->lolen) < 0) ||
+      (!m->hi_none && st_ukey_compare(ukey, ulen, m->hi, m->hilen) >= 0))
+    lookup(m, ukey, ulen);
+  return m->cseq;
+}
+
+/* Moves child c to the first entry of user key ukey (forward) or to the
+ * last entry before it (backward); NULL ukey: past its end. */
+static void seek_child(merging_iter *m, size_t c, const char *ukey, size_t ulen, int forward) {
+  st_iter *ch = m->child[c];
+  if (!ukey) {
+    st_iter_seek_last(ch);
+    if (st_iter_valid(ch)) st_iter_next(ch);
+    return;
+  }
+  if (ulen + ST_IKEY_TRAILER > m->target_cap) {
+    char *t = realloc(m->target, ulen + ST_IKEY_TRAILER);
+    if (!t) {
+      m->status = st_error(STRATA_ENOMEM, "merging iterator: out of memory");
+      return;
+    }
+    m->target = t;
+    m->target_cap = ulen + ST_IKEY_TRAILER;
+  }
+  st_ikey_pack(m->target, ukey, ulen, st_trailer_seek(ST_SEQ_MAX));
+  st_iter_seek(ch, m->target, ulen + ST_IKEY_TRAILER);
+  if (forward) return;
+  if (st_iter_valid(ch))
+    st_iter_prev(ch);
+  else if (st_iter_status(ch) == STRATA_OK)
+    st_iter_seek_last(ch);
+}
+
+/* Passes over hidden entries until the current one is visible (or none is
+ * left). The fragment's end (start, backward) bounds the older children's
+ * jump: they hold nothing newer than the tombstone inside it. */
+static void skip_hidden(merging_iter *m) {
+  if (!m->lists) return;
+  while (m->nheap > 0 && m->status == STRATA_OK) {
+    size_t top = m->heap[0], klen;
+    const char *k = st_iter_key(m->child[top], &klen);
+    uint64_t seq = st_trailer_seq(st_ikey_trailer(k, klen));
+    if (seq > m->snap || cover(m, k, klen - ST_IKEY_TRAILER) <= seq) return;
+    const st_rfrag *f = m->cfrag;
+    size_t owner = m->cchild;
+    const char *edge = m->forward ? f->end : f->start;
+    size_t elen = m->forward ? f->elen : f->slen;
+    if (m->forward && f->open) edge = NULL;
+    for (size_t c = owner + 1; c < m->n; c++) {
+      st_iter *ch = m->child[c];
+      if (!st_iter_valid(ch)) continue;
+      size_t cl;
+      const char *ck = st_iter_key(ch, &cl);
+      int c_in = m->forward ? (!edge || st_ukey_compare(ck, cl - ST_IKEY_TRAILER, edge, elen) < 0)
+                            : st_ukey_compare(ck, cl - ST_IKEY_TRAILER, edge, elen) >= 0;
+      if (c_in) seek_child(m, c, edge, elen, m->forward);
+    }
+    if (top <= owner) {
+      if (m->forward)
+        st_iter_next(m->child[top]);
+      else
+        st_iter_prev(m->child[top]);
+    }
+    rebuild(m, m->forward);
+  }
+}
+
 static void mi_seek_first(st_iter *i) {
   merging_iter *m = (merging_iter *)i;
   m->status = STRATA_OK;
   for (size_t k = 0; k < m->n; k++) st_iter_seek_first(m->child[k]);
   rebuild(m, 1);
+  skip_hidden(m);
 }
 
 static void mi_seek_last(st_iter *i) {
@@ -83,6 +202,7 @@ static void mi_seek_last(st_iter *i) {
   m->status = STRATA_OK;
   for (size_t k = 0; k < m->n; k++) st_iter_seek_last(m->child[k]);
   rebuild(m, 0);
+  skip_hidden(m);
 }
 
 static void mi_seek(st_iter *i, const char *target, size_t len) {
@@ -90,6 +210,7 @@ static void mi_seek(st_iter *i, const char *target, size_t len) {
   m->status = STRATA_OK;
   for (size_t k = 0; k < m->n; k++) st_iter_seek(m->child[k], target, len);
   rebuild(m, 1);
+  skip_hidden(m);
 }
 
 /* Turns to a new direction around the current key: every other child
@@ -128,10 +249,11 @@ static void mi_next(st_iter *i) {
     if (!turn(m, 1)) return;
     st_iter_next(m->child[m->heap[0]]);
     rebuild(m, 1);
-    return;
+  } else {
+    st_iter_next(m->child[m->heap[0]]);
+    fix_top(m);
   }
-  st_iter_next(m->child[m->heap[0]]);
-  fix_top(m);
+  skip_hidden(m);
 }
 
 static void mi_prev(st_iter *i) {
@@ -140,10 +262,11 @@ static void mi_prev(st_iter *i) {
     if (!turn(m, 0)) return;
     st_iter_prev(m->child[m->heap[0]]);
     rebuild(m, 0);
-    return;
+  } else {
+    st_iter_prev(m->child[m->heap[0]]);
+    fix_top(m);
   }
-  st_iter_prev(m->child[m->heap[0]]);
-  fix_top(m);
+  skip_hidden(m);
 }
 
 static const char *mi_key(const st_iter *i, size_t *len_out) {
@@ -161,6 +284,9 @@ static int mi_status(const st_iter *i) { return ((const merging_iter *)i)->statu
 static void mi_free(st_iter *i) {
   merging_iter *m = (merging_iter *)i;
   for (size_t k = 0; k < m->n; k++) st_iter_free(m->child[k]);
+  for (size_t k = 0; m->lists && k < m->n; k++) st_rtombs_unref(m->lists[k]);
+  free(m->lists);
+  free(m->target);
   free(m->child);
   free(m->heap);
   free(m);
@@ -190,5 +316,25 @@ int st_merging_iter_new(st_iter **children, size_t n, st_iter **it_out) {
   m->n = n;
   m->forward = 1;
   *it_out = &m->base;
+  return STRATA_OK;
+}
+
+int st_merging_iter_new_ranged(st_iter **children, st_rtombs **lists, size_t n, uint64_t snap, st_iter **it_out) {
+  size_t with = 0;
+  for (size_t k = 0; k < n; k++) with += lists[k] != NULL;
+  st_rtombs **copy = with ? malloc(n * sizeof *copy) : NULL;
+  int rc = with && !copy ? st_error(STRATA_ENOMEM, "merging iterator: out of memory") : STRATA_OK;
+  if (!rc) rc = st_merging_iter_new(children, n, it_out);
+  else
+    for (size_t k = 0; k < n; k++) st_iter_free(children[k]);
+  if (rc || !with) {
+    for (size_t k = 0; k < n; k++) st_rtombs_unref(lists[k]);
+    free(copy);
+    return rc;
+  }
+  memcpy(copy, lists, n * sizeof *copy);
+  merging_iter *m = (merging_iter *)*it_out;
+  m->lists = copy;
+  m->snap = snap;
   return STRATA_OK;
 }

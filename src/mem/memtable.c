@@ -55,13 +55,15 @@ int st_memtable_new(st_memtable **m_out) {
   st_memtable *m = calloc(1, sizeof *m);
   if (!m) return st_error(STRATA_ENOMEM, "memtable: out of memory");
   st_arena_init(&m->arena);
-  if (st_skiplist_init(&m->list, &m->arena, entry_cmp)) {
+  if (st_skiplist_init(&m->list, &m->arena, entry_cmp) || st_skiplist_init(&m->rdel, &m->arena, entry_cmp)) {
     st_arena_destroy(&m->arena);
     free(m);
     return st_error(STRATA_ENOMEM, "memtable: out of memory");
   }
   atomic_init(&m->usage, st_arena_used(&m->arena));
   atomic_init(&m->entries, 0);
+  atomic_init(&m->rdel_count, 0);
+  st_mutex_init(&m->rdel_mu);
   atomic_init(&m->refs, 1);
   *m_out = m;
   return STRATA_OK;
@@ -71,6 +73,8 @@ void st_memtable_ref(st_memtable *m) { atomic_fetch_add_explicit(&m->refs, 1, me
 
 void st_memtable_unref(st_memtable *m) {
   if (atomic_fetch_sub_explicit(&m->refs, 1, memory_order_acq_rel) == 1) {
+    st_rtombs_unref(m->rdel_cache);
+    st_mutex_destroy(&m->rdel_mu);
     st_arena_destroy(&m->arena);
     free(m);
   }
@@ -144,8 +148,12 @@ int st_memtable_add(st_memtable *m, uint64_t seq, unsigned kind, const void *key
   p += iklen;
   p += st_put_varint64(p, vlen);
   if (vlen) memcpy(p, val, vlen);
-  if (st_skiplist_insert_with(&m->list, e, extra ? place_run : NULL, e))
+  if (kind == ST_KIND_RANGE_DELETE) {
+    if (st_skiplist_insert(&m->rdel, e)) return st_error(STRATA_ENOMEM, "memtable: out of memory");
+    atomic_fetch_add_explicit(&m->rdel_count, 1, memory_order_release);
+  } else if (st_skiplist_insert_with(&m->list, e, extra ? place_run : NULL, e)) {
     return st_error(STRATA_ENOMEM, "memtable: out of memory");
+  }
   atomic_store_explicit(&m->usage, st_arena_used(&m->arena), memory_order_relaxed);
   atomic_fetch_add_explicit(&m->entries, 1, memory_order_relaxed);
   return STRATA_OK;
@@ -173,7 +181,70 @@ int st_memtable_run(const char *entry, char sum[ST_COUNTER_BYTES], const char **
   return 1;
 }
 
+/* Builds the fragmented list from the tombstones in the skiplist now
+ * (rdel_mu held). */
+static int build_rtombs(st_memtable *m, st_rtombs **out) {
+  size_t cap = atomic_load_explicit(&m->rdel_count, memory_order_acquire) + 16, n = 0;
+  st_rtomb *t = malloc(cap * sizeof *t);
+  if (!t) return st_error(STRATA_ENOMEM, "memtable: out of memory");
+  st_skiplist_iter it;
+  st_skiplist_iter_init(&it, &m->rdel);
+  int rc = STRATA_OK;
+  for (st_skiplist_iter_seek_first(&it); st_skiplist_iter_valid(&it); st_skiplist_iter_next(&it)) {
+    if (n == cap) {
+      st_rtomb *nt = realloc(t, 2 * cap * sizeof *t);
+      if (!nt) {
+        rc = st_error(STRATA_ENOMEM, "memtable: out of memory");
+        break;
+      }
+      t = nt;
+      cap *= 2;
+    }
+    const char *ik, *v;
+    size_t iklen, vlen;
+    st_memtable_entry_decode(st_skiplist_iter_entry(&it), &ik, &iklen, &v, &vlen);
+    st_rtomb *r = &t[n++];
+    r->begin = ik;
+    r->blen = iklen - ST_IKEY_TRAILER;
+    r->seq = st_trailer_seq(st_ikey_trailer(ik, iklen));
+    /* The write path checked the value (batch_rep.c). */
+    if (st_range_end_get(v, vlen, &r->end, &r->elen, &r->open)) n--;
+  }
+  if (!rc) rc = st_rtombs_build(t, n, out);
+  free(t);
+  return rc;
+}
+
+int st_memtable_rtombs(st_memtable *m, st_rtombs **out) {
+  *out = NULL;
+  size_t count = atomic_load_explicit(&m->rdel_count, memory_order_acquire);
+  if (count == 0) return STRATA_OK;
+  int rc = STRATA_OK;
+  st_mutex_lock(&m->rdel_mu);
+  if (!m->rdel_cache || m->rdel_cache->raw < count) {
+    st_rtombs *l;
+    if ((rc = build_rtombs(m, &l)) == STRATA_OK) {
+      st_rtombs_unref(m->rdel_cache);
+      m->rdel_cache = l;
+    }
+  }
+  if (!rc) {
+    st_rtombs_ref(m->rdel_cache);
+    *out = m->rdel_cache;
+  }
+  st_mutex_unlock(&m->rdel_mu);
+  return rc;
+}
+
 int st_memtable_merge(st_memtable *mt, const void *key, size_t klen, uint64_t snapshot, st_merge *m) {
+  uint64_t cover = 0;
+  if (st_memtable_has_rdel(mt)) {
+    st_rtombs *l;
+    int rc = st_memtable_rtombs(mt, &l);
+    if (rc) return rc;
+    cover = st_rtombs_cover(l, key, klen, snapshot);
+    st_rtombs_unref(l);
+  }
   char small[256];
   size_t iklen = klen + ST_IKEY_TRAILER;
   size_t tlen = st_varint64_len(iklen) + iklen;
@@ -195,6 +266,14 @@ int st_memtable_merge(st_memtable *mt, const void *key, size_t klen, uint64_t sn
     const char *rv;
     size_t rvlen;
     const st_skip_node *bottom;
+    if (cover) {
+      /* Under a range tombstone runs are read entry by entry: the
+       * tombstone may cut one. */
+      if (st_trailer_seq(st_ikey_trailer(ik, eklen)) < cover) break;
+      rc = st_merge_feed(m, kind, v, vlen);
+      st_skiplist_iter_next(&it);
+      continue;
+    }
     if (!st_memtable_run(st_skiplist_iter_entry(&it), sum, &rv, &rvlen, &bottom)) {
       rc = st_merge_feed(m, kind, v, vlen);
       break; /* a base decides */
@@ -211,5 +290,6 @@ int st_memtable_merge(st_memtable *mt, const void *key, size_t klen, uint64_t sn
     st_skiplist_iter_seek_after(&it, bottom);
   }
   if (target != small) free(target);
+  if (rc == 0 && cover) rc = st_merge_feed(m, ST_KIND_DELETE, NULL, 0);
   return rc;
 }

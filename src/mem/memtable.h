@@ -14,12 +14,21 @@
 
 #include "base/arena.h"
 #include "base/iter.h"
+#include "env/sync.h"
+#include "format/range_del.h"
 #include "mem/skiplist.h"
 #include "merge/merge.h"
 
 typedef struct st_memtable {
   st_arena arena; /* writer only */
   st_skiplist list;
+  /* Range tombstones, apart: entries of the same form keyed by begin, the
+   * value the end (format/range_del.h). Readers ask a fragmented list of
+   * them, built when first asked after a change and shared. */
+  st_skiplist rdel;
+  atomic_size_t rdel_count;
+  st_mutex rdel_mu; /* guards rdel_cache */
+  st_rtombs *rdel_cache;
   atomic_size_t usage; /* arena bytes in use (entries and nodes), published for readers */
   atomic_uint_fast64_t entries;
   atomic_int refs;
@@ -31,16 +40,18 @@ void st_memtable_ref(st_memtable *m);
 /* Drops a reference; the last one frees the memtable. */
 void st_memtable_unref(st_memtable *m);
 
-/* Adds one fragment. Writer only. STRATA_ENOMEM leaves it unchanged. */
+/* Adds one fragment (a RANGE_DELETE: key = begin, val = its end
+ * encoding). Writer only. STRATA_ENOMEM leaves it unchanged. */
 int st_memtable_add(st_memtable *m, uint64_t seq, unsigned kind, const void *key, size_t klen, const void *val,
                     size_t vlen);
 
 /*
  * Feeds m the fragments of key visible at snapshot, newest first (a run
- * of operands as one fragment: see memtable.c). Returns 1 when m's answer
- * is decided, 0 when the chain goes on in older sources, or an error of
- * st_merge_feed. Pointers fed are valid while the caller holds a
- * reference.
+ * of operands as one fragment: see memtable.c), down to a range tombstone
+ * of this memtable over the key, which is fed as a DELETE. Returns 1 when
+ * m's answer is decided, 0 when the chain goes on in older sources, or an
+ * error of st_merge_feed or ENOMEM. Pointers fed are valid while the
+ * caller holds a reference.
  */
 int st_memtable_merge(st_memtable *mt, const void *key, size_t klen, uint64_t snapshot, st_merge *m);
 
@@ -54,6 +65,15 @@ int st_memtable_merge(st_memtable *mt, const void *key, size_t klen, uint64_t sn
 int st_memtable_run(const char *entry, char sum[8], const char **val_out, size_t *vlen_out,
                     const st_skip_node **bottom_out);
 
+/* The fragmented list of the memtable's range tombstones with a reference
+ * for the caller (st_rtombs_unref), or NULL when it has none. Any thread.
+ * STRATA_ENOMEM. */
+int st_memtable_rtombs(st_memtable *m, st_rtombs **out);
+
+static inline int st_memtable_has_rdel(st_memtable *m) {
+  return atomic_load_explicit(&m->rdel_count, memory_order_acquire) != 0;
+}
+
 static inline size_t st_memtable_bytes(st_memtable *m) { return atomic_load_explicit(&m->usage, memory_order_relaxed); }
 
 /* An iterator over the memtable's internal keys in order; it holds a
@@ -66,6 +86,9 @@ int st_memtable_iter_new(st_memtable *m, st_iter **it_out);
  * value, and the next step skips the rest of the run, so that a scan
  * passes a hot key in one step. Moving backward, entries show as stored. */
 int st_memtable_iter_new_at(st_memtable *m, uint64_t snapshot, st_iter **it_out);
+
+/* An iterator over the range tombstones as stored (for flushes). */
+int st_memtable_rdel_iter_new(st_memtable *m, st_iter **it_out);
 
 /* Decodes a stored entry: its internal key and its value. */
 void st_memtable_entry_decode(const char *entry, const char **ikey_out, size_t *ikey_len_out, const char **val_out,

@@ -124,19 +124,25 @@ int st_memtable_iter_new_at(st_memtable *m, uint64_t snapshot, st_iter **it_out)
   int rc = st_memtable_iter_new(m, it_out);
   if (rc) return rc;
   mem_iter *it = (mem_iter *)*it_out;
-  it->summarize = 1;
+  /* A range tombstone of this memtable may fall inside a run, which its
+   * summary would not show; tombstones added later are not visible. */
+  it->summarize = atomic_load_explicit(&m->rdel_count, memory_order_acquire) == 0;
   it->snapshot = snapshot;
   return STRATA_OK;
 }
 
-int st_memtable_iter_new(st_memtable *m, st_iter **it_out) {
+static int iter_over(st_memtable *m, const st_skiplist *list, st_iter **it_out) {
   *it_out = NULL;
   mem_iter *it = calloc(1, sizeof *it);
   if (!it) return st_error(STRATA_ENOMEM, "memtable iterator: out of memory");
   it->base.ops = &mem_iter_ops;
   it->mem = m;
   st_memtable_ref(m);
-  st_skiplist_iter_init(&it->it, &m->list);
+  st_skiplist_iter_init(&it->it, list);
   *it_out = &it->base;
   return STRATA_OK;
 }
+
+int st_memtable_iter_new(st_memtable *m, st_iter **it_out) { return iter_over(m, &m->list, it_out); }
+
+int st_memtable_rdel_iter_new(st_memtable *m, st_iter **it_out) { return iter_over(m, &m->rdel, it_out); }

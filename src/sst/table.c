@@ -40,6 +40,7 @@ struct st_table {
   size_t filter_len;
   const char *range_del;
   size_t range_del_len;
+  st_rtombs *rtombs; /* the range tombstones, fragmented; NULL when none */
   st_table_props props;
   const char *map;           /* the whole file, mapped read-only; NULL: blocks are read with pread */
   _Atomic uint64_t *checked; /* with map: bit i set once data block i's trailer checked out */
@@ -157,6 +158,8 @@ static int check_index(st_table *t) {
   return rc ? wrap_error(t, rc, "index block", t->footer.index.offset) : STRATA_OK;
 }
 
+static int load_rtombs(st_table *t, uint64_t n);
+
 static int open_blocks(st_table *t) {
   int rc;
   if (t->size < ST_FOOTER_SIZE)
@@ -193,13 +196,54 @@ static int open_blocks(st_table *t) {
   uint64_t rdel = 0;
   if ((rc = st_block_check(t->range_del, t->range_del_len, ikey_cmp, ST_IKEY_TRAILER, &rdel)) != STRATA_OK)
     return wrap_error(t, rc, "range-tombstone block", f->range_del.offset);
-  if (rdel != 0)
+  if (rdel != t->props.kind_counts[ST_KIND_RANGE_DELETE])
     return st_error(STRATA_ECORRUPT,
-                    "%s: range-tombstone block at offset %llu: expected 0 entries (this version cannot apply range "
-                    "tombstones), found %llu",
-                    t->path, (unsigned long long)f->range_del.offset, (unsigned long long)rdel);
+                    "%s: range-tombstone block at offset %llu: expected %llu entries (properties), found %llu",
+                    t->path, (unsigned long long)f->range_del.offset,
+                    (unsigned long long)t->props.kind_counts[ST_KIND_RANGE_DELETE], (unsigned long long)rdel);
+  if (rdel && (rc = load_rtombs(t, rdel)) != STRATA_OK) return rc;
   return check_index(t);
 }
+
+/* Reads the n range tombstones of the (checked) block into t->rtombs. */
+static int load_rtombs(st_table *t, uint64_t n) {
+  if (n > SIZE_MAX / sizeof(st_rtomb)) return st_error(STRATA_ENOMEM, "%s: too many range tombstones", t->path);
+  st_rtomb *r = malloc((size_t)n * sizeof *r);
+  if (!r) return st_error(STRATA_ENOMEM, "%s: out of memory for %llu range tombstones", t->path, (unsigned long long)n);
+  /* The block's keys are rebuilt from shared prefixes, so they are copied
+   * out of the iterator before the list copies them again. */
+  st_block_iter it;
+  st_block_iter_init(&it, ikey_cmp, ST_IKEY_TRAILER);
+  int rc = st_block_iter_reset(&it, t->range_del, t->range_del_len);
+  char *keys = NULL;
+  size_t i = 0, used = 0;
+  if (!rc && (keys = malloc(t->range_del_len + 1)) == NULL) rc = st_error(STRATA_ENOMEM, "%s: out of memory", t->path);
+  for (st_block_iter_seek_first(&it); !rc && st_block_iter_valid(&it) && i < n; st_block_iter_next(&it), i++) {
+    size_t ulen = it.key_len - ST_IKEY_TRAILER;
+    if (used + ulen > t->range_del_len) {
+      rc = st_error(STRATA_ECORRUPT, "%s: range-tombstone block: keys larger than the block", t->path);
+      break;
+    }
+    memcpy(keys + used, it.key, ulen);
+    r[i].begin = keys + used;
+    r[i].blen = ulen;
+    used += ulen;
+    r[i].seq = st_trailer_seq(st_ikey_trailer(it.key, it.key_len));
+    if (st_trailer_kind(st_ikey_trailer(it.key, it.key_len)) != ST_KIND_RANGE_DELETE ||
+        st_range_end_get(it.val, it.val_len, &r[i].end, &r[i].elen, &r[i].open) != 0 ||
+        (!r[i].open && st_ukey_compare(r[i].begin, r[i].blen, r[i].end, r[i].elen) >= 0))
+      rc = st_error(STRATA_ECORRUPT, "%s: range-tombstone block at offset %llu: entry %zu is not a range tombstone",
+                    t->path, (unsigned long long)t->footer.range_del.offset, i);
+  }
+  if (!rc && it.status) rc = wrap_error(t, it.status, "range-tombstone block", t->footer.range_del.offset);
+  if (!rc) rc = st_rtombs_build(r, i, &t->rtombs);
+  st_block_iter_destroy(&it);
+  free(keys);
+  free(r);
+  return rc;
+}
+
+const st_rtombs *st_table_rtombs(const st_table *t) { return t->rtombs; }
 
 /* Maps the file when asked and the env can; a failed map is not an error
  * (reads fall back to pread). */
@@ -245,6 +289,7 @@ void st_table_close(st_table *t) {
   free(t->checked);
   if (t->file) t->env->close(t->file);
   st_table_props_clear(&t->props);
+  st_rtombs_unref(t->rtombs);
   free(t->tail);
   free(t->path);
   free(t);

@@ -16,6 +16,7 @@
 #include "env/env.h"
 #include "format/block_handle.h"
 #include "format/footer.h"
+#include "format/range_del.h"
 #include "sst/block_cache.h"
 #include "sst/table_props.h"
 
@@ -35,6 +36,10 @@ int st_table_open(st_env *env, const char *path, uint64_t file_number, st_block_
 void st_table_close(st_table *t);
 
 const st_table_props *st_table_get_props(const st_table *t);
+
+/* The table's range tombstones (valid while the table is open), or NULL
+ * when it has none. */
+const st_rtombs *st_table_rtombs(const st_table *t);
 
 /* 0 when the bloom filter proves user_key absent, else 1. */
 int st_table_may_contain(const st_table *t, const char *ukey, size_t ulen);

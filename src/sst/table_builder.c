@@ -17,6 +17,7 @@
 #include "format/compress.h"
 #include "format/footer.h"
 #include "format/ikey.h"
+#include "format/range_del.h"
 #include "strata.h"
 
 #define WRITE_CHUNK (256 * 1024) /* staged bytes that trigger an append */
@@ -38,6 +39,15 @@ struct st_table_builder {
   char *last; /* the previous internal key */
   size_t last_len, last_cap;
   st_table_props props;
+  /* Range tombstones: their block, how many, the first one's internal
+   * key and the greatest bound they reach (see add_range). */
+  st_block_builder rdel;
+  uint64_t nranges, range_min_seq, range_max_seq;
+  char *range_first, *range_last; /* internal keys */
+  size_t range_first_len, range_last_len, range_last_cap;
+  char *range_high; /* largest internal key the ranges reach */
+  size_t range_high_len, range_high_cap;
+  uint64_t range_key_bytes, range_value_bytes;
   int status; /* first failure: every later call returns it */
 };
 
@@ -64,6 +74,10 @@ static int check_options(const st_table_options *o) {
 static void builder_free(st_table_builder *b) {
   st_block_builder_destroy(&b->data);
   st_block_builder_destroy(&b->index);
+  st_block_builder_destroy(&b->rdel);
+  free(b->range_first);
+  free(b->range_last);
+  free(b->range_high);
   st_bloom_builder_destroy(&b->bloom);
   st_table_props_clear(&b->props);
   free(b->wbuf);
@@ -90,6 +104,7 @@ int st_table_builder_new(st_env *env, const char *path, const st_table_options *
   b->o = *o;
   st_block_builder_init(&b->data, o->restart_interval);
   st_block_builder_init(&b->index, 1);
+  st_block_builder_init(&b->rdel, 1);
   b->use_bloom = o->bloom_bits_per_key > 0;
   st_bloom_builder_init(&b->bloom, b->use_bloom ? o->bloom_bits_per_key : 1);
   b->props.compression = o->compression;
@@ -199,6 +214,8 @@ int st_table_builder_add(st_table_builder *b, const char *ikey, size_t iklen, co
   uint64_t trailer = st_ikey_trailer(ikey, iklen);
   unsigned kind = st_trailer_kind(trailer);
   if (kind > ST_KIND_MAX) return st_error(STRATA_EINVAL, "table %s: entry of unknown kind %u", b->path, kind);
+  if (kind == ST_KIND_RANGE_DELETE)
+    return st_error(STRATA_EINVAL, "table %s: a range tombstone among the entries (add_range writes them)", b->path);
   if (b->props.entries > 0 && st_ikey_compare(ikey, iklen, b->last, b->last_len) <= 0)
     return st_error(STRATA_EINVAL, "table %s: entry %llu is not after the previous one", b->path,
                     (unsigned long long)b->props.entries);
@@ -243,6 +260,100 @@ int st_table_builder_add(st_table_builder *b, const char *ikey, size_t iklen, co
   return STRATA_OK;
 }
 
+/* Copies n bytes into a growable buffer. */
+static int keep_bytes(char **buf, size_t *cap, const char *p, size_t n) {
+  if (n > *cap) {
+    char *nb = realloc(*buf, n);
+    if (!nb) return st_error(STRATA_ENOMEM, "table: out of memory");
+    *buf = nb;
+    *cap = n;
+  }
+  memcpy(*buf, p, n);
+  return STRATA_OK;
+}
+
+uint64_t st_table_builder_entries(const st_table_builder *b) { return b->props.entries + b->nranges; }
+
+int st_table_builder_add_range(st_table_builder *b, const char *start, size_t slen, const char *end, size_t elen,
+                               int open, uint64_t seq) {
+  if (b->status) return b->status;
+  if (slen > ST_BLOCK_MAX_RAW / 4 || elen > ST_BLOCK_MAX_RAW / 4)
+    return st_error(STRATA_EINVAL, "table %s: range tombstone bound over the block limit", b->path);
+  if (!open && st_ukey_compare(start, slen, end, elen) >= 0)
+    return st_error(STRATA_EINVAL, "table %s: empty range tombstone", b->path);
+  size_t iklen = slen + ST_IKEY_TRAILER;
+  char *ik = malloc(iklen + elen + 1);
+  if (!ik) return b->status = st_error(STRATA_ENOMEM, "table: out of memory");
+  st_ikey_pack(ik, start, slen, st_trailer_pack(seq, ST_KIND_RANGE_DELETE));
+  if (b->nranges && st_ikey_compare(ik, iklen, b->range_last, b->range_last_len) <= 0) {
+    free(ik);
+    return st_error(STRATA_EINVAL, "table %s: range tombstone %llu is not after the previous one", b->path,
+                    (unsigned long long)b->nranges);
+  }
+  char *val = ik + iklen;
+  size_t vlen = st_range_end_put(val, end, elen, open);
+  int rc = st_block_builder_add(&b->rdel, ik, iklen, val, vlen);
+  if (!rc) rc = keep_bytes(&b->range_last, &b->range_last_cap, ik, iklen);
+  if (!rc) b->range_last_len = iklen;
+  if (!rc && b->nranges == 0) {
+    size_t cap = 0;
+    rc = keep_bytes(&b->range_first, &cap, ik, iklen);
+    b->range_first_len = iklen;
+  }
+  /* The greatest key the range reaches, as an internal key that sorts
+   * after every entry of its user key. */
+  if (!rc && !st_ikey_is_open_largest(b->range_high, b->range_high_len)) {
+    char *high = ik; /* reuse: room for elen + 8 */
+    size_t hlen;
+    if (open) {
+      hlen = ST_IKEY_TRAILER;
+      st_put_fixed64(high, ST_OPEN_LARGEST_TRAILER);
+    } else {
+      size_t ulen = elen > 0 && end[elen - 1] == 0 ? elen - 1 : elen;
+      st_ikey_pack(high, end, ulen, 0);
+      hlen = ulen + ST_IKEY_TRAILER;
+    }
+    if (b->range_high_len == 0 || st_bound_compare(high, hlen, b->range_high, b->range_high_len) > 0) {
+      rc = keep_bytes(&b->range_high, &b->range_high_cap, high, hlen);
+      b->range_high_len = hlen;
+    }
+  }
+  free(ik);
+  if (rc) return b->status = rc;
+  if (b->nranges == 0 || seq < b->range_min_seq) b->range_min_seq = seq;
+  if (seq > b->range_max_seq) b->range_max_seq = seq;
+  b->nranges++;
+  b->range_key_bytes += slen;
+  b->range_value_bytes += vlen;
+  return STRATA_OK;
+}
+
+/* Folds the range tombstones into the properties: counts, sequence
+ * numbers, and the key range they reach. */
+static int fold_ranges(st_table_builder *b) {
+  st_table_props *p = &b->props;
+  if (b->nranges == 0) return STRATA_OK;
+  if (p->entries == 0 || b->range_min_seq < p->min_seq) p->min_seq = b->range_min_seq;
+  if (p->entries == 0 || b->range_max_seq > p->max_seq) p->max_seq = b->range_max_seq;
+  int rc = STRATA_OK;
+  size_t cap = p->smallest_len;
+  if (p->entries == 0 || st_ikey_compare(b->range_first, b->range_first_len, p->smallest, p->smallest_len) < 0) {
+    rc = keep_bytes(&p->smallest, &cap, b->range_first, b->range_first_len);
+    p->smallest_len = b->range_first_len;
+  }
+  cap = p->largest_len;
+  if (!rc && (p->entries == 0 || st_bound_compare(b->range_high, b->range_high_len, p->largest, p->largest_len) > 0)) {
+    rc = keep_bytes(&p->largest, &cap, b->range_high, b->range_high_len);
+    p->largest_len = b->range_high_len;
+  }
+  p->entries += b->nranges;
+  p->kind_counts[ST_KIND_RANGE_DELETE] += b->nranges;
+  p->tombstones += b->nranges;
+  p->raw_key_bytes += b->range_key_bytes;
+  p->raw_value_bytes += b->range_value_bytes;
+  return rc;
+}
+
 /* Finishes a meta block and stages it raw. */
 static int emit_meta(st_table_builder *b, st_block_builder *bb, st_block_handle *h_out) {
   const char *data;
@@ -267,10 +378,7 @@ static int finish(st_table_builder *b, st_table_props *props_out) {
     free(filter);
     if (rc) return rc;
   }
-  st_block_builder empty;
-  st_block_builder_init(&empty, 1);
-  rc = emit_meta(b, &empty, &f.range_del);
-  st_block_builder_destroy(&empty);
+  rc = emit_meta(b, &b->rdel, &f.range_del);
   if (!rc) rc = emit_meta(b, &b->index, &f.index);
   if (rc) return rc;
   st_table_props *p = &b->props;
@@ -279,6 +387,7 @@ static int finish(st_table_builder *b, st_table_props *props_out) {
     memcpy(p->largest, b->last, b->last_len);
     p->largest_len = b->last_len;
   }
+  if ((rc = fold_ranges(b)) != STRATA_OK) return rc;
   /* file.bytes is a fixed64, so the block's size does not depend on it. */
   char *props;
   size_t plen;

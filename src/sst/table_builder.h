@@ -28,10 +28,25 @@ int st_table_builder_new(st_env *env, const char *path, const st_table_options *
 /* Adds one entry; ikey must sort after the previous one (format/ikey.h
  * order). Copies the bytes. STRATA_EINVAL (changes nothing, the builder
  * stays usable): ikey shorter than its 8-byte trailer, a kind above
- * ST_KIND_MAX, a key not after the previous one, an entry over 256 MiB
+ * ST_KIND_MAX or RANGE_DELETE, a key not after the previous one, an entry over 256 MiB
  * of key or 512 MiB of value. Any other error (ENOMEM, I/O) is sticky:
  * every later call returns it; finish or abandon the builder. */
 int st_table_builder_add(st_table_builder *b, const char *ikey, size_t iklen, const char *val, size_t vlen);
+
+/*
+ * Adds one range tombstone [start, end) @ seq (open: to the last key) to
+ * the range-tombstone block. In internal-key order of (start, seq) among
+ * range tombstones, else STRATA_EINVAL; at any time relative to add. The
+ * table's smallest and largest keys cover the ranges: a bounded end e
+ * counts as the largest user key e, or e without its last byte when that
+ * is 0x00 (the greatest key below e); an open end makes the largest key
+ * the open one (format/range_del.h). Errors as add.
+ */
+int st_table_builder_add_range(st_table_builder *b, const char *start, size_t slen, const char *end, size_t elen,
+                               int open, uint64_t seq);
+
+/* Entries added so far, range tombstones included. */
+uint64_t st_table_builder_entries(const st_table_builder *b);
 
 /* Writes the remaining blocks, the footer, fsyncs and closes the file, and
  * fills *props_out (owned by the caller: st_table_props_clear). Frees b

@@ -36,6 +36,7 @@ typedef struct verifier {
   char *first, *last; /* smallest key seen; last key of the previous block */
   size_t first_len, last_len;
   int skipped; /* data blocks that could not be read: no totals to compare */
+  uint64_t ranges, range_min_seq, range_max_seq; /* the range-tombstone block */
 } verifier;
 
 /* Reports the calling thread's message as one problem. */
@@ -170,6 +171,13 @@ static void verify_props(verifier *v, const st_table_props *p, uint64_t props_of
                          uint64_t data_end) {
   const char *path = st_table_path(v->t);
   unsigned long long off = (unsigned long long)props_off;
+  /* Range tombstones count as entries and reach seq and key bounds. */
+  uint64_t min_seq = v->entries ? v->min_seq : 0, max_seq = v->entries ? v->max_seq : 0;
+  if (v->ranges) {
+    if (!v->entries || v->range_min_seq < min_seq) min_seq = v->range_min_seq;
+    if (!v->entries || v->range_max_seq > max_seq) max_seq = v->range_max_seq;
+  }
+  v->kinds[ST_KIND_RANGE_DELETE] += v->ranges;
   struct {
     const char *name;
     uint64_t want, found;
@@ -177,9 +185,9 @@ static void verify_props(verifier *v, const st_table_props *p, uint64_t props_of
       {"data.blocks", data_blocks, p->data_blocks},
       {"data.bytes", data_end, p->data_bytes},
       {"file.bytes", st_table_file_size(v->t), p->file_bytes},
-      {"entries", v->entries, p->entries},
-      {"seq.min", v->entries ? v->min_seq : 0, p->min_seq},
-      {"seq.max", v->entries ? v->max_seq : 0, p->max_seq},
+      {"entries", v->entries + v->ranges, p->entries},
+      {"seq.min", min_seq, p->min_seq},
+      {"seq.max", max_seq, p->max_seq},
   };
   /* With a block unread, only the layout totals can be compared. */
   size_t nchecks = v->skipped ? 3 : sizeof checks / sizeof checks[0];
@@ -199,14 +207,41 @@ static void verify_props(verifier *v, const st_table_props *p, uint64_t props_of
   if (other)
     problem(v, st_error(STRATA_ECORRUPT, "%s: data blocks: expected kinds 0..%d only, found %llu entries of others",
                         path, ST_KIND_MAX, (unsigned long long)other));
-  if (v->entries && (p->smallest_len != v->first_len || memcmp(p->smallest, v->first, v->first_len) != 0))
+  /* With range tombstones the bounds may reach past the data. */
+  if (v->entries && (v->ranges ? st_ikey_compare(p->smallest, p->smallest_len, v->first, v->first_len) > 0
+                               : p->smallest_len != v->first_len || memcmp(p->smallest, v->first, v->first_len) != 0))
     problem(v, st_error(STRATA_ECORRUPT,
                         "%s: properties block at offset %llu: expected smallest = the first key, found another key",
                         path, off));
-  if (v->entries && (p->largest_len != v->last_len || memcmp(p->largest, v->last, v->last_len) != 0))
+  if (v->entries && (v->ranges ? st_bound_compare(p->largest, p->largest_len, v->last, v->last_len) < 0
+                               : p->largest_len != v->last_len || memcmp(p->largest, v->last, v->last_len) != 0))
     problem(v, st_error(STRATA_ECORRUPT,
                         "%s: properties block at offset %llu: expected largest = the last key, found another key", path,
                         off));
+}
+
+/* Counts the entries of a checked range-tombstone block and their seqs;
+ * an entry that is not a range tombstone is a problem. */
+static void count_ranges(verifier *v, const char *data, size_t len, uint64_t off) {
+  st_block_iter it;
+  st_block_iter_init(&it, ikey_cmp, ST_IKEY_TRAILER);
+  if (st_block_iter_reset(&it, data, len) == STRATA_OK) {
+    for (st_block_iter_seek_first(&it); st_block_iter_valid(&it); st_block_iter_next(&it)) {
+      uint64_t t = st_ikey_trailer(it.key, it.key_len), seq = st_trailer_seq(t);
+      const char *end;
+      size_t elen;
+      int open;
+      if (st_trailer_kind(t) != ST_KIND_RANGE_DELETE || st_range_end_get(it.val, it.val_len, &end, &elen, &open) ||
+          (!open && st_ukey_compare(it.key, it.key_len - ST_IKEY_TRAILER, end, elen) >= 0))
+        problem(v, st_error(STRATA_ECORRUPT, "%s: range-tombstone block at offset %llu: entry %llu is not a range "
+                            "tombstone [begin, end) with begin < end", st_table_path(v->t),
+                            (unsigned long long)off, (unsigned long long)v->ranges));
+      if (v->ranges == 0 || seq < v->range_min_seq) v->range_min_seq = seq;
+      if (seq > v->range_max_seq) v->range_max_seq = seq;
+      v->ranges++;
+    }
+  }
+  st_block_iter_destroy(&it);
 }
 
 int st_table_verify(st_table *t, FILE *report) {
@@ -244,11 +279,13 @@ int st_table_verify(st_table *t, FILE *report) {
   if (read_meta(&v, &f.range_del, "range-tombstone block", &rdel, &rdel_len) == STRATA_OK) {
     uint64_t n;
     rc = st_block_check(rdel, rdel_len, ikey_cmp, ST_IKEY_TRAILER, &n);
-    if (rc || n) {
+    if (rc) {
       st_errsave s;
       st_error_save(&s);
       problem(&v, st_error(STRATA_ECORRUPT, "%s: range-tombstone block at offset %llu: %s", path,
-                           (unsigned long long)f.range_del.offset, rc ? s.msg : "expected 0 entries, found some"));
+                           (unsigned long long)f.range_del.offset, s.msg));
+    } else {
+      count_ranges(&v, rdel, rdel_len, f.range_del.offset);
     }
   }
   int props_ok = 0;
@@ -321,7 +358,10 @@ int st_table_dump(st_table *t, FILE *out, int entries) {
   fputs("smallest: ", out);
   if (p->smallest_len >= ST_IKEY_TRAILER) put_ikey(out, p->smallest, p->smallest_len);
   fputs("\nlargest: ", out);
-  if (p->largest_len >= ST_IKEY_TRAILER) put_ikey(out, p->largest, p->largest_len);
+  if (st_ikey_is_open_largest(p->largest, p->largest_len))
+    fputs("(past the last key)", out);
+  else if (p->largest_len >= ST_IKEY_TRAILER)
+    put_ikey(out, p->largest, p->largest_len);
   fputc('\n', out);
   fprintf(out, "raw.key.bytes: %" PRIu64 "\n", p->raw_key_bytes);
   fprintf(out, "raw.value.bytes: %" PRIu64 "\n", p->raw_value_bytes);
@@ -345,5 +385,20 @@ int st_table_dump(st_table *t, FILE *out, int entries) {
   rc = st_iter_status(it);
   if (rc) fprintf(out, "error: %s\n", strata_errmsg());
   st_iter_free(it);
+  /* Range tombstones, as the fragments readers use. */
+  const st_rtombs *rt = st_table_rtombs(t);
+  for (size_t i = 0; !rc && rt && i < rt->n; i++) {
+    const st_rfrag *fr = &rt->frags[i];
+    fputs("range ", out);
+    st_escape_write(out, fr->start, fr->slen);
+    fputs(" .. ", out);
+    if (fr->open)
+      fputs("(past the last key)", out);
+    else
+      st_escape_write(out, fr->end, fr->elen);
+    fputs(" seqs=", out);
+    for (size_t s = 0; s < fr->nseqs; s++) fprintf(out, "%s%" PRIu64, s ? "," : "", fr->seqs[s]);
+    fputc('\n', out);
+  }
   return rc;
 }

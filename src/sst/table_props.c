@@ -14,6 +14,7 @@
 #include "format/block.h"
 #include "format/block_builder.h"
 #include "format/ikey.h"
+#include "format/range_del.h"
 #include "strata.h"
 
 #define PROPS_VERSION 1
@@ -237,10 +238,10 @@ int st_table_props_decode(const char *data, size_t len, const char *file, uint64
   else if (p_out->entries > 0 && p_out->min_seq > p_out->max_seq)
     snprintf(why, sizeof why, "seq.min <= seq.max, found %llu > %llu", (unsigned long long)p_out->min_seq,
              (unsigned long long)p_out->max_seq);
-  else if (p_out->entries > 0 && p_out->data_blocks == 0)
+  else if (p_out->entries > p_out->kind_counts[ST_KIND_RANGE_DELETE] && p_out->data_blocks == 0)
     snprintf(why, sizeof why, "data blocks holding %llu entries, found none", (unsigned long long)p_out->entries);
   else if (p_out->entries > 0 &&
-           st_ikey_compare(p_out->smallest, p_out->smallest_len, p_out->largest, p_out->largest_len) > 0)
+           st_bound_compare(p_out->smallest, p_out->smallest_len, p_out->largest, p_out->largest_len) > 0)
     snprintf(why, sizeof why, "smallest <= largest, found smallest > largest");
   if (why[0]) {
     rc = st_error(STRATA_ECORRUPT, "%s: properties block at offset %llu: expected %s", file, off, why);

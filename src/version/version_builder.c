@@ -8,6 +8,7 @@
 
 #include "base/error.h"
 #include "format/ikey.h"
+#include "format/range_del.h"
 #include "version/version_edit.h"
 
 static int cmp_u64(const void *a, const void *b) {
@@ -132,7 +133,7 @@ static int add_file(st_version_builder *b, const st_edit_file *a, int code) {
   if (f->number == 0) return st_error(code, "version edit: adds a file numbered 0 (numbers start at 1)");
   if (f->smallest_len < ST_IKEY_TRAILER || f->largest_len < ST_IKEY_TRAILER)
     return st_error(code, "version edit: file %llu has a key shorter than an internal key's 8-byte trailer", num);
-  if (st_ikey_compare(f->smallest, f->smallest_len, f->largest, f->largest_len) > 0)
+  if (st_bound_compare(f->smallest, f->smallest_len, f->largest, f->largest_len) > 0)
     return st_error(code, "version edit: file %llu has a smallest key that sorts after its largest key", num);
   size_t npos = number_pos(b, f->number);
   if (npos < b->nnumbers && b->numbers[npos] == f->number)
@@ -144,9 +145,9 @@ static int add_file(st_version_builder *b, const st_edit_file *a, int code) {
   if (level > 0) {
     const st_file_meta *prev = pos > 0 ? files[pos - 1] : NULL, *next = pos < n ? files[pos] : NULL;
     const st_file_meta *other = NULL;
-    if (prev && st_ikey_compare(prev->largest, prev->largest_len, f->smallest, f->smallest_len) >= 0)
+    if (prev && st_bound_compare(prev->largest, prev->largest_len, f->smallest, f->smallest_len) >= 0)
       other = prev;
-    else if (next && st_ikey_compare(f->largest, f->largest_len, next->smallest, next->smallest_len) >= 0)
+    else if (next && st_bound_compare(f->largest, f->largest_len, next->smallest, next->smallest_len) >= 0)
       other = next;
     if (other)
       return st_error(code, "version edit: file %llu overlaps file %llu at level %d", num,

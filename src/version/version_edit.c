@@ -12,6 +12,7 @@
 #include "base/coding.h"
 #include "base/error.h"
 #include "format/ikey.h"
+#include "format/range_del.h"
 
 /* Field tags. Frozen: a tag's meaning never changes; 0 is never a tag. */
 enum {
@@ -199,7 +200,7 @@ static int decode_added(reader *r, st_version_edit *e) {
   if ((rc = get_level(r, &level)) || (rc = get_number(r, &number)) || (rc = get_varint(r, "file size", &size)) ||
       (rc = get_key(r, "smallest key", &smallest, &slen)) || (rc = get_key(r, "largest key", &largest, &llen)))
     return rc;
-  if (st_ikey_compare(smallest, slen, largest, llen) > 0) return bad(r, "smallest key sorts after the largest key");
+  if (st_bound_compare(smallest, slen, largest, llen) > 0) return bad(r, "smallest key sorts after the largest key");
   if ((rc = get_varint(r, "min_seq", &min_seq)) || (rc = get_varint(r, "max_seq", &max_seq)) ||
       (rc = get_varint(r, "entries", &entries)) || (rc = get_varint(r, "tombstones", &tombstones)))
     return rc;

@@ -60,7 +60,7 @@ static inline void tm_make(tm_model *m, size_t entries) {
       if ((m->n % 7) == 3)
         kind = ST_KIND_DELETE;
       else if ((m->n % 101) == 5)
-        kind = (unsigned)(2 + (m->n / 101) % 7); /* 2..8 */
+        kind = (unsigned)(3 + (m->n / 101) % 6); /* 3..8: range tombstones have their own block */
       tm_entry *e = &m->e[m->n++];
       e->kl = ul + 8;
       e->k = malloc(e->kl);
