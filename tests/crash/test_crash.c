@@ -6,7 +6,10 @@
  * increments two counters, appends its id to a list and offers its id as
  * a latest-wins ts, so after every recovery the counters must equal the
  * sums over exactly the batches present, the list must hold exactly their
- * ids, and the latest value must be the greatest of them. Half the cycles
+ * ids, and the latest value must be the greatest of them. Every batch
+ * also writes three keys r<id>-0..2 and then range-deletes [r<id>-1,
+ * r<id>-2): after a recovery either all three are gone or exactly the
+ * middle one is. Half the cycles
  * use synced batches, half rely on the OS buffers (which a process crash
  * does not lose). STRATA_CRASH_CYCLES raises the count (default 50).
  */
@@ -36,6 +39,7 @@ typedef struct child_ctx {
 } child_ctx;
 
 static void batch_key(char *out, size_t n, int id, int j) { snprintf(out, n, "b%08d-%d", id, j); }
+static void range_key(char *out, size_t n, int id, int j) { snprintf(out, n, "r%08d-%d", id, j); }
 
 static void *child_writer(void *arg) {
   child_ctx *c = arg;
@@ -49,6 +53,14 @@ static void *child_writer(void *arg) {
       snprintf(val, sizeof val, "value-of-%d-%d-%0*d", id, j, id % 30, 0);
       strata_batch_put(b, key, strlen(key), val, strlen(val));
     }
+    for (int j = 0; j < 3; j++) {
+      range_key(key, sizeof key, id, j);
+      strata_batch_put(b, key, strlen(key), "r", 1);
+    }
+    char end[32];
+    range_key(key, sizeof key, id, 1);
+    range_key(end, sizeof end, id, 2);
+    strata_batch_delete_range(b, key, strlen(key), end, strlen(end));
     snprintf(val, sizeof val, "batch %d", id);
     strata_batch_add(b, "count", 5, 1);
     strata_batch_add(b, "sum", 3, id);
@@ -194,8 +206,21 @@ static void kill_cycles_run(const strata_options *opts) {
           present++;
         }
       }
+      int ranged = 0; /* r<id>-0..2 present, as bits */
+      for (int j = 0; j < 3; j++) {
+        char key[32];
+        void *v;
+        size_t n;
+        range_key(key, sizeof key, id, j);
+        rc = strata_get(db, key, strlen(key), &v, &n);
+        assert_true(rc == STRATA_OK || rc == STRATA_NOTFOUND);
+        if (rc == STRATA_OK) ranged |= 1 << j;
+        strata_free(v);
+      }
       if (present != 0 && present != KEYS_PER_BATCH)
         fail_msg("cycle %d: batch %d is torn (%d keys)", cycle, id, present);
+      if (ranged != (present ? 5 : 0))
+        fail_msg("cycle %d: batch %d: range keys %d present (want %d)", cycle, id, ranged, present ? 5 : 0);
       if (acked[id] && present == 0) fail_msg("cycle %d: acknowledged batch %d is lost", cycle, id);
       if (present) acked[id] = 1; /* survived: must survive every later cycle */
       if (present && !counted[id]) {

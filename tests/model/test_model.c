@@ -377,7 +377,31 @@ static void write_one(st_random *r, strata_db *db, strata_batch *b, model *m, in
   int kind = k % 4;
   if (st_random_uniform(r, 20) == 0) kind = (int)st_random_uniform(r, 4);
   if (st_random_uniform(r, 8) == 0) kind = 4; /* delete: an unlike, a removed element */
+  if (st_random_uniform(r, 60) == 0) kind = 5; /* a range delete: a partition dropped */
   switch (kind) {
+    case 5: {
+      /* [k, k + n): fixed-width names make it exactly those keys; now and
+       * then the end is a longer key (covering k + n too), the range is
+       * open (to the last key), empty, or reversed (refused). */
+      int n = (int)st_random_uniform(r, 40), open = st_random_uniform(r, 30) == 0;
+      int longer = st_random_uniform(r, 4) == 0, reversed = st_random_uniform(r, 25) == 0;
+      char end[32];
+      key_of(end, k + n);
+      if (longer) strcat(end, "0");
+      if (reversed && n > 0) {
+        int rc = db ? strata_delete_range(db, end, strlen(end), key, kl)
+                    : strata_batch_delete_range(b, end, strlen(end), key, kl);
+        assert_int_equal(rc, STRATA_EINVAL);
+        break;
+      }
+      const char *e = open ? NULL : end;
+      size_t el = open ? 0 : strlen(end);
+      assert_int_equal(db ? strata_delete_range(db, key, kl, e, el) : strata_batch_delete_range(b, key, kl, e, el),
+                       STRATA_OK);
+      int last = open ? KEYS - 1 : k + n - 1 + longer;
+      for (int j = k; j <= last && j < KEYS; j++) model_set(m, j, NULL, 0);
+      break;
+    }
     case 0: {
       int64_t d = make_delta(r);
       assert_int_equal(db ? strata_add(db, key, kl, d) : strata_batch_add(b, key, kl, d), STRATA_OK);
