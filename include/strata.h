@@ -418,12 +418,9 @@ long long strata_scan_prefix(strata_db *db, const strata_read_options *ro, const
  * descending variant that sorts in reverse. Elements of different types at
  * the same position sort by type (ascending bytes, descending bytes, u64,
  * descending u64, i64, descending i64). The key of a tuple is a byte
- * prefix of the key of every tuple that extends it, so a partition is a
- * prefix (strata_scan_prefix, strata_prefix_end). One exception the other
- * way: when a tuple ends with an ascending byte string s, the keys of
- * tuples with s followed by a 0x00 byte there also start with its bytes
- * (they sort after all of its extensions); [key, key + "\xff") is exactly
- * the extensions of any tuple key. The encoding is in docs/FORMAT.md
+ * prefix of the key of every tuple that extends it, and only of those, so
+ * a partition is exactly a prefix (strata_scan_prefix, strata_prefix_end).
+ * The encoding is in docs/FORMAT.md
  * section 11, users' guide in docs/SEMANTICS.md section 16.
  *
  * A strata_tuple is a growable buffer owned by the caller: init, add
@@ -431,8 +428,9 @@ long long strata_scan_prefix(strata_db *db, const strata_read_options *ro, const
  * the tuple unchanged and returns STRATA_EINVAL (NULL tuple, NULL bytes with
  * a length, a tuple that would pass max_len) or STRATA_ENOMEM, with
  * strata_errmsg() saying which. Not thread-safe: one thread at a time per
- * tuple. An integer takes 9 bytes, a string its length + 2 (ascending) or
- * + 3 (descending) + 1 per 0x00 byte in it.
+ * tuple. An integer takes 9 bytes, a string its length + 3 + 1 per 0x00
+ * byte in it; the bytes of an add may lie
+ * in t->data itself.
  */
 typedef struct strata_tuple {
   unsigned char *data; /* the encoded key, len bytes (NULL while empty) */
