@@ -1,7 +1,8 @@
 /*
  * cli_args.c - the shell's quoting syntax: a command line split into
  * byte-string arguments (double quotes with escapes, single quotes, and
- * backslashes outside quotes), and bytes written back in that syntax.
+ * backslashes outside quotes; tuple keys kept whole), bytes written back in
+ * that syntax, and decimal numbers.
  */
 #include "cli_args.h"
 
@@ -27,21 +28,34 @@ static int hex_value(char c) {
   return -1;
 }
 
+/* Writes the formatted reason to err (when errlen > 0); returns -1. */
+static int vset_error(char *err, size_t errlen, const char *fmt, va_list ap) {
+  if (errlen > 0) vsnprintf(err, errlen, fmt, ap);
+  return -1;
+}
+
+static int set_error(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int set_error(char *err, size_t errlen, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vset_error(err, errlen, fmt, ap);
+  va_end(ap);
+  return -1;
+}
+
 /* Records why the line was refused; the arguments parsed so far are dropped. */
 static int parse_fail(cli_args *a, char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 static int parse_fail(cli_args *a, char *err, size_t errlen, const char *fmt, ...) {
+  va_list ap;
   a->n = 0;
-  if (errlen > 0) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-  }
+  va_start(ap, fmt);
+  vset_error(err, errlen, fmt, ap);
+  va_end(ap);
   return -1;
 }
 
-static int push_arg(cli_args *a, const char *data, size_t len) {
+static int push_arg(cli_args *a, const char *data, size_t len, int tuple) {
   if (a->n == a->cap) {
     size_t cap = a->cap ? a->cap * 2 : 8;
     cli_arg *v = realloc(a->v, cap * sizeof *v);
@@ -51,17 +65,14 @@ static int push_arg(cli_args *a, const char *data, size_t len) {
   }
   a->v[a->n].data = data;
   a->v[a->n].len = len;
+  a->v[a->n].tuple = tuple;
   a->n++;
   return 0;
 }
 
-/*
- * Decodes the escape whose backslash is at line[*i] inside double quotes into
- * *byte and moves *i past it. Returns 0, or -1 with the reason in err.
- */
-static int decode_escape(cli_args *a, const char *line, size_t len, size_t *i, char *byte, char *err, size_t errlen) {
+int cli_decode_escape(const char *s, size_t len, size_t *i, char *byte, char *err, size_t errlen) {
   size_t at = *i;
-  char e = line[at + 1]; /* the caller has checked that a byte follows */
+  char e = s[at + 1]; /* the caller has checked that a byte follows */
   switch (e) {
     case '"': *byte = '"'; break;
     case '\\': *byte = '\\'; break;
@@ -70,22 +81,54 @@ static int decode_escape(cli_args *a, const char *line, size_t len, size_t *i, c
     case 't': *byte = '\t'; break;
     case '0': *byte = '\0'; break;
     case 'x': {
-      int hi = at + 2 < len ? hex_value(line[at + 2]) : -1;
-      int lo = at + 3 < len ? hex_value(line[at + 3]) : -1;
+      int hi = at + 2 < len ? hex_value(s[at + 2]) : -1;
+      int lo = at + 3 < len ? hex_value(s[at + 3]) : -1;
       if (hi < 0 || lo < 0)
-        return parse_fail(a, err, errlen, "\\x at column %zu needs two hex digits (as in \\x0a)", at + 1);
+        return set_error(err, errlen, "\\x at column %zu needs two hex digits (as in \\x0a)", at + 1);
       *byte = (char)(hi * 16 + lo);
       *i = at + 4;
       return 0;
     }
     default:
       if (e > ' ' && e < 0x7f)
-        return parse_fail(a, err, errlen, "bad escape '\\%c' at column %zu (known: \\\" \\\\ \\n \\r \\t \\0 \\xHH)", e,
-                          at + 1);
-      return parse_fail(a, err, errlen, "bad escape at column %zu (known: \\\" \\\\ \\n \\r \\t \\0 \\xHH)", at + 1);
+        return set_error(err, errlen, "bad escape '\\%c' at column %zu (known: \\\" \\\\ \\n \\r \\t \\0 \\xHH)", e,
+                         at + 1);
+      return set_error(err, errlen, "bad escape at column %zu (known: \\\" \\\\ \\n \\r \\t \\0 \\xHH)", at + 1);
   }
   *i = at + 2;
   return 0;
+}
+
+/*
+ * Finds the end of the tuple whose '(' is at line[open]: the first ')'
+ * outside quotes (a backslash escapes the next byte outside single quotes).
+ * Sets *close_out to its index and returns 0, or -1 with the reason in err.
+ * The tuple's own syntax is checked later, by cli_tuple_parse.
+ */
+static int find_tuple_end(const char *line, size_t len, size_t open, size_t *close_out, char *err, size_t errlen) {
+  char quote = 0;
+  *close_out = 0;
+  for (size_t i = open + 1; i < len; i++) {
+    char c = line[i];
+    if (quote == '\'') {
+      if (c == '\'') quote = 0;
+    } else if (c == '\\') {
+      i++; /* the escaped byte, whatever it is; past the end is unterminated */
+    } else if (quote == '"') {
+      if (c == '"') quote = 0;
+    } else if (c == '"' || c == '\'') {
+      quote = c;
+    } else if (c == ')') {
+      if (i + 1 < len && !is_blank(line[i + 1]))
+        return set_error(err, errlen, "text after the tuple's ')' at column %zu (a tuple is one argument)", i + 2);
+      *close_out = i;
+      return 0;
+    }
+  }
+  if (quote)
+    return set_error(err, errlen, "unterminated %s quote inside the tuple opened at column %zu",
+                     quote == '"' ? "double" : "single", open + 1);
+  return set_error(err, errlen, "unterminated tuple: no ')' for the '(' at column %zu", open + 1);
 }
 
 int cli_args_parse(cli_args *a, const char *line, size_t len, char *err, size_t errlen) {
@@ -103,6 +146,20 @@ int cli_args_parse(cli_args *a, const char *line, size_t len, char *err, size_t 
     while (i < len && is_blank(line[i])) i++;
     if (i == len) break;
     size_t start = out;
+    if (line[i] == '(') {
+      /* A tuple key: kept as typed, for cli_tuple_parse to read. */
+      size_t close;
+      if (find_tuple_end(line, len, i, &close, err, errlen) != 0) {
+        a->n = 0;
+        return -1;
+      }
+      memcpy(buf + out, line + i, close + 1 - i);
+      out += close + 1 - i;
+      i = close + 1;
+      buf[out++] = '\0';
+      if (push_arg(a, buf + start, out - 1 - start, 1) != 0) return parse_fail(a, err, errlen, "out of memory");
+      continue;
+    }
     while (i < len && !is_blank(line[i])) {
       char c = line[i];
       if (c == '\'') {
@@ -121,7 +178,8 @@ int cli_args_parse(cli_args *a, const char *line, size_t len, char *err, size_t 
           }
           if (line[i] != '\\') {
             buf[out++] = line[i++];
-          } else if (decode_escape(a, line, len, &i, &buf[out++], err, errlen) != 0) {
+          } else if (cli_decode_escape(line, len, &i, &buf[out++], err, errlen) != 0) {
+            a->n = 0;
             return -1;
           }
         }
@@ -135,14 +193,49 @@ int cli_args_parse(cli_args *a, const char *line, size_t len, char *err, size_t 
       }
     }
     buf[out++] = '\0';
-    if (push_arg(a, buf + start, out - 1 - start) != 0) return parse_fail(a, err, errlen, "out of memory");
+    if (push_arg(a, buf + start, out - 1 - start, 0) != 0) return parse_fail(a, err, errlen, "out of memory");
   }
+  return 0;
+}
+
+int cli_parse_decimal(const char *s, size_t n, int signed_ok, uint64_t max, uint64_t *mag_out, int *neg_out) {
+  size_t i = 0;
+  uint64_t v = 0;
+  int neg = 0;
+  *mag_out = 0;
+  *neg_out = 0;
+  if (signed_ok && n > 0 && (s[0] == '-' || s[0] == '+')) {
+    neg = s[0] == '-';
+    i = 1;
+  }
+  if (i == n) return -1;
+  for (; i < n; i++) {
+    if (s[i] < '0' || s[i] > '9') return -1;
+    unsigned d = (unsigned)(s[i] - '0');
+    if (v > (max - d) / 10) return -1;
+    v = v * 10 + d;
+  }
+  *mag_out = v;
+  *neg_out = neg;
+  return 0;
+}
+
+int cli_parse_i64(const char *s, size_t n, int64_t *v_out) {
+  uint64_t mag;
+  int neg;
+  *v_out = 0;
+  /* Up to 2^63 so that -9223372036854775808 parses; a positive 2^63 is out. */
+  if (cli_parse_decimal(s, n, 1, (uint64_t)INT64_MAX + 1, &mag, &neg) != 0 || (!neg && mag > (uint64_t)INT64_MAX))
+    return -1;
+  /* mag - 1 fits int64 when mag is 2^63, so -2^63 comes out without overflow. */
+  *v_out = neg && mag > 0 ? -(int64_t)(mag - 1) - 1 : (int64_t)mag;
   return 0;
 }
 
 int cli_bytes_are_plain(const void *p, size_t n) {
   const unsigned char *s = p;
-  if (n == 0) return 0; /* an empty value prints as "" so it can be seen */
+  if (n == 0) return 0;      /* an empty value prints as "" so it can be seen */
+  if (s[0] == '(') return 0; /* a leading '(' would read back as a tuple key */
   for (size_t i = 0; i < n; i++) {
     unsigned char c = s[i];
     if (c == ' ' && i > 0 && i + 1 < n) continue;
@@ -151,23 +244,22 @@ int cli_bytes_are_plain(const void *p, size_t n) {
   return 1;
 }
 
-static void write_quoted(FILE *f, const unsigned char *s, size_t n);
-
 void cli_write_bytes(FILE *f, const void *p, size_t n) {
   if (cli_bytes_are_plain(p, n))
     fwrite(p, 1, n, f);
   else
-    write_quoted(f, p, n);
+    cli_write_quoted(f, p, n);
 }
 
 void cli_write_token(FILE *f, const void *p, size_t n) {
   if (cli_bytes_are_plain(p, n) && !memchr(p, ' ', n))
     fwrite(p, 1, n, f);
   else
-    write_quoted(f, p, n);
+    cli_write_quoted(f, p, n);
 }
 
-static void write_quoted(FILE *f, const unsigned char *s, size_t n) {
+void cli_write_quoted(FILE *f, const void *p, size_t n) {
+  const unsigned char *s = p;
   putc('"', f);
   for (size_t i = 0; i < n; i++) {
     unsigned char c = s[i];

@@ -4,24 +4,52 @@
  */
 #include "cli_commands.h"
 
+#include <assert.h>
 #include <inttypes.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "cli_report.h"
+#include "cli_tuple.h"
 
+/* Runs one command on its arguments (the name excluded). A key written as a
+ * tuple arrives encoded: its bytes are not followed by a NUL. */
 typedef int (*cli_command_fn)(strata_db *db, const cli_arg *args, size_t nargs);
 
 typedef struct cli_command {
   const char *name;
   size_t min_args;   /* arguments after the name: at least ... */
   size_t max_args;   /* ... and at most */
+  unsigned keys;     /* bit i set: argument i is a key, which may be a tuple */
   const char *usage; /* the name and its arguments, as shown to the user */
   const char *help;  /* what it does, in one line */
   cli_command_fn run;
 } cli_command;
 
 static int print_property(strata_db *db, const char *name);
+
+/* 1 when some byte of the n at p is outside printable ASCII (0x20..0x7e). */
+static int has_binary(const void *p, size_t n) {
+  const unsigned char *s = p;
+  for (size_t i = 0; i < n; i++)
+    if (s[i] < 0x20 || s[i] > 0x7e) return 1;
+  return 0;
+}
+
+/*
+ * Writes a key of a KEY VALUE line: as cli_write_token does, except that a
+ * key holding bytes outside printable ASCII which is a tuple is written as
+ * the tuple. Text is never shown as a tuple, though some text decodes as
+ * one ("(" and ")" are tags of the encoding), so text keys print as before;
+ * every tuple with a string or a small integer has a byte below 0x20.
+ */
+static void write_key(FILE *f, const void *k, size_t kl) {
+  char err[160];
+  if (has_binary(k, kl) && cli_tuple_write(f, k, kl, err, sizeof err) == 0) return;
+  cli_write_token(f, k, kl);
+}
 
 /* A result from the library: CLI_OK, or the error reported. */
 static int lib_result(int rc) {
@@ -54,33 +82,6 @@ static int cmd_get(strata_db *db, const cli_arg *args, size_t nargs) {
   return lib_result(rc);
 }
 
-/*
- * Reads arg as a decimal number: digits only (at least one, no blanks),
- * after an optional '-' or '+' when negative_ok. Sets *mag_out to its
- * magnitude and *neg_out to 1 for '-'. Returns 0, or -1 when arg is not
- * such a number or its magnitude is over max.
- */
-static int parse_decimal(const cli_arg *arg, int negative_ok, uint64_t max, uint64_t *mag_out, int *neg_out) {
-  const char *s = arg->data;
-  size_t i = 0, n = arg->len;
-  uint64_t v = 0;
-  *mag_out = 0;
-  *neg_out = 0;
-  if (negative_ok && n > 0 && (s[0] == '-' || s[0] == '+')) {
-    *neg_out = s[0] == '-';
-    i = 1;
-  }
-  if (i == n) return -1;
-  for (; i < n; i++) {
-    if (s[i] < '0' || s[i] > '9') return -1;
-    unsigned d = (unsigned)(s[i] - '0');
-    if (v > (max - d) / 10) return -1;
-    v = v * 10 + d;
-  }
-  *mag_out = v;
-  return 0;
-}
-
 /* Reports an argument that is not a number in range: a usage error, so the
  * command writes nothing. */
 static int bad_number(const char *cmd, const char *usage, const char *what, const cli_arg *arg, const char *range) {
@@ -93,13 +94,9 @@ static int bad_number(const char *cmd, const char *usage, const char *what, cons
 
 static int cmd_add(strata_db *db, const cli_arg *args, size_t nargs) {
   (void)nargs;
-  uint64_t mag;
-  int neg;
-  /* Up to 2^63 so that -9223372036854775808 parses; a positive 2^63 is out. */
-  if (parse_decimal(&args[1], 1, (uint64_t)INT64_MAX + 1, &mag, &neg) != 0 || (!neg && mag > (uint64_t)INT64_MAX))
+  int64_t delta;
+  if (cli_parse_i64(args[1].data, args[1].len, &delta) != 0)
     return bad_number("add", "add KEY N", "N", &args[1], "-9223372036854775808 to 9223372036854775807");
-  /* mag - 1 fits int64 when mag is 2^63, so -2^63 comes out without overflow. */
-  int64_t delta = neg && mag > 0 ? -(int64_t)(mag - 1) - 1 : (int64_t)mag;
   int rc = strata_add(db, args[0].data, args[0].len, delta);
   if (rc == STRATA_OK) puts("OK");
   return lib_result(rc);
@@ -121,7 +118,7 @@ static int cmd_latest(strata_db *db, const cli_arg *args, size_t nargs) {
   (void)nargs;
   uint64_t ts;
   int neg;
-  if (parse_decimal(&args[1], 0, UINT64_MAX, &ts, &neg) != 0)
+  if (cli_parse_decimal(args[1].data, args[1].len, 0, UINT64_MAX, &ts, &neg) != 0)
     return bad_number("latest", "latest KEY TS VALUE", "TS", &args[1], "0 to 18446744073709551615");
   int rc = strata_put_latest(db, args[0].data, args[0].len, args[2].data, args[2].len, ts);
   if (rc == STRATA_OK) puts("OK");
@@ -210,6 +207,8 @@ static int cmd_help(strata_db *db, const cli_arg *args, size_t nargs) {
   cli_commands_list(stdout, "");
   puts("Arguments are separated by spaces. \"...\" quotes with the escapes \\\" \\\\ \\n \\r \\t \\0 \\xHH;");
   puts("'...' quotes literally; outside quotes a backslash escapes the next character.");
+  puts("A key (KEY, FROM, TO, BEGIN, END, PREFIX) may be a tuple: (s:alice, u-:1700000000, i:-5), elements");
+  puts("s: string, u: unsigned, i: signed 64-bit; s- u- i- sort descending. \"(...)\" is the text itself.");
   return CLI_OK;
 }
 
@@ -255,7 +254,7 @@ static int cmd_scan(strata_db *db, const cli_arg *args, size_t nargs) {
     /* A key whose value cannot be read (STRATA_ETYPE) keeps the iterator
      * valid: mark it with more than two tokens, which no value line has. */
     int st = strata_iter_status(it);
-    cli_write_token(stdout, k, kl);
+    write_key(stdout, k, kl);
     if (st != STRATA_OK) {
       printf(" (error) %s\n", strata_strerror(st));
       unreadable++;
@@ -321,30 +320,102 @@ static int cmd_flush(strata_db *db, const cli_arg *args, size_t nargs) {
   return lib_result(rc);
 }
 
+static int cmd_delrange(strata_db *db, const cli_arg *args, size_t nargs) {
+  int rc = strata_delete_range(db, args[0].data, args[0].len, nargs >= 2 ? args[1].data : NULL,
+                               nargs >= 2 ? args[1].len : 0);
+  if (rc == STRATA_OK) puts("OK");
+  return lib_result(rc);
+}
+
+static int cmd_delprefix(strata_db *db, const cli_arg *args, size_t nargs) {
+  (void)nargs;
+  /* The end of the prefix's range is never longer than the prefix. */
+  void *end = malloc(args[0].len ? args[0].len : 1);
+  size_t elen = 0;
+  if (!end) {
+    cli_error("out of memory");
+    return CLI_FAILED;
+  }
+  int bounded = strata_prefix_end(args[0].data, args[0].len, end, &elen);
+  int rc = bounded < 0 ? bounded
+                       : strata_delete_range(db, args[0].data, args[0].len, bounded ? end : NULL, bounded ? elen : 0);
+  free(end);
+  if (rc == STRATA_OK) puts("OK");
+  return lib_result(rc);
+}
+
+/* Prints one KEY VALUE line of a feed. */
+static int print_feed_entry(void *arg, const void *key, size_t klen, const void *val, size_t vlen) {
+  (void)arg;
+  write_key(stdout, key, klen);
+  putchar(' ');
+  cli_write_token(stdout, val, vlen);
+  putchar('\n');
+  return 0;
+}
+
+static int cmd_feed(strata_db *db, const cli_arg *args, size_t nargs) {
+  (void)nargs;
+  uint64_t limit;
+  int neg;
+  if (cli_parse_decimal(args[1].data, args[1].len, 0, SIZE_MAX, &limit, &neg) != 0) {
+    char range[64];
+    snprintf(range, sizeof range, "0 (every key) to %zu", (size_t)SIZE_MAX);
+    return bad_number("feed", "feed PREFIX N", "N", &args[1], range);
+  }
+  long long n = strata_scan_prefix(db, NULL, args[0].data, args[0].len, (size_t)limit, print_feed_entry, NULL);
+  return lib_result(n < 0 ? (int)n : STRATA_OK);
+}
+
+static int cmd_tuple(strata_db *db, const cli_arg *args, size_t nargs) {
+  (void)db, (void)nargs;
+  char err[160];
+  if (cli_tuple_write(stdout, args[0].data, args[0].len, err, sizeof err) != 0) {
+    FILE *f = cli_error_start();
+    fputs("tuple: ", f);
+    cli_write_bytes(f, args[0].data, args[0].len);
+    fprintf(f, ": %s\n", err);
+    return CLI_FAILED;
+  }
+  putchar('\n');
+  return CLI_OK;
+}
+
+#define K0 1u  /* the first argument is a key */
+#define K01 3u /* the first two arguments are keys */
+
 static const cli_command commands[] = {
-    {"put", 2, 2, "put KEY VALUE", "set KEY to VALUE", cmd_put},
-    {"get", 1, 1, "get KEY", "print the value of KEY, or (not found)", cmd_get},
-    {"del", 1, 1, "del KEY", "delete KEY (also when it is absent)", cmd_del},
-    {"add", 2, 2, "add KEY N", "add the integer N to the counter KEY", cmd_add},
-    {"getint", 1, 1, "getint KEY", "print the counter KEY as an integer, or (not found)", cmd_getint},
-    {"latest", 3, 3, "latest KEY TS VALUE", "write VALUE at time TS; KEY reads as the VALUE of the greatest TS",
+    {"put", 2, 2, K0, "put KEY VALUE", "set KEY to VALUE", cmd_put},
+    {"get", 1, 1, K0, "get KEY", "print the value of KEY, or (not found)", cmd_get},
+    {"del", 1, 1, K0, "del KEY", "delete KEY (also when it is absent)", cmd_del},
+    {"delrange", 1, 2, K01, "delrange BEGIN [END]", "delete every key in [BEGIN, END) (without END: to the last key)",
+     cmd_delrange},
+    {"delprefix", 1, 1, K0, "delprefix PREFIX", "delete every key that starts with PREFIX (one range delete)",
+     cmd_delprefix},
+    {"add", 2, 2, K0, "add KEY N", "add the integer N to the counter KEY", cmd_add},
+    {"getint", 1, 1, K0, "getint KEY", "print the counter KEY as an integer, or (not found)", cmd_getint},
+    {"latest", 3, 3, K0, "latest KEY TS VALUE", "write VALUE at time TS; KEY reads as the VALUE of the greatest TS",
      cmd_latest},
-    {"getlatest", 1, 1, "getlatest KEY", "print TS VALUE of the latest-wins value KEY, or (not found)", cmd_getlatest},
-    {"append", 2, 2, "append KEY ELEMENT", "append ELEMENT to the list KEY", cmd_append},
-    {"list", 1, 1, "list KEY", "print the elements of the list KEY, one per line, oldest first", cmd_list},
-    {"scan", 0, 2, "scan [FROM [TO]]", "print KEY VALUE for every key in [FROM, TO), in order", cmd_scan},
-    {"count", 0, 2, "count [FROM [TO]]", "count the keys in [FROM, TO)", cmd_count},
-    {"flush", 0, 0, "flush", "write the memtable to a table on disk", cmd_flush},
-    {"compact", 0, 2, "compact [FROM [TO]]", "compact the tables of [FROM, TO) one level deeper", cmd_compact},
-    {"levels", 0, 0, "levels", "print files and bytes per level (strata.levels)", cmd_levels},
-    {"sstables", 0, 0, "sstables", "print every live table (strata.sstables)", cmd_sstables},
-    {"stats", 0, 0, "stats", "print the counters of the database (strata.stats)", cmd_stats},
-    {"help", 0, 0, "help", "list the commands and the quoting rules", cmd_help},
-    {"quit", 0, 0, "quit", "leave the shell (so does end of input)", cmd_quit},
-    {"exit", 0, 0, "exit", "same as quit", cmd_quit},
+    {"getlatest", 1, 1, K0, "getlatest KEY", "print TS VALUE of the latest-wins value KEY, or (not found)",
+     cmd_getlatest},
+    {"append", 2, 2, K0, "append KEY ELEMENT", "append ELEMENT to the list KEY", cmd_append},
+    {"list", 1, 1, K0, "list KEY", "print the elements of the list KEY, one per line, oldest first", cmd_list},
+    {"scan", 0, 2, K01, "scan [FROM [TO]]", "print KEY VALUE for every key in [FROM, TO), in order", cmd_scan},
+    {"count", 0, 2, K01, "count [FROM [TO]]", "count the keys in [FROM, TO)", cmd_count},
+    {"feed", 2, 2, K0, "feed PREFIX N", "print KEY VALUE for the first N keys starting with PREFIX (0: all)", cmd_feed},
+    {"tuple", 1, 1, K0, "tuple KEY", "print KEY decoded as a tuple, as in (s:alice, u-:1700000000)", cmd_tuple},
+    {"flush", 0, 0, 0, "flush", "write the memtable to a table on disk", cmd_flush},
+    {"compact", 0, 2, K01, "compact [FROM [TO]]", "compact the tables of [FROM, TO) one level deeper", cmd_compact},
+    {"levels", 0, 0, 0, "levels", "print files and bytes per level (strata.levels)", cmd_levels},
+    {"sstables", 0, 0, 0, "sstables", "print every live table (strata.sstables)", cmd_sstables},
+    {"stats", 0, 0, 0, "stats", "print the counters of the database (strata.stats)", cmd_stats},
+    {"help", 0, 0, 0, "help", "list the commands and the quoting rules", cmd_help},
+    {"quit", 0, 0, 0, "quit", "leave the shell (so does end of input)", cmd_quit},
+    {"exit", 0, 0, 0, "exit", "same as quit", cmd_quit},
 };
 
 #define CLI_NCOMMANDS (sizeof commands / sizeof commands[0])
+#define CLI_MAX_ARGS 3 /* the most arguments any command takes */
 
 static const cli_command *find_command(const cli_arg *name) {
   for (size_t i = 0; i < CLI_NCOMMANDS; i++) {
@@ -355,7 +426,53 @@ static const cli_command *find_command(const cli_arg *name) {
   return NULL;
 }
 
-int cli_command_run(strata_db *db, const cli_arg *argv, size_t argc) {
+/* The name of argument i in cmd's usage ("KEY" of "put KEY VALUE"), into
+ * buf. */
+static const char *arg_name(const cli_command *cmd, size_t i, char *buf, size_t cap) {
+  const char *p = cmd->usage + strlen(cmd->name);
+  for (size_t k = 0;; k++) {
+    while (*p == ' ' || *p == '[' || *p == ']') p++;
+    size_t n = strcspn(p, " []");
+    if (n == 0 || k == i) {
+      snprintf(buf, cap, "%.*s", (int)n, p);
+      return buf;
+    }
+    p += n;
+  }
+}
+
+/*
+ * Replaces the tuple arguments of args (in key positions) by their encoded
+ * keys, built in tuples[i]; a tuple elsewhere is refused. Returns CLI_OK or
+ * CLI_USAGE (the error printed).
+ */
+static int encode_tuples(const cli_command *cmd, cli_arg *args, size_t n, strata_tuple *tuples, size_t max_key_bytes) {
+  char name[32], err[256];
+  for (size_t i = 0; i < n; i++) {
+    if (!args[i].tuple) continue;
+    if (!(cmd->keys & (1u << i))) {
+      cli_error("%s: %s cannot be a tuple, only keys can; quote it for the text, as in \"(...)\": %s", cmd->name,
+                arg_name(cmd, i, name, sizeof name), cmd->usage);
+      return CLI_USAGE;
+    }
+    tuples[i].max_len = max_key_bytes;
+    if (cli_tuple_parse(args[i].data, args[i].len, &tuples[i], err, sizeof err) != 0) {
+      FILE *f = cli_error_start();
+      fprintf(f, "%s: %s: bad tuple ", cmd->name, arg_name(cmd, i, name, sizeof name));
+      /* As typed; a long one is cut, the column in err still locates it. */
+      fwrite(args[i].data, 1, args[i].len > 60 ? 50 : args[i].len, f);
+      fprintf(f, "%s: %s\n", args[i].len > 60 ? "..." : "", err);
+      return CLI_USAGE;
+    }
+    /* The empty tuple () is the empty key; "" keeps data non-NULL. */
+    args[i].data = tuples[i].len > 0 ? (const char *)tuples[i].data : "";
+    args[i].len = tuples[i].len;
+    args[i].tuple = 0;
+  }
+  return CLI_OK;
+}
+
+int cli_command_run(strata_db *db, size_t max_key_bytes, const cli_arg *argv, size_t argc) {
   const cli_command *cmd = find_command(&argv[0]);
   if (!cmd) {
     FILE *f = cli_error_start();
@@ -374,9 +491,24 @@ int cli_command_run(strata_db *db, const cli_arg *argv, size_t argc) {
       cli_error("%s takes %zu to %zu arguments: %s", cmd->name, cmd->min_args, cmd->max_args, cmd->usage);
     return CLI_USAGE;
   }
-  return cmd->run(db, argv + 1, n);
+  assert(n <= CLI_MAX_ARGS); /* every entry's max_args is at most that */
+  cli_arg args[CLI_MAX_ARGS];
+  strata_tuple tuples[CLI_MAX_ARGS];
+  for (size_t i = 0; i < n; i++) {
+    args[i] = argv[i + 1];
+    strata_tuple_init(&tuples[i]);
+  }
+  int r = encode_tuples(cmd, args, n, tuples, max_key_bytes);
+  if (r == CLI_OK) r = cmd->run(db, args, n);
+  for (size_t i = 0; i < n; i++) strata_tuple_free(&tuples[i]);
+  return r;
+}
+
+int cli_command_key_arg(const cli_arg *name, size_t i) {
+  const cli_command *cmd = find_command(name);
+  return cmd && i < cmd->max_args && (cmd->keys & (1u << i)) != 0;
 }
 
 void cli_commands_list(FILE *f, const char *indent) {
-  for (size_t i = 0; i < CLI_NCOMMANDS; i++) fprintf(f, "%s%-15s %s\n", indent, commands[i].usage, commands[i].help);
+  for (size_t i = 0; i < CLI_NCOMMANDS; i++) fprintf(f, "%s%-20s %s\n", indent, commands[i].usage, commands[i].help);
 }

@@ -22,11 +22,18 @@ enum {
 
 /*
  * Runs the command named by argv[0] (case-insensitive) with argv[1..argc-1]
- * as its arguments against db, which must be open. argc must be >= 1. Output
- * goes to stdout and errors (one "error: ..." line) to stderr. Returns a
- * CLI_* value. Not thread-safe: it writes the process's stdio streams.
+ * as its arguments against db, which must be open. argc must be >= 1. An
+ * argument with tuple = 1 in a key position (KEY, FROM, TO, BEGIN, END,
+ * PREFIX) is built into a key of at most max_key_bytes (the limit db was
+ * opened with); elsewhere, or malformed, it is a usage error. Output goes
+ * to stdout and errors (one "error: ..." line) to stderr. Returns a CLI_*
+ * value. Not thread-safe: it writes the process's stdio streams.
  */
-int cli_command_run(strata_db *db, const cli_arg *argv, size_t argc);
+int cli_command_run(strata_db *db, size_t max_key_bytes, const cli_arg *argv, size_t argc);
+
+/* 1 when argument i (0 = the first after the name) of the command named
+ * name is a key, so that it may be written as a tuple; else 0. */
+int cli_command_key_arg(const cli_arg *name, size_t i);
 
 /* Writes one line per command (usage and what it does) to f, each line
  * starting with indent. */

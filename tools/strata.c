@@ -39,8 +39,9 @@ static void usage(FILE *f) {
 }
 
 /* Runs the command in argv[0..argc-1], taken literally (the calling shell
- * has already done the quoting). Returns the exit status. */
-static int run_one(strata_db *db, int argc, char **argv) {
+ * has already done the quoting), except that a key argument starting with
+ * '(' is a tuple. Returns the exit status. */
+static int run_one(strata_db *db, size_t max_key_bytes, int argc, char **argv) {
   cli_arg *args = calloc((size_t)argc, sizeof *args);
   if (!args) {
     cli_error("out of memory");
@@ -49,8 +50,9 @@ static int run_one(strata_db *db, int argc, char **argv) {
   for (int i = 0; i < argc; i++) {
     args[i].data = argv[i];
     args[i].len = strlen(argv[i]); /* argv strings cannot hold a NUL */
+    args[i].tuple = i > 0 && argv[i][0] == '(' && cli_command_key_arg(&args[0], (size_t)i - 1);
   }
-  int r = cli_command_run(db, args, (size_t)argc);
+  int r = cli_command_run(db, max_key_bytes, args, (size_t)argc);
   free(args);
   switch (r) {
     case CLI_OK:
@@ -79,7 +81,7 @@ static int is_ignored(const char *line, size_t len) {
  * greets and prompts, and exits 0 whatever the commands did; otherwise the
  * status is 1 if any line failed, else 0.
  */
-static int run_shell(strata_db *db, const char *dir) {
+static int run_shell(strata_db *db, size_t max_key_bytes, const char *dir) {
   int tty = isatty(STDIN_FILENO);
   int failed = 0;
   char *line = NULL;
@@ -111,7 +113,7 @@ static int run_shell(strata_db *db, const char *dir) {
       failed = 1;
       continue;
     }
-    int r = cli_command_run(db, args.v, args.n);
+    int r = cli_command_run(db, max_key_bytes, args.v, args.n);
     if (r == CLI_QUIT) break;
     if (r != CLI_OK) failed = 1;
   }
@@ -167,13 +169,17 @@ int main(int argc, char **argv) {
     dir = a;
   }
 
+  /* The defaults, spelled out so that the shell knows the key limit that
+   * tuple keys are checked against. */
+  strata_options opts;
+  strata_options_init(&opts);
   strata_db *db = NULL;
-  int rc = strata_open(dir, NULL, &db);
+  int rc = strata_open(dir, &opts, &db);
   if (rc != STRATA_OK) {
     cli_lib_error(rc);
     return STATUS_USAGE;
   }
-  int status = argc > 2 ? run_one(db, argc - 2, argv + 2) : run_shell(db, dir);
+  int status = argc > 2 ? run_one(db, opts.max_key_bytes, argc - 2, argv + 2) : run_shell(db, opts.max_key_bytes, dir);
   rc = strata_close(db);
   if (rc != STRATA_OK) {
     cli_lib_error(rc);

@@ -453,5 +453,185 @@ for c in "add KEY N" "getint KEY" "latest KEY TS VALUE" "getlatest KEY" "append 
   check "help lists $c" $r
 done
 
+# --- tuple keys ---------------------------------------------------------------
+fresh
+run "$DB" <<'EOF'
+put (s:alice, u-:1700000000, i:-5) first
+put (s:alice,u-:1700000100,i:7) second
+put ( s:alice , u-:1700000050 , i:0 ) mid
+put (s:bob, u-:1) bobby
+put (s:alice_b, u-:9) other
+put (s:"a b,c)", s-:zed, u:0, i-:-9223372036854775808) odd
+put "(literal)" text
+get (s:alice, u-:1700000000, i:-5)
+get (s:alice, u-:1700000000)
+scan
+tuple (s:alice,u-:1700000000,i:-5)
+tuple ()
+get "(literal)"
+EOF
+expect_eq "tuples: script exits 0" "$RC" 0
+expect_eq "tuples: no errors" "$ERR" ""
+expect_eq "tuples: get by tuple key" "$(sed -n 8,9p "$TMP/out" | tr '\n' '|')" 'first|(not found)|'
+# "(literal)" is text: its first byte, 0x28, sorts after the tag of a string.
+want=$(printf '%s\n' '(s:"a b,c)", s-:zed, u:0, i-:-9223372036854775808) odd' \
+  '(s:alice, u-:1700000100, i:7) second' '(s:alice, u-:1700000050, i:0) mid' \
+  '(s:alice, u-:1700000000, i:-5) first' '(s:alice_b, u-:9) other' '(s:bob, u-:1) bobby' '"(literal)" text')
+expect_eq "tuples: scan prints tuples, descending times newest first" "$(sed -n 10,16p "$TMP/out")" "$want"
+expect_eq "tuple KEY decodes; blanks are optional" "$(sed -n 17p "$TMP/out")" '(s:alice, u-:1700000000, i:-5)'
+expect_eq "tuple of the empty key" "$(sed -n 18p "$TMP/out")" '()'
+expect_eq "a quoted (...) is the text itself" "$(sed -n 19p "$TMP/out")" 'text'
+
+# The printed forms read back as the same keys, piped and one-shot.
+run "$DB" <<'EOF'
+get (s:"a b,c)", s-:zed, u:0, i-:-9223372036854775808)
+count (s:alice) (s:alice_b)
+count (s:alice, u-:1700000100) (s:alice, u-:1700000000)
+feed (s:alice) 2
+feed (s:alice) 0
+feed (s:nobody) 5
+feed () 1
+EOF
+expect_eq "tuples: the printed form reads back" "$(sed -n 1p "$TMP/out")" 'odd'
+expect_eq "count over tuple bounds" "$(sed -n 2,3p "$TMP/out" | tr '\n' '|')" '3|2|'
+want=$(printf '%s\n' '(s:alice, u-:1700000100, i:7) second' '(s:alice, u-:1700000050, i:0) mid')
+expect_eq "feed PREFIX N: the first N of the partition" "$(sed -n 4,5p "$TMP/out")" "$want"
+want=$(printf '%s\n' '(s:alice, u-:1700000100, i:7) second' '(s:alice, u-:1700000050, i:0) mid' \
+  '(s:alice, u-:1700000000, i:-5) first')
+expect_eq "feed PREFIX 0: the whole partition, without alice_b" "$(sed -n 6,8p "$TMP/out")" "$want"
+expect_eq "feed of an empty partition prints nothing; () is every key" "$(sed -n 9,10p "$TMP/out")" \
+  '(s:"a b,c)", s-:zed, u:0, i-:-9223372036854775808) odd'
+expect_eq "feed script exits 0" "$RC" 0
+run "$DB" get '(s:alice, u-:1700000050, i:0)' </dev/null
+expect_eq "one-shot: a key argument starting with ( is a tuple" "$OUT" "mid"
+run "$DB" feed '(s:bob)' 1 </dev/null
+expect_eq "one-shot feed" "$OUT" '(s:bob, u-:1) bobby'
+run "$DB" put plain '(s:not a key)' </dev/null
+expect_eq "one-shot: a value starting with ( is taken literally" "$RC" 0
+run "$DB" get plain </dev/null
+expect_eq "a value starting with ( prints quoted" "$OUT" '"(s:not a key)"'
+
+# Malformed tuples: one clear error each, nothing written, no crash.
+fresh
+run "$DB" <<'EOF'
+put (x:1) v
+put (s:a v
+put (s:a)b v
+put (s:) v
+put (u:-1) v
+put (u:18446744073709551616) v
+put (i:9223372036854775808) v
+put (i:1.5) v
+put (s:a,) v
+put (s:a u:1) v
+put (s:a, (s:b) v
+put (S:a) v
+put (s:"a) v
+put (s:"\q") v
+put (s) v
+put k (s:a)
+tuple plain
+count
+EOF
+expect_eq "malformed tuples: nothing written" "$OUT" "0"
+expect_eq "malformed tuples: piped run exits 1" "$RC" 1
+expect_eq "malformed tuples: one error line each" "$(printf '%s\n' "$ERR" | grep -c '^error: ')" 17
+for want in "unknown element type 'x' at column 2" "unterminated tuple: no ')' for the '(' at column 5" \
+  "text after the tuple's ')' at column 10" "the string at column 4 has no value (write s:\"\" for the empty string)" \
+  "u: at column 4 needs a decimal integer from 0 to 18446744073709551615, not '-1'" \
+  "not '18446744073709551616'" "not '9223372036854775808'" "not '1.5'" \
+  "expected an element TYPE:VALUE at column 6" "expected ',' or ')' at column 6 of the tuple" \
+  "tuples do not nest" "unknown element type 'S'" "unterminated double quote" "bad escape '\\q'" \
+  "the element 's' at column 2 has no ':'" \
+  "put: VALUE cannot be a tuple, only keys can" "tuple: plain: not a tuple"; do
+  case "$ERR" in *"$want"*) r=0 ;; *) r=1 ;; esac
+  check "malformed tuple reported: $want" $r
+done
+case "$ERR" in *"error: put: KEY: bad tuple (x:1): "*) r=0 ;; *) r=1 ;; esac
+check "a bad tuple names the command, the argument and the tuple" $r
+run "$DB" get '(s:a' </dev/null
+expect_eq "one-shot malformed tuple exits 2" "$RC" 2
+run "$DB" tuple plain </dev/null
+expect_eq "one-shot tuple of a key that is not one exits 1" "$RC" 1
+
+# A tuple over max_key_bytes (65536 by default) is refused before the library.
+long=$(head -c 65600 /dev/zero | tr '\0' 'k')
+printf 'put (s:%s) v\nput (s:%s) v\ncount\n' "$long" "${long:0:65000}" >"$TMP/long.txt"
+run "$DB" <"$TMP/long.txt"
+expect_eq "a tuple under the limit is written, one over it is not" "$(sed -n 2p "$TMP/out")" "1"
+case "$ERR" in *"the key would be longer than max_key_bytes (65536 bytes)"*) r=0 ;; *) r=1 ;; esac
+check "a tuple over max_key_bytes is reported" $r
+expect_eq "the long tuple is cut short in the message" "$(printf '%s' "$ERR" | wc -c | tr -d ' ')" \
+  "$(printf '%s' "$ERR" | head -c 400 | wc -c | tr -d ' ')"
+run "$DB" get "(s:$long)" </dev/null
+expect_eq "one-shot: a tuple over max_key_bytes exits 2" "$RC" 2
+
+# --- delrange and delprefix --------------------------------------------------
+fresh
+run "$DB" <<'EOF'
+put a 1
+put b 2
+put c 3
+put d 4
+put e 5
+flush
+delrange b d
+scan
+delrange d
+scan
+put z 26
+delrange a a
+count
+EOF
+expect_eq "delrange: script exits 0" "$RC" 0
+expect_eq "delrange BEGIN END deletes [BEGIN, END)" "$(sed -n 7,10p "$TMP/out" | tr '\n' '|')" 'OK|a 1|d 4|e 5|'
+expect_eq "delrange BEGIN deletes to the last key" "$(sed -n 11,12p "$TMP/out" | tr '\n' '|')" 'OK|a 1|'
+expect_eq "an empty delrange; writes after a range delete are seen" "$(sed -n 14,15p "$TMP/out" | tr '\n' '|')" 'OK|2|'
+
+run "$DB" <<'EOF'
+delrange z a
+delrange
+count
+EOF
+expect_eq "reversed delrange bounds: nothing deleted" "$OUT" "2"
+expect_eq "reversed delrange bounds: piped run exits 1" "$RC" 1
+case "$ERR" in *"error: STRATA_EINVAL"*) r=0 ;; *) r=1 ;; esac
+check "reversed delrange bounds are reported" $r
+case "$ERR" in *"error: delrange takes 1 to 2 arguments: delrange BEGIN [END]"*) r=0 ;; *) r=1 ;; esac
+check "delrange without arguments is an argument-count error" $r
+run "$DB" delrange z a </dev/null
+expect_eq "one-shot reversed delrange exits 1" "$RC" 1
+
+fresh
+run "$DB" <<'EOF'
+put (s:alice, u-:1) a1
+put (s:alice, u-:2) a2
+put (s:alice_b, u-:1) b1
+put (s:bob, u-:1) c1
+add (s:alice, s:plays) 3
+flush
+delprefix (s:alice)
+feed (s:alice) 0
+count
+delrange (s:alice_b) (s:bob)
+scan
+compact
+EOF
+expect_eq "delprefix: script exits 0" "$RC" 0
+expect_eq "delprefix removes the partition only" "$(sed -n 7,8p "$TMP/out" | tr '\n' '|')" 'OK|2|'
+expect_eq "delrange with tuple bounds" "$(sed -n 9,10p "$TMP/out" | tr '\n' '|')" 'OK|(s:bob, u-:1) c1|'
+run "$DB" scan </dev/null
+expect_eq "range deletes hold after compaction and reopen" "$OUT" '(s:bob, u-:1) c1'
+
+run "$DB" feed '(s:bob)' x </dev/null
+expect_eq "feed with a bad N is a usage error" "$RC" 2
+case "$ERR" in *"error: feed: N must be a decimal integer from 0 (every key) to "*) r=0 ;; *) r=1 ;; esac
+check "feed names the range of N" $r
+run "$DB" help </dev/null
+for c in "delrange BEGIN [END]" "delprefix PREFIX" "feed PREFIX N" "tuple KEY" "(s:alice, u-:1700000000, i:-5)"; do
+  case "$OUT" in *"$c"*) r=0 ;; *) r=1 ;; esac
+  check "help lists $c" $r
+done
+
 echo "shell: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
