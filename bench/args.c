@@ -47,6 +47,7 @@ static void defaults(bench_args *a) {
   a->zipf_keys = 100000;
   a->zipf_theta = 0.99;
   a->users = 10000;
+  a->part_keys = 32;
   a->progress = -1;
 }
 
@@ -141,6 +142,7 @@ int bench_args_parse(int argc, char **argv, bench_args *a, char *err, size_t err
       {"zipf-theta", OPT_DOUBLE, &a->zipf_theta, 0, 0, 0},
       {"users", OPT_U64, &a->users, 0, 1, UINT32_MAX / 20},
       {"list-max", OPT_SIZE, &a->cfg.list_max_elements, 0, 0, UINT32_MAX},
+      {"partition-keys", OPT_U64, &a->part_keys, 0, 1, UINT32_MAX},
       {"csv", OPT_STRING, &a->csv, 0, 0, 0},
       {"json", OPT_STRING, &a->json, 0, 0, 0},
       {"timeline", OPT_STRING, &a->timeline, 0, 0, 0},
@@ -218,7 +220,11 @@ void bench_args_usage(FILE *f) {
       "  compact                                 full compaction; later rows are <name>/compacted\n"
       "  deletescan                              scan, delete every second key, scan again\n"
       "  counter latest appendlist               typed values: counters, latest-wins values, lists\n"
-      "  feed convchurn                          feeds and inboxes (all five: a fresh database each)\n"
+      "  hotkey                                  one counter incremented num times, then read\n"
+      "  feed convchurn                          feeds and inboxes (tuple keys)\n"
+      "  rangedel                                partitions; reads and scans before and after deleting\n"
+      "                                          every second partition with one range delete each\n"
+      "                                          (the application workloads start a fresh database)\n"
       "\n"
       "options (defaults in brackets):\n"
       "  --engine NAME          strata|rocksdb|leveldb|lmdb, as built in [strata]\n"
@@ -242,6 +248,7 @@ void bench_args_usage(FILE *f) {
       "  --zipf-theta X         Zipf exponent, 0 <= X < 1 [0.99]\n"
       "  --users U              users of appendlist, feed and convchurn [10000]\n"
       "  --list-max L           appendlist: lists keep their newest L events, 0 = all [100]\n"
+      "  --partition-keys P     rangedel: keys per partition [32]\n"
       "  --csv FILE             append rows as CSV\n"
       "  --json FILE            add rows to a JSON array\n"
       "  --timeline FILE        append ops/s for every second of every row\n"

@@ -27,6 +27,7 @@ typedef struct bench_args {
   uint64_t zipf_keys;     /* --zipf-keys: counters, latest values */
   double zipf_theta;      /* --zipf-theta */
   uint64_t users;         /* --users: appendlist, feed and convchurn */
+  uint64_t part_keys;     /* --partition-keys: keys of each partition of rangedel */
   const char *csv;        /* --csv FILE: rows appended */
   const char *json;       /* --json FILE: rows added to a JSON array */
   const char *timeline;   /* --timeline FILE: ops/s per second, appended */

@@ -13,8 +13,8 @@ usage: bench/compare.sh [options]
   --rounds R       rounds of every workload on every engine, at least 3 (default 3)
   --engines LIST   comma-separated engines (default strata,rocksdb,leveldb,lmdb)
   --sets LIST      comma-separated workload sets (default all): core, mixed,
-                   sync1, sync8, counter, latest, appendlist, feed, convchurn;
-                   typed = counter,latest,appendlist
+                   sync1, sync8, counter, latest, appendlist, feed, convchurn,
+                   rangedel; typed = counter,latest,appendlist
   --quick          smoke run: small N, one round
   --out FILE       CSV of every row (default bench-results/compare-<date>.csv)
   --build-dir DIR  where to build strata-bench (default build-bench)
@@ -100,14 +100,14 @@ read -r -a engine_list <<<"${engines//,/ }"
 # One strata-bench invocation per set and engine; each set starts from an
 # empty database. mixed needs the keys of a fill: fillrandom (4 threads
 # too, its own row) builds the LSM shape random writes give.
-all_sets=(core mixed sync1 sync8 counter latest appendlist feed convchurn)
+all_sets=(core mixed sync1 sync8 counter latest appendlist feed convchurn rangedel)
 set_args() {
   case "$1" in
     core) echo "--benchmarks fillseq,fillrandom,overwrite,readrandom,readmissing,seekrandom,readseq,readreverse,compact,readrandom,deletescan --num $num" ;;
     mixed) echo "--benchmarks fillrandom,mixed --threads 4 --num $num" ;;
     sync1) echo "--benchmarks fillsync --threads 1 --num $sync_num" ;;
     sync8) echo "--benchmarks fillsync --threads 8 --num $sync_num" ;;
-    counter | latest | appendlist | feed | convchurn) echo "--benchmarks $1 --num $num" ;;
+    counter | latest | appendlist | feed | convchurn | rangedel) echo "--benchmarks $1 --num $num" ;;
     *) return 1 ;;
   esac
 }
@@ -262,6 +262,7 @@ if [ "$compare" = 1 ]; then
       e = $col["engine"]; b = $col["benchmark"]; t = $col["threads"]; k = b SUBSEP t
       if (!(k in seen)) { seen[k] = 1; nk++; keys[nk] = k; label[nk] = b; thr[nk] = t }
       v = $col["ops_per_sec"]; if (v != "") ops[e, k] = ops[e, k] " " v
+      if (b ~ /^(rdscan_after|rdcompact)$/) { v = $col["space_amp"]; if (v != "") rdspace[e, b] = rdspace[e, b] " " v }
       if (b == "overwrite") {
         have_overwrite = 1
         v = $col["write_amp"]; if (v != "") wamp[e] = wamp[e] " " v
@@ -321,6 +322,40 @@ if [ "$compare" = 1 ]; then
         target("counter", "best", 1.0, "counter increments vs the best rival")
         target("readcounters", "leveldb", 1.0, "reading every counter vs LevelDB")
       }
+      # rangedel: the cost of a read is 1 / ops/s, so a cost ratio is the
+      # inverse ratio of ops/s. Single-threaded rows.
+      if (("rdread" SUBSEP 1) in seen && ("rdread_after" SUBSEP 1) in seen) {
+        printf "\nrangedel: read cost after deleting every second partition / before (1.00 = the deletes cost reads\n"
+        printf "nothing; point reads: half now miss; scans: the kept partitions), and space amplification before\n"
+        printf "and after the full compaction that follows (LevelDB and LMDB delete key by key: no range delete)\n\n"
+        printf "%-28s %12s %12s %14s %14s\n", "engine", "point reads", "scans", "space before", "space after"
+        for (i = 1; i <= ne; i++) {
+          e = eng[i]
+          printf "%-28s %12s %12s %14s %14s\n", e,
+            cell(ratio(median(ops[e, "rdread" SUBSEP 1]), median(ops[e, "rdread_after" SUBSEP 1])), "%.2f"),
+            cell(ratio(median(ops[e, "rdscan" SUBSEP 1]), median(ops[e, "rdscan_after" SUBSEP 1])), "%.2f"),
+            cell(median(rdspace[e, "rdscan_after"]), "%.2f"), cell(median(rdspace[e, "rdcompact"]), "%.2f")
+        }
+        if (has_strata) {
+          printf "\nrangedel targets: cost ratios of strata (lower is better)\n\n"
+          printf "%-52s %8s %6s  %s\n", "target", "ratio", "max", "result"
+          s = "strata"
+          at_most("point reads after the deletes / before",
+                  ratio(median(ops[s, "rdread" SUBSEP 1]), median(ops[s, "rdread_after" SUBSEP 1])), 1.0)
+          at_most("partition scans after the deletes / before",
+                  ratio(median(ops[s, "rdscan" SUBSEP 1]), median(ops[s, "rdscan_after" SUBSEP 1])), 1.0)
+          at_most("point reads after the deletes vs RocksDB DeleteRange",
+                  ratio(median(ops["rocksdb", "rdread_after" SUBSEP 1]), median(ops[s, "rdread_after" SUBSEP 1])), 1.0)
+          at_most("partition scans after the deletes vs RocksDB",
+                  ratio(median(ops["rocksdb", "rdscan_after" SUBSEP 1]), median(ops[s, "rdscan_after" SUBSEP 1])), 1.0)
+          at_most("space amplification after strata_compact_range", median(rdspace[s, "rdcompact"]), 1.2)
+        }
+      }
+    }
+    # Prints one rangedel target row: value (empty: not run) at most max.
+    function at_most(what, value, max) {
+      if (value == "") { printf "%-52s %8s %6.2f  %s\n", what, "-", max, "n/a (not run)"; return }
+      printf "%-52s %8.2f %6.2f  %s\n", what, value, max, value + 0 <= max ? "met" : "NOT met"
     }
     # Prints one target row: strata over rival ("best": the fastest rival)
     # on the single-threaded row lb.

@@ -107,6 +107,19 @@ typedef struct bench_engine {
    * the end, or -1 when the bytes are not a list. Pure: no engine call. */
   int (*list_next)(const char *list, size_t len, size_t *pos, const char **elem_out, size_t *elen_out);
 
+  /* Deletes every key in [begin, end) (bytewise order; end NULL with elen
+   * 0: to the last key). strata: strata_delete_range, one range tombstone;
+   * RocksDB: a write batch holding one DeleteRange (its C API has no
+   * handle for the default column family to call DeleteRange with).
+   * LevelDB and LMDB have no range delete: an iterator finds the keys of
+   * the range and each is deleted (LevelDB: one write batch of deletes,
+   * not atomic against concurrent writers to the range; LMDB: cursor
+   * deletes in one write transaction). */
+  int (*delete_range)(void *db, const char *begin, size_t blen, const char *end, size_t elen);
+  /* 1 when delete_range is one operation of the engine, 0 when it visits
+   * and deletes each key (workloads say so in their output). */
+  int native_delete_range;
+
   /* Compacts the whole key range, so reads see the engine's final shape. */
   int (*compact)(void *db);
 

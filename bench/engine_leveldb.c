@@ -115,7 +115,8 @@ static void ldb_describe(const bench_config *cfg, char *out, size_t cap) {
            "compression=none (only snappy exists: lz4/zstd fail the open), max_open_files=%d, sync=%d, "
            "verify_checksums=0 (its default); typed writes read, change and put (not atomic): merge_add = get+add+put "
            "(8-byte counter), put_latest = get+compare ts+put if not older, append = get+append+cut to the newest "
-           "%zu (0 = all)+put; compact = CompactRange(all); close syncs the log; LevelDB defaults otherwise "
+           "%zu (0 = all)+put; delete_range (none in LevelDB) = iterate the range and delete each key in one "
+           "write batch; compact = CompactRange(all); close syncs the log; LevelDB defaults otherwise "
            "(1 background thread, 2 MiB tables, L0 triggers 4/8/12)",
            leveldb_major_version(), leveldb_minor_version(), cfg->memtable_bytes, cfg->block_bytes,
            cfg->bloom_bits_per_key, cfg->block_cache_bytes, cfg->block_cache_bytes ? "" : " (none)",
@@ -152,6 +153,37 @@ static int ldb_write(void *db, const bench_op *ops, int n) {
   leveldb_write(h->db, h->wo, b, &err);
   leveldb_writebatch_destroy(b);
   return err ? ldb_fail("write", err) : 0;
+}
+
+/* LevelDB has no range delete: an iterator walks [begin, end) and each
+ * key it finds goes into one write batch of deletes. The iterator reads a
+ * snapshot, so a key written to the range meanwhile by another thread may
+ * survive (the bench never does that). */
+static int ldb_delete_range(void *db, const char *begin, size_t blen, const char *end, size_t elen) {
+  ldb_handle *h = db;
+  leveldb_iterator_t *it = leveldb_create_iterator(h->db, h->ro);
+  leveldb_writebatch_t *b = leveldb_writebatch_create();
+  if (!it || !b) {
+    if (it) leveldb_iter_destroy(it);
+    if (b) leveldb_writebatch_destroy(b);
+    return ldb_fail("delete_range", NULL);
+  }
+  size_t n = 0;
+  for (leveldb_iter_seek(it, begin, blen); leveldb_iter_valid(it); leveldb_iter_next(it), n++) {
+    size_t klen = 0;
+    const char *k = leveldb_iter_key(it, &klen);
+    if (end) {
+      int c = memcmp(k, end, klen < elen ? klen : elen);
+      if (c > 0 || (c == 0 && klen >= elen)) break;
+    }
+    leveldb_writebatch_delete(b, k, klen);
+  }
+  char *err = NULL;
+  leveldb_iter_get_error(it, &err);
+  leveldb_iter_destroy(it);
+  if (!err && n > 0) leveldb_write(h->db, h->wo, b, &err);
+  leveldb_writebatch_destroy(b);
+  return err ? ldb_fail("delete_range", err) : 0;
 }
 
 /* ---- reads ------------------------------------------------------------ */
@@ -334,6 +366,8 @@ const bench_engine bench_engine_leveldb = {
     .get_latest = ldb_get_latest,
     .append = ldb_append,
     .list_next = bench_list_next,
+    .delete_range = ldb_delete_range,
+    .native_delete_range = 0,
     .compact = ldb_compact,
     .iter_new = ldb_iter_new,
     .iter_seek = ldb_iter_seek,

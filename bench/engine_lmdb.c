@@ -153,7 +153,8 @@ static void lmdb_describe(const bench_config *cfg, char *out, size_t cap) {
            "put/del/write and per typed write (LMDB admits one writer at a time), the typed ones read, change and "
            "put in it: merge_add = get+add+put (8-byte counter), put_latest = get+compare ts+put if not older, "
            "append = get+append+cut to the newest %zu (0 = all)+put; get = per-thread reset/renewed read txn, "
-           "value copied out; compact is a no-op; memtable/block/bloom/block cache/compression/max_open_files "
+           "value copied out; delete_range (none in LMDB) = cursor deletes of each key of the range in one write "
+           "txn; compact is a no-op; memtable/block/bloom/block cache/compression/max_open_files "
            "do not apply (the OS page cache does the caching)",
            major, minor, patch, LMDB_MAP_BYTES >> 30,
            cfg->sync ? " (every commit fsynced)" : "|MDB_NOSYNC|MDB_NOMETASYNC (synced at close)",
@@ -199,6 +200,42 @@ static int lmdb_del(void *db, const char *k, size_t klen) {
 }
 
 static int lmdb_write(void *db, const bench_op *ops, int n) { return lmdb_apply(db, ops, n); }
+
+/* LMDB has no range delete: a cursor walks [begin, end) in one write
+ * transaction and deletes each key. After mdb_cursor_del the cursor
+ * stands on the key that followed, which MDB_NEXT returns (not the one
+ * after it); MDB_GET_CURRENT would fail once the tree is empty. */
+static int lmdb_delete_range(void *db, const char *begin, size_t blen, const char *end, size_t elen) {
+  lmdb_handle *h = db;
+  MDB_txn *txn;
+  MDB_cursor *cur = NULL;
+  int rc = mdb_txn_begin(h->env, NULL, 0, &txn);
+  if (rc) return lmdb_fail("mdb_txn_begin", rc);
+  const char *what = "mdb_cursor_open";
+  if ((rc = mdb_cursor_open(txn, h->dbi, &cur))) goto fail;
+  MDB_val k = lmdb_val(begin, blen), v;
+  /* LMDB refuses empty keys, and every key is >= the empty one. */
+  what = "mdb_cursor_get";
+  rc = mdb_cursor_get(cur, &k, &v, blen ? MDB_SET_RANGE : MDB_FIRST);
+  while (rc == 0) {
+    if (end) {
+      int c = memcmp(k.mv_data, end, k.mv_size < elen ? k.mv_size : elen);
+      if (c > 0 || (c == 0 && k.mv_size >= elen)) break;
+    }
+    what = "mdb_cursor_del";
+    if ((rc = mdb_cursor_del(cur, 0))) goto fail;
+    what = "mdb_cursor_get";
+    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+  }
+  if (rc && rc != MDB_NOTFOUND) goto fail;
+  mdb_cursor_close(cur);
+  rc = mdb_txn_commit(txn);
+  return rc ? lmdb_fail("mdb_txn_commit", rc) : 0;
+fail:
+  if (cur) mdb_cursor_close(cur);
+  mdb_txn_abort(txn);
+  return lmdb_fail(what, rc);
+}
 
 /* Read, add and write in one write transaction, so it is atomic. A stored
  * counter that is not 8 bytes fails, as in the strata engine. */
@@ -523,6 +560,8 @@ const bench_engine bench_engine_lmdb = {
     .get_latest = lmdb_get_latest,
     .append = lmdb_append,
     .list_next = bench_list_next,
+    .delete_range = lmdb_delete_range,
+    .native_delete_range = 0,
     .compact = lmdb_compact,
     .iter_new = lmdb_iter_new,
     .iter_seek = lmdb_iter_seek,

@@ -324,7 +324,8 @@ static void rdb_describe(const bench_config *cfg, char *out, size_t cap) {
            "LRU block cache %zu bytes%s, compression=%s, max_open_files=%d, max_background_jobs=%d, "
            "sync=%d; one typed merge operator (tagged operands) for counters (int64 add), latest-wins values "
            "(greatest ts) and lists (appended, cut to the newest %zu; 0 = all), so merge_add, put_latest and append "
-           "are blind merges; get via PinnableSlice copied out; compact = CompactRange(all) "
+           "are blind merges; get via PinnableSlice copied out; delete_range = a write batch with one DeleteRange; "
+           "compact = CompactRange(all) "
            "with bottommost_level_compaction=kForceOptimized; close syncs the WAL; "
            "everything else at RocksDB defaults (leveled, L0 triggers 4/20/36, max_write_buffer_number=2, "
            "index/filter blocks outside the cache)",
@@ -363,6 +364,48 @@ static int rdb_write(void *db, const bench_op *ops, int n) {
   rocksdb_write(h->db, h->wo, b, &err);
   rocksdb_writebatch_destroy(b);
   return err ? rdb_fail("write", err) : 0;
+}
+
+/* DeleteRange through a write batch: the C API of RocksDB 7.x has
+ * rocksdb_delete_range_cf but no way to get the default column family's
+ * handle for a database opened without column families. A range open at
+ * the end (end NULL) ends just past the last key there is now. */
+static int rdb_delete_range(void *db, const char *begin, size_t blen, const char *end, size_t elen) {
+  rdb_handle *h = db;
+  char *last = NULL;
+  if (!end) {
+    rocksdb_iterator_t *it = rocksdb_create_iterator(h->db, h->ro);
+    if (!it) return rdb_fail("delete_range", NULL);
+    rocksdb_iter_seek_to_last(it);
+    size_t klen = 0;
+    const char *k = rocksdb_iter_valid(it) ? rocksdb_iter_key(it, &klen) : NULL;
+    if (k && (last = malloc(klen + 1)) != NULL) {
+      memcpy(last, k, klen);
+      last[klen] = '\0'; /* the smallest key above it */
+      elen = klen + 1;
+    }
+    char *err = NULL;
+    rocksdb_iter_get_error(it, &err);
+    rocksdb_iter_destroy(it);
+    if (err) {
+      free(last);
+      return rdb_fail("delete_range (finding the last key)", err);
+    }
+    if (!k) return 0; /* the database is empty */
+    if (!last) return rdb_fail("delete_range", NULL);
+    end = last;
+  }
+  rocksdb_writebatch_t *b = rocksdb_writebatch_create();
+  if (!b) {
+    free(last);
+    return rdb_fail("delete_range", NULL);
+  }
+  rocksdb_writebatch_delete_range(b, begin, blen, end, elen);
+  char *err = NULL;
+  rocksdb_write(h->db, h->wo, b, &err);
+  rocksdb_writebatch_destroy(b);
+  free(last);
+  return err ? rdb_fail("delete_range", err) : 0;
 }
 
 /* One merge of a tagged operand: the tag byte, then body[0..blen) and
@@ -521,6 +564,8 @@ const bench_engine bench_engine_rocksdb = {
     .get_latest = rdb_get_latest,
     .append = rdb_append,
     .list_next = bench_list_next,
+    .delete_range = rdb_delete_range,
+    .native_delete_range = 1,
     .compact = rdb_compact,
     .iter_new = rdb_iter_new,
     .iter_seek = rdb_iter_seek,

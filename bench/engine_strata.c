@@ -69,7 +69,7 @@ static void s_describe(const bench_config *cfg, char *out, size_t cap) {
            "strata %s: sync_mode %s, %d background threads (1 flush, %d compaction), L0 compaction at %d tables, "
            "level 1 target %llu MiB (x10 per level), tables cut at %llu MiB; typed merges, all blind: "
            "merge_add = strata_add, put_latest = strata_put_latest, append = strata_append (list_max_elements %zu); "
-           "reads strata_get_int, strata_get_latest, strata_get + strata_list_next",
+           "reads strata_get_int, strata_get_latest, strata_get + strata_list_next; delete_range = strata_delete_range",
            STRATA_VERSION, cfg->sync ? "ALWAYS (fsync per write group)" : "NONE", o.background_threads,
            o.background_threads - 1, o.l0_compaction_trigger, (unsigned long long)(o.level_base_bytes >> 20),
            (unsigned long long)(o.target_file_bytes >> 20), o.list_max_elements);
@@ -83,6 +83,11 @@ static int s_put(void *db, const char *k, size_t klen, const char *v, size_t vle
 static int s_del(void *db, const char *k, size_t klen) {
   int rc = strata_delete(db, k, klen);
   return rc == STRATA_OK ? 0 : fail("delete", rc);
+}
+
+static int s_delete_range(void *db, const char *begin, size_t blen, const char *end, size_t elen) {
+  int rc = strata_delete_range(db, begin, blen, end, elen);
+  return rc == STRATA_OK ? 0 : fail("delete_range", rc);
 }
 
 static int s_write(void *db, const bench_op *ops, int n) {
@@ -225,6 +230,8 @@ const bench_engine bench_engine_strata = {
     .get_latest = s_get_latest,
     .append = s_append,
     .list_next = s_list_next,
+    .delete_range = s_delete_range,
+    .native_delete_range = 1,
     .compact = s_compact,
     .iter_new = s_iter_new,
     .iter_seek = s_iter_seek,

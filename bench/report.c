@@ -193,11 +193,12 @@ static int write_json(bench_report *r, const bench_row *row, double ops_per_sec,
   fprintf(f,
           "\"memtable_bytes\": %zu, \"block_bytes\": %zu, \"bloom_bits\": %d, \"cache_bytes\": %zu, "
           "\"compression\": \"%s\", \"sync\": %s, \"max_open_files\": %d, \"reads\": %llu, \"seed\": %llu, "
-          "\"zipf_keys\": %llu, \"zipf_theta\": %g, \"users\": %llu, \"list_max\": %zu, \"describe\": ",
+          "\"zipf_keys\": %llu, \"zipf_theta\": %g, \"users\": %llu, \"list_max\": %zu, \"partition_keys\": %llu, "
+          "\"describe\": ",
           c->memtable_bytes, c->block_bytes, c->bloom_bits_per_key, c->block_cache_bytes,
           bench_compression_name(c->compression), c->sync ? "true" : "false", c->max_open_files,
           (unsigned long long)a->reads, (unsigned long long)a->seed, (unsigned long long)a->zipf_keys, a->zipf_theta,
-          (unsigned long long)a->users, c->list_max_elements);
+          (unsigned long long)a->users, c->list_max_elements, (unsigned long long)a->part_keys);
   json_string(f, r->describe);
   fputs("}}", f);
   r->json_rows++;

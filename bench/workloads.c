@@ -14,6 +14,7 @@ static const bench_workload workloads[] = {
     {"compact", bench_wl_compact},   {"deletescan", bench_wl_deletescan},   {"mixed", bench_wl_mixed},
     {"counter", bench_wl_counter},   {"latest", bench_wl_latest},           {"appendlist", bench_wl_appendlist},
     {"feed", bench_wl_feed},         {"convchurn", bench_wl_convchurn},     {"hotkey", bench_wl_hotkey},
+    {"rangedel", bench_wl_rangedel},
 };
 
 const bench_workload *bench_workload_find(const char *name) {
@@ -69,6 +70,11 @@ int bench_workloads_check(const bench_args *a, char *err, size_t errlen) {
     if ((strcmp(name, "feed") == 0 || strcmp(name, "convchurn") == 0 || strcmp(name, "appendlist") == 0) &&
         (uint64_t)a->threads > a->users) {
       snprintf(err, errlen, "%s: each thread owns users of its own, so --threads must be <= --users", name);
+      return -1;
+    }
+    if (strcmp(name, "rangedel") == 0 && a->num / 2 < a->part_keys) {
+      snprintf(err, errlen, "%s: --num %llu makes fewer than 2 partitions of --partition-keys %llu", name,
+               (unsigned long long)a->num, (unsigned long long)a->part_keys);
       return -1;
     }
     if (!comma) break;

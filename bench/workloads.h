@@ -50,7 +50,7 @@ int bench_wl_deletescan(bench_ctx *c);
 /* workloads.c */
 int bench_wl_compact(bench_ctx *c);
 
-/* counter.c, latest.c, appendlist.c, feed.c, convchurn.c: the application
+/* counter.c, latest.c, appendlist.c, feed.c, convchurn.c, rangedel.c: the application
  * workloads */
 int bench_wl_counter(bench_ctx *c);
 int bench_wl_hotkey(bench_ctx *c); /* hotkey.c */
@@ -58,6 +58,7 @@ int bench_wl_latest(bench_ctx *c);
 int bench_wl_appendlist(bench_ctx *c);
 int bench_wl_feed(bench_ctx *c);
 int bench_wl_convchurn(bench_ctx *c);
+int bench_wl_rangedel(bench_ctx *c); /* rangedel.c */
 
 /* Shared by the workloads: fails the run unless the database holds the
  * index keys (a fill ran). Returns 0, or -1 with the reason recorded. */

@@ -57,10 +57,11 @@ refused() {
 # write) runs apart with fewer keys. The small memtable makes the typed
 # values (counter, latest, appendlist) span the memtable and several tables,
 # and the hottest of the 50 lists gets more events than the 100 it keeps.
-WORKLOADS=fillseq,fillrandom,overwrite,readrandom,readmissing,seekrandom,readseq,readreverse,mixed,compact,readrandom,deletescan,counter,latest,appendlist,feed,convchurn
+WORKLOADS=fillseq,fillrandom,overwrite,readrandom,readmissing,seekrandom,readseq,readreverse,mixed,compact,readrandom,deletescan,counter,latest,appendlist,feed,convchurn,rangedel
 ROWS="fillseq fillrandom overwrite readrandom readmissing seekrandom readseq readreverse mixed compact
 readrandom/compacted scan_before/compacted deleterandom/compacted scan_after_delete/compacted
-counter readcounters latest readlatest appendlist readlists feed feedread convload convchurn convscan fillsync"
+counter readcounters latest readlatest appendlist readlists feed feedread convload convchurn convscan
+rdload rdread rdscan rdelete rdread_after rdscan_after rdcompact rdread_after/compacted rdscan_after/compacted fillsync"
 ROWS=$(echo $ROWS)
 SMALL=(--num 2000 --reads 2000 --zipf-keys 500 --users 50 --memtable-bytes 65536 --no-progress)
 
@@ -96,6 +97,23 @@ for engine in $ENGINES; do
   run --engine "$engine" --benchmarks hotkey --num 3000 --reads 50 --no-progress
   [ "$RC" -eq 0 ] && printf '%s' "$OUT" | grep -q "^$engine *hotget" && printf '%s' "$OUT" | grep -q "^$engine *plainget"
   check "$engine: hotkey reads its hot counter" $?
+  # Range deletes over tables and memtable, a last partition shorter than
+  # the others, partitions of one key; the notes give the read-cost ratios
+  # and the disk bytes around the compaction.
+  run --engine "$engine" --benchmarks rangedel --num 1000 --reads 400 --partition-keys 7 --threads 3 \
+    --memtable-bytes 65536 --no-progress
+  [ "$RC" -eq 0 ] && printf '%s' "$OUT" | grep -q "read cost after the deletes / before: point reads [0-9.]* x" &&
+    printf '%s' "$OUT" | grep -q "note: disk: [0-9.]* MiB before the compaction"
+  check "$engine: rangedel with a short last partition" $?
+  if [ "$engine" = strata ] || [ "$engine" = rocksdb ]; then
+    printf '%s' "$OUT" | grep -q "71 partitions deleted, one range delete each"
+  else
+    printf '%s' "$OUT" | grep -q "71 partitions deleted; $engine has no range delete"
+  fi
+  check "$engine: rangedel says how the partitions were deleted" $?
+  run --engine "$engine" --benchmarks rangedel --num 10 --reads 10 --partition-keys 1 --no-progress
+  [ "$RC" -eq 0 ] && printf '%s' "$OUT" | grep -q "5 partitions deleted"
+  check "$engine: rangedel with partitions of one key" $?
 done
 
 # ---- CSV: the header once, then one sane row per benchmark row -------------
@@ -182,6 +200,8 @@ refused "reads without a fill" "fill" --benchmarks readrandom --num 10 --no-prog
 refused "list keys too short" "cannot hold" --benchmarks appendlist --users 1000 --key-size 3 --num 10
 refused "more threads than lists" "--threads must be" --benchmarks appendlist --users 2 --threads 3 --num 10
 refused "bad --list-max" "--list-max must be" --benchmarks appendlist --list-max -1 --num 10
+refused "rangedel with one partition" "fewer than 2 partitions" --benchmarks rangedel --num 40 --partition-keys 32
+refused "bad --partition-keys" "--partition-keys must be" --benchmarks rangedel --partition-keys 0 --num 10
 run --help
 [ "$RC" -eq 0 ] && printf '%s' "$OUT" | grep -q -- "--benchmarks"
 check "--help" $?

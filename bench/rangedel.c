@@ -1,0 +1,289 @@
+/*
+ * rangedel.c - range deletes over partitioned data: num keys, each the
+ * tuple (partition, item), in partitions of --partition-keys keys; point
+ * reads and partition scans; then every second partition deleted with one
+ * range delete each ([prefix, strata_prefix_end(prefix)) of the tuple
+ * (partition)); the same reads and scans again, without compaction, which
+ * is what the deletes cost a read; a full compaction, with the disk bytes
+ * before and after it; and the reads and scans once more.
+ */
+#include <stdlib.h>
+
+#include "sysstat.h"
+#include "tkey.h"
+#include "workloads.h"
+
+#define RD_ELEMS 2 /* partition, item: both ascending */
+
+typedef struct rd_arg {
+  uint64_t n;                 /* keys */
+  uint64_t pkeys;             /* keys per partition (the last one may have fewer) */
+  uint64_t parts;             /* partitions */
+  const uint32_t *load_order; /* rdload: the key indices 0..n-1, shuffled */
+  const uint32_t *del_order;  /* rdelete: the odd partitions, shuffled */
+  uint64_t ndel;              /* odd partitions: parts / 2 */
+  int deleted;                /* the odd partitions are gone: reads of their keys must miss */
+  uint64_t read_stream;       /* seed salts of the reads and scans, the same for the rows before and */
+  uint64_t scan_stream;       /* after the deletes, so that they draw the same keys and partitions */
+} rd_arg;
+
+static uint64_t part_size(const rd_arg *a, uint64_t p) {
+  uint64_t first = p * a->pkeys;
+  return a->n - first < a->pkeys ? a->n - first : a->pkeys;
+}
+
+/* Makes the key of index idx: (idx / pkeys, idx % pkeys). */
+static int rd_key(strata_tuple *k, const rd_arg *a, uint64_t idx) {
+  uint64_t el[RD_ELEMS] = {idx / a->pkeys, idx % a->pkeys};
+  return bench_tkey_make(k, RD_ELEMS, el, 0);
+}
+
+/* Makes the prefix of partition p and the end of its range. */
+static int rd_partition(strata_tuple *prefix, bench_bound *end, uint64_t p) {
+  if (bench_tkey_make(prefix, 1, &p, 0)) return -1;
+  return bench_tkey_partition_end(prefix, end);
+}
+
+/* Puts every key once, in a random order; tally: the user bytes of the
+ * keys of even partitions (the ones that stay). */
+static int load_worker(bench_thread *t) {
+  bench_ctx *c = t->ctx;
+  const rd_arg *a = t->arg;
+  size_t vs = c->args->value_size;
+  uint64_t b, e;
+  strata_tuple key;
+  int rc = -1;
+  strata_tuple_init(&key);
+  bench_part(t, a->n, &b, &e);
+  for (uint64_t i = b; i < e; i++) {
+    uint64_t idx = a->load_order[i];
+    if (rd_key(&key, a, idx)) goto out;
+    if (c->eng->put(c->db, bench_tkey_data(&key), key.len, bench_value(t, idx), vs)) goto out;
+    t->user_bytes += key.len + vs;
+    if ((idx / a->pkeys) % 2 == 0) t->tally += key.len + vs;
+    bench_op_done(t);
+  }
+  rc = 0;
+out:
+  strata_tuple_free(&key);
+  return rc;
+}
+
+/* R gets of keys drawn uniformly from all num; a key of a deleted
+ * partition must be absent, any other present with its value. tally:
+ * hits, tally2: misses (as expected). */
+static int read_worker(bench_thread *t) {
+  bench_ctx *c = t->ctx;
+  const rd_arg *a = t->arg;
+  uint64_t b, e;
+  strata_tuple key;
+  int rc = -1;
+  strata_tuple_init(&key);
+  bench_rng_seed(&t->rng, bench_mix64(c->args->seed + (uint64_t)t->id) ^ a->read_stream);
+  bench_part(t, c->args->reads, &b, &e);
+  for (uint64_t i = b; i < e; i++) {
+    uint64_t idx = bench_rng_uniform(&t->rng, a->n), p = idx / a->pkeys;
+    int found = 0;
+    if (rd_key(&key, a, idx)) goto out;
+    if (c->eng->get(c->db, bench_tkey_data(&key), key.len, &t->buf, &found)) goto out;
+    if (a->deleted && p % 2 == 1) {
+      if (found)
+        bench_wrong(t, "key (%llu, %llu) of a deleted partition was found", (unsigned long long)p,
+                    (unsigned long long)(idx % a->pkeys));
+      else
+        t->tally2++;
+    } else if (!found) {
+      bench_wrong(t, "key (%llu, %llu) not found", (unsigned long long)p, (unsigned long long)(idx % a->pkeys));
+    } else if (!bench_value_ok(t, t->buf.data, t->buf.len, idx)) {
+      bench_wrong(t, "key (%llu, %llu) has a wrong value (%zu bytes)", (unsigned long long)p,
+                  (unsigned long long)(idx % a->pkeys), t->buf.len);
+    } else {
+      t->tally++;
+    }
+    bench_op_done(t);
+  }
+  rc = 0;
+out:
+  strata_tuple_free(&key);
+  return rc;
+}
+
+/* R/10 scans of whole partitions drawn from the even ones (those the
+ * deletes keep): a seek to the partition's prefix, then nexts until a key
+ * at or past strata_prefix_end. The engine gets no upper bound, so it must
+ * find the first key past the partition itself; after the deletes that key
+ * lies beyond a deleted partition. Each scan must see exactly the
+ * partition's items, in order, with their values. tally: entries. */
+static int scan_worker(bench_thread *t) {
+  bench_ctx *c = t->ctx;
+  const bench_engine *eng = c->eng;
+  const rd_arg *a = t->arg;
+  uint64_t b, e;
+  strata_tuple prefix;
+  bench_bound end;
+  int rc = -1;
+  strata_tuple_init(&prefix);
+  bench_rng_seed(&t->rng, bench_mix64(c->args->seed + (uint64_t)t->id) ^ a->scan_stream);
+  bench_part(t, c->args->reads / 10 ? c->args->reads / 10 : 1, &b, &e);
+  void *it = eng->iter_new(c->db);
+  if (!it) goto out;
+  for (uint64_t i = b; i < e; i++) {
+    uint64_t p = 2 * bench_rng_uniform(&t->rng, (a->parts + 1) / 2), want = part_size(a, p);
+    if (rd_partition(&prefix, &end, p)) goto out;
+    eng->iter_seek(it, bench_tkey_data(&prefix), prefix.len);
+    uint64_t got = 0;
+    while (eng->iter_valid(it)) {
+      size_t klen = 0, vlen = 0;
+      const char *k = eng->iter_key(it, &klen);
+      if (!bench_bound_above(&end, k, klen)) break;
+      const char *v = eng->iter_value(it, &vlen);
+      uint64_t el[RD_ELEMS] = {0, 0};
+      if (bench_tkey_parse(k, klen, RD_ELEMS, el, 0) || el[0] != p || el[1] != got ||
+          !bench_value_ok(t, v, vlen, p * a->pkeys + got)) {
+        bench_wrong(t, "scan of partition %llu: entry %llu is (%llu, %llu) or has a wrong value", (unsigned long long)p,
+                    (unsigned long long)got, (unsigned long long)el[0], (unsigned long long)el[1]);
+        break;
+      }
+      got++;
+      eng->iter_next(it);
+    }
+    if (got != want)
+      bench_wrong(t, "scan of partition %llu: %llu entries, expected %llu", (unsigned long long)p,
+                  (unsigned long long)got, (unsigned long long)want);
+    t->tally += got;
+    bench_op_done(t);
+  }
+  rc = 0;
+out:
+  strata_tuple_free(&prefix);
+  if (it && eng->iter_free(it)) rc = -1;
+  return rc;
+}
+
+/* One range delete per odd partition, in a random order. */
+static int delete_worker(bench_thread *t) {
+  bench_ctx *c = t->ctx;
+  const rd_arg *a = t->arg;
+  uint64_t b, e;
+  strata_tuple prefix;
+  bench_bound end;
+  int rc = -1;
+  strata_tuple_init(&prefix);
+  bench_part(t, a->ndel, &b, &e);
+  for (uint64_t i = b; i < e; i++) {
+    if (rd_partition(&prefix, &end, a->del_order[i])) goto out;
+    if (c->eng->delete_range(c->db, bench_tkey_data(&prefix), prefix.len, end.open ? NULL : end.key,
+                             end.open ? 0 : end.len))
+      goto out;
+    t->user_bytes += prefix.len + end.len; /* what the caller hands over: the two bounds */
+    bench_op_done(t);
+  }
+  rc = 0;
+out:
+  strata_tuple_free(&prefix);
+  return rc;
+}
+
+static int compact_worker(bench_thread *t) {
+  bench_ctx *c = t->ctx;
+  if (c->eng->compact(c->db)) return -1;
+  bench_op_done(t);
+  return 0;
+}
+
+/* Runs one row and finishes it; *cost_out: seconds per operation (0 when
+ * none ran). */
+static int rd_row(bench_ctx *c, const char *name, bench_thread_fn fn, rd_arg *a, double *cost_out) {
+  bench_step s;
+  if (bench_step_run(c, &s, name, c->args->threads, fn, a)) return -1;
+  *cost_out = s.row.ops ? s.row.seconds / (double)s.row.ops : 0;
+  return bench_step_finish(c, &s);
+}
+
+static double rd_ratio(double after, double before) { return before > 0 ? after / before : 0; }
+
+static double mib(int64_t bytes) { return (double)bytes / 1048576.0; }
+
+static int rangedel_rows(bench_ctx *c, rd_arg *a) {
+  const bench_args *args = c->args;
+  double read_before, scan_before, read_after, scan_after, read_compacted, scan_compacted;
+  bench_step s;
+
+  if (bench_step_run(c, &s, "rdload", args->threads, load_worker, a)) return -1;
+  uint64_t kept_bytes = s.tally;
+  c->data = BENCH_DATA_OTHER;
+  c->live_keys = a->n;
+  c->live_bytes = s.user_bytes;
+  if (bench_step_finish(c, &s)) return -1;
+  bench_report_note(c->report, "%llu keys in %llu partitions of %llu", (unsigned long long)a->n,
+                    (unsigned long long)a->parts, (unsigned long long)a->pkeys);
+
+  if (rd_row(c, "rdread", read_worker, a, &read_before)) return -1;
+  if (rd_row(c, "rdscan", scan_worker, a, &scan_before)) return -1;
+
+  if (bench_step_run(c, &s, "rdelete", args->threads, delete_worker, a)) return -1;
+  a->deleted = 1;
+  c->live_keys = 0;
+  for (uint64_t p = 0; p < a->parts; p += 2) c->live_keys += part_size(a, p);
+  c->live_bytes = kept_bytes;
+  if (bench_step_finish(c, &s)) return -1;
+  if (c->eng->native_delete_range)
+    bench_report_note(c->report, "%llu partitions deleted, one range delete each", (unsigned long long)a->ndel);
+  else
+    bench_report_note(c->report,
+                      "%llu partitions deleted; %s has no range delete: each range's keys were found by an iterator "
+                      "and deleted one by one",
+                      (unsigned long long)a->ndel, c->eng->name);
+
+  if (rd_row(c, "rdread_after", read_worker, a, &read_after)) return -1;
+  if (rd_row(c, "rdscan_after", scan_worker, a, &scan_after)) return -1;
+  bench_report_note(c->report,
+                    "read cost after the deletes / before: point reads %.2f x (half of them now miss), "
+                    "partition scans %.2f x",
+                    rd_ratio(read_after, read_before), rd_ratio(scan_after, scan_before));
+
+  int64_t disk_before = bench_dir_bytes(c->dir->path);
+  if (bench_step_run(c, &s, "rdcompact", 1, compact_worker, NULL)) return -1;
+  int64_t disk_after = bench_dir_bytes(c->dir->path);
+  c->compacted = 1;
+  if (bench_step_finish(c, &s)) return -1;
+  if (disk_before > 0 && disk_after >= 0)
+    bench_report_note(
+        c->report, "disk: %.1f MiB before the compaction, %.1f MiB after (%.2f x); live user data %.1f MiB",
+        mib(disk_before), mib(disk_after), (double)disk_after / (double)disk_before, mib((int64_t)c->live_bytes));
+
+  if (rd_row(c, "rdread_after", read_worker, a, &read_compacted)) return -1;
+  if (rd_row(c, "rdscan_after", scan_worker, a, &scan_compacted)) return -1;
+  bench_report_note(c->report, "after the compaction / before the deletes: point reads %.2f x, partition scans %.2f x",
+                    rd_ratio(read_compacted, read_before), rd_ratio(scan_compacted, scan_before));
+  return 0;
+}
+
+int bench_wl_rangedel(bench_ctx *c) {
+  const bench_args *args = c->args;
+  rd_arg a = {.n = args->num, .pkeys = args->part_keys};
+  a.parts = (a.n + a.pkeys - 1) / a.pkeys;
+  a.ndel = a.parts / 2;
+  a.read_stream = bench_mix64(args->seed) ^ 0x7264726561ull;   /* "rdrea" */
+  a.scan_stream = bench_mix64(args->seed) ^ 0x72647363616eull; /* "rdscan" */
+  if (bench_ctx_fresh(c, args->cfg.sync)) return -1;
+  uint32_t *load_order = malloc(a.n * sizeof *load_order);
+  uint32_t *del_order = malloc((a.ndel ? a.ndel : 1) * sizeof *del_order);
+  if (!load_order || !del_order) {
+    free(load_order);
+    free(del_order);
+    bench_engine_error("rangedel: out of memory for %llu keys", (unsigned long long)a.n);
+    return -1;
+  }
+  bench_rng r;
+  bench_rng_seed(&r, bench_mix64(args->seed) ^ 0x72646c64ull); /* its own stream: "rdld" */
+  bench_permutation(load_order, a.n, &r);
+  bench_permutation(del_order, a.ndel, &r);
+  for (uint64_t i = 0; i < a.ndel; i++) del_order[i] = del_order[i] * 2 + 1;
+  a.load_order = load_order;
+  a.del_order = del_order;
+  int rc = rangedel_rows(c, &a);
+  free(load_order);
+  free(del_order);
+  return rc;
+}
