@@ -218,12 +218,12 @@ static int open_output(job *j) {
 static int finish_output(job *j, int last) {
   st_table_props props;
   int rc = add_ranges(j, last);
-  if (!rc && st_table_builder_entries(j->b) == 0) {
+  if (rc || st_table_builder_entries(j->b) == 0) {
     st_table_builder_abandon(j->b);
     j->b = NULL;
-    return STRATA_OK;
+    return rc;
   }
-  rc = rc ? rc : st_table_builder_finish(j->b, &props);
+  rc = st_table_builder_finish(j->b, &props);
   j->b = NULL;
   if (rc) return rc;                   /* the builder removed the file */
   j->done[j->ndone++] = j->out_number; /* room reserved by open_output */

@@ -190,6 +190,7 @@ static void skip_hidden(merging_iter *m) {
     const char *edge = m->forward ? f->end : f->start;
     size_t elen = m->forward ? f->elen : f->slen;
     if (m->forward && f->open) edge = NULL;
+    int moved = 0; /* children other than the top moved: the heap is rebuilt */
     for (size_t c = owner + 1; c < m->n; c++) {
       st_iter *ch = m->child[c];
       if (!st_iter_valid(ch)) continue;
@@ -201,6 +202,7 @@ static void skip_hidden(merging_iter *m) {
         pass_forward(m, c, edge, elen);
       else if (c_in)
         seek_child(m, c, edge, elen, 0);
+      moved |= c_in;
     }
     if (top <= owner) {
       if (m->forward)
@@ -208,7 +210,10 @@ static void skip_hidden(merging_iter *m) {
       else
         st_iter_prev(m->child[top]);
     }
-    rebuild(m, m->forward);
+    if (moved)
+      rebuild(m, m->forward);
+    else
+      fix_top(m); /* only the top stepped: the owner's own hidden entries */
   }
 }
 

@@ -182,9 +182,10 @@ int st_memtable_run(const char *entry, char sum[ST_COUNTER_BYTES], const char **
 }
 
 /* Builds the fragmented list from the tombstones in the skiplist now
- * (rdel_mu held). */
-static int build_rtombs(st_memtable *m, st_rtombs **out) {
-  size_t cap = atomic_load_explicit(&m->rdel_count, memory_order_acquire) + 16, n = 0;
+ * (rdel_mu held). Every tombstone counted before the call is in it (a
+ * count is raised only after its tombstone is linked); later ones may be. */
+static int build_rtombs(st_memtable *m, size_t count, st_rtombs **out) {
+  size_t cap = count + 16, n = 0;
   st_rtomb *t = malloc(cap * sizeof *t);
   if (!t) return st_error(STRATA_ENOMEM, "memtable: out of memory");
   st_skiplist_iter it;
@@ -221,11 +222,16 @@ int st_memtable_rtombs(st_memtable *m, st_rtombs **out) {
   if (count == 0) return STRATA_OK;
   int rc = STRATA_OK;
   st_mutex_lock(&m->rdel_mu);
-  if (!m->rdel_cache || m->rdel_cache->raw < count) {
+  /* Fresh when built after every tombstone this reader counted: the
+   * list's own size says nothing, as a build may see a tombstone linked
+   * ahead of its cursor and miss one linked behind it. */
+  if (!m->rdel_cache || m->rdel_cache_count < count) {
     st_rtombs *l;
-    if ((rc = build_rtombs(m, &l)) == STRATA_OK) {
+    size_t now = atomic_load_explicit(&m->rdel_count, memory_order_acquire);
+    if ((rc = build_rtombs(m, now, &l)) == STRATA_OK) {
       st_rtombs_unref(m->rdel_cache);
       m->rdel_cache = l;
+      m->rdel_cache_count = now;
     }
   }
   if (!rc) {

@@ -27,8 +27,9 @@ typedef struct st_memtable {
    * them, built when first asked after a change and shared. */
   st_skiplist rdel;
   atomic_size_t rdel_count;
-  st_mutex rdel_mu; /* guards rdel_cache */
+  st_mutex rdel_mu; /* guards rdel_cache and rdel_cache_count */
   st_rtombs *rdel_cache;
+  size_t rdel_cache_count; /* rdel_count loaded before rdel_cache was built */
   atomic_size_t usage; /* arena bytes in use (entries and nodes), published for readers */
   atomic_uint_fast64_t entries;
   atomic_int refs;
