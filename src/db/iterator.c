@@ -42,14 +42,17 @@ static int merged_view(strata_db *db, const st_db_view *view, uint64_t snap, st_
   for (int l = 0; l < ST_LEVELS; l++) total += v->nfiles[l];
   st_iter **children = calloc(total ? total : 1, sizeof *children);
   st_rtombs **lists = calloc(total ? total : 1, sizeof *lists);
+  uint64_t *newest = calloc(total ? total : 1, sizeof *newest);
   size_t n = 0;
-  int rc = children && lists ? STRATA_OK : st_error(STRATA_ENOMEM, "iterator: out of memory");
+  int rc = children && lists && newest ? STRATA_OK : st_error(STRATA_ENOMEM, "iterator: out of memory");
   for (int i = 0; i < view->nmems && !rc; i++) {
+    newest[n] = st_memtable_max_data_seq(view->mems[i]);
     rc = st_memtable_rtombs(view->mems[i], &lists[n]);
     if (!rc && !(rc = st_memtable_iter_new_at(view->mems[i], snap, &children[n]))) n++;
   }
   for (int l = 0; l < ST_LEVELS && !rc; l++) {
     for (size_t i = 0; i < v->nfiles[l] && !rc; i++) {
+      newest[n] = v->files[l][i]->max_seq;
       rc = table_rtombs(db, v->files[l][i], &lists[n]);
       if (!rc) rc = st_table_ref_iter_new(db->table_cache, v->files[l][i]->number, &children[n]);
       if (!rc) n++;
@@ -59,10 +62,11 @@ static int merged_view(strata_db *db, const st_db_view *view, uint64_t snap, st_
     for (size_t i = 0; i < total && lists; i++) st_rtombs_unref(lists[i]);
     for (size_t i = 0; i < n; i++) st_iter_free(children[i]);
   } else {
-    rc = st_merging_iter_new_ranged(children, lists, n, snap, it_out);
+    rc = st_merging_iter_new_ranged(children, lists, newest, n, snap, it_out);
   }
   free(children);
   free(lists);
+  free(newest);
   return rc;
 }
 

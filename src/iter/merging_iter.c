@@ -31,6 +31,7 @@ typedef struct merging_iter {
    * for the keys [lo, hi): the newest visible tombstone over them (seq 0:
    * none), its child and its fragment. */
   st_rtombs **lists;
+  uint64_t *newest; /* per child: its newest entry's seq, an upper bound */
   uint64_t snap;
   int cached;
   const char *lo, *hi;
@@ -190,8 +191,11 @@ static void skip_hidden(merging_iter *m) {
     const char *edge = m->forward ? f->end : f->start;
     size_t elen = m->forward ? f->elen : f->slen;
     if (m->forward && f->open) edge = NULL;
-    int moved = 0; /* children other than the top moved: the heap is rebuilt */
-    for (size_t c = owner + 1; c < m->n; c++) {
+    int moved = 0, top_moved = 0; /* the heap is rebuilt when children other than the top moved */
+    for (size_t c = 0; c < m->n; c++) {
+      /* Older than the tombstone: below its owner, or with nothing as new
+       * (the owner itself, when the deletes came after its writes). */
+      if (c <= owner && m->newest[c] >= m->cseq) continue;
       st_iter *ch = m->child[c];
       if (!st_iter_valid(ch)) continue;
       size_t cl;
@@ -203,8 +207,9 @@ static void skip_hidden(merging_iter *m) {
       else if (c_in)
         seek_child(m, c, edge, elen, 0);
       moved |= c_in;
+      top_moved |= c_in && c == top;
     }
-    if (top <= owner) {
+    if (!top_moved) {
       if (m->forward)
         st_iter_next(m->child[top]);
       else
@@ -213,7 +218,7 @@ static void skip_hidden(merging_iter *m) {
     if (moved)
       rebuild(m, m->forward);
     else
-      fix_top(m); /* only the top stepped: the owner's own hidden entries */
+      fix_top(m); /* only the top stepped: a newer source's own hidden entries */
   }
 }
 
@@ -315,6 +320,7 @@ static void mi_free(st_iter *i) {
   for (size_t k = 0; k < m->n; k++) st_iter_free(m->child[k]);
   for (size_t k = 0; m->lists && k < m->n; k++) st_rtombs_unref(m->lists[k]);
   free(m->lists);
+  free(m->newest);
   free(m->target);
   free(m->child);
   free(m->heap);
@@ -348,22 +354,28 @@ int st_merging_iter_new(st_iter **children, size_t n, st_iter **it_out) {
   return STRATA_OK;
 }
 
-int st_merging_iter_new_ranged(st_iter **children, st_rtombs **lists, size_t n, uint64_t snap, st_iter **it_out) {
+int st_merging_iter_new_ranged(st_iter **children, st_rtombs **lists, const uint64_t *newest, size_t n, uint64_t snap,
+                               st_iter **it_out) {
   size_t with = 0;
   for (size_t k = 0; k < n; k++) with += lists[k] != NULL;
   st_rtombs **copy = with ? malloc(n * sizeof *copy) : NULL;
-  int rc = with && !copy ? st_error(STRATA_ENOMEM, "merging iterator: out of memory") : STRATA_OK;
-  if (!rc) rc = st_merging_iter_new(children, n, it_out);
+  uint64_t *seqs = with ? malloc(n * sizeof *seqs) : NULL;
+  int rc = with && (!copy || !seqs) ? st_error(STRATA_ENOMEM, "merging iterator: out of memory") : STRATA_OK;
+  if (!rc)
+    rc = st_merging_iter_new(children, n, it_out);
   else
     for (size_t k = 0; k < n; k++) st_iter_free(children[k]);
   if (rc || !with) {
     for (size_t k = 0; k < n; k++) st_rtombs_unref(lists[k]);
     free(copy);
+    free(seqs);
     return rc;
   }
   memcpy(copy, lists, n * sizeof *copy);
+  memcpy(seqs, newest, n * sizeof *seqs);
   merging_iter *m = (merging_iter *)*it_out;
   m->lists = copy;
+  m->newest = seqs;
   m->snap = snap;
   return STRATA_OK;
 }

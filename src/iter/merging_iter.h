@@ -18,13 +18,16 @@ int st_merging_iter_new(st_iter **children, size_t n, st_iter **it_out);
 /*
  * The same for readers, with range tombstones: lists[i] (NULL when none)
  * are child i's range tombstones, whose references the iterator takes
- * over (also on failure). Children must come newest first (memtables,
- * level-0 tables newest first, then deeper levels): an older child holds
- * only fragments older than a newer child's tombstone over them. Entries
- * hidden by a tombstone visible at snap are never shown; moving over a
- * deleted range seeks the older children past it instead of stepping
- * through what it hides.
+ * over (also on failure); newest[i] is the greatest seq of child i's
+ * entries visible at snap (UINT64_MAX when unknown). Children must come
+ * newest first (memtables, level-0 tables newest first, then deeper
+ * levels): an older child holds only fragments older than a newer child's
+ * tombstone over them. Entries hidden by a tombstone visible at snap are
+ * never shown; moving over a deleted range seeks past it every child that
+ * is older than the tombstone (by position, or by newest[]) instead of
+ * stepping through what it hides.
  */
-int st_merging_iter_new_ranged(st_iter **children, st_rtombs **lists, size_t n, uint64_t snap, st_iter **it_out);
+int st_merging_iter_new_ranged(st_iter **children, st_rtombs **lists, const uint64_t *newest, size_t n, uint64_t snap,
+                               st_iter **it_out);
 
 #endif

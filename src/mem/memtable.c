@@ -63,6 +63,7 @@ int st_memtable_new(st_memtable **m_out) {
   atomic_init(&m->usage, st_arena_used(&m->arena));
   atomic_init(&m->entries, 0);
   atomic_init(&m->rdel_count, 0);
+  atomic_init(&m->max_data_seq, 0);
   st_mutex_init(&m->rdel_mu);
   atomic_init(&m->refs, 1);
   *m_out = m;
@@ -153,6 +154,8 @@ int st_memtable_add(st_memtable *m, uint64_t seq, unsigned kind, const void *key
     atomic_fetch_add_explicit(&m->rdel_count, 1, memory_order_release);
   } else if (st_skiplist_insert_with(&m->list, e, extra ? place_run : NULL, e)) {
     return st_error(STRATA_ENOMEM, "memtable: out of memory");
+  } else {
+    atomic_store_explicit(&m->max_data_seq, seq, memory_order_relaxed); /* writes come in seq order */
   }
   atomic_store_explicit(&m->usage, st_arena_used(&m->arena), memory_order_relaxed);
   atomic_fetch_add_explicit(&m->entries, 1, memory_order_relaxed);

@@ -32,6 +32,7 @@ typedef struct st_memtable {
   size_t rdel_cache_count; /* rdel_count loaded before rdel_cache was built */
   atomic_size_t usage; /* arena bytes in use (entries and nodes), published for readers */
   atomic_uint_fast64_t entries;
+  atomic_uint_fast64_t max_data_seq; /* the newest entry's seq (range tombstones not counted) */
   atomic_int refs;
 } st_memtable;
 
@@ -70,6 +71,13 @@ int st_memtable_run(const char *entry, char sum[8], const char **val_out, size_t
  * for the caller (st_rtombs_unref), or NULL when it has none. Any thread.
  * STRATA_ENOMEM. */
 int st_memtable_rtombs(st_memtable *m, st_rtombs **out);
+
+/* The seq of the newest entry added (0: none); range tombstones are not
+ * entries. A reader holding a view sees every entry up to its snapshot
+ * counted. */
+static inline uint64_t st_memtable_max_data_seq(st_memtable *m) {
+  return atomic_load_explicit(&m->max_data_seq, memory_order_relaxed);
+}
 
 static inline int st_memtable_has_rdel(st_memtable *m) {
   return atomic_load_explicit(&m->rdel_count, memory_order_acquire) != 0;
