@@ -15,6 +15,7 @@
 struct strata_iter {
   strata_db *db;
   st_db_iter *it;
+  st_iter *merged; /* owned by it: its count of entries range tombstones hid */
   st_version *version;
 };
 
@@ -87,6 +88,9 @@ int strata_iter_new(strata_db *db, const strata_read_options *ro, strata_iter **
   uint64_t snap = ro && ro->snapshot ? ro->snapshot->seq : view.seq;
   st_iter *merged = NULL;
   int rc = merged_view(db, &view, snap, &merged);
+  if (!rc && ro && (rc = st_merging_iter_set_bounds(merged, ro->lower, ro->lower_len, ro->upper, ro->upper_len)))
+    st_iter_free(merged);
+  it->merged = merged;
   if (!rc)
     rc = st_db_iter_new(merged, snap, ro ? ro->lower : NULL, ro ? ro->lower_len : 0, ro ? ro->upper : NULL,
                         ro ? ro->upper_len : 0, &it->it);
@@ -107,7 +111,8 @@ int strata_iter_new(strata_db *db, const strata_read_options *ro, strata_iter **
 void strata_iter_free(strata_iter *it) {
   if (!it) return;
   if (it->it) {
-    atomic_fetch_add_explicit(&it->db->stats.tombstones_skipped, st_db_iter_tombstones_skipped(it->it),
+    atomic_fetch_add_explicit(&it->db->stats.tombstones_skipped,
+                              st_db_iter_tombstones_skipped(it->it) + st_merging_iter_hidden_stepped(it->merged),
                               memory_order_relaxed);
     st_db_iter_free(it->it);
   }

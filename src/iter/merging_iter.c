@@ -42,6 +42,9 @@ typedef struct merging_iter {
   const st_rfrag *cfrag;
   char *target; /* seek target buffer */
   size_t target_cap;
+  char *lower, *upper; /* the reader's bounds (copies), NULL: none */
+  size_t llen, ulen;
+  uint64_t stepped; /* hidden entries stepped over */
 } merging_iter;
 
 /* 1 when child a should be above child b in the heap. */
@@ -168,6 +171,7 @@ static void pass_forward(merging_iter *m, size_t c, const char *edge, size_t ele
   st_iter *ch = m->child[c];
   for (int i = 0; edge && i < SKIP_STEPS; i++) {
     st_iter_next(ch);
+    m->stepped++;
     if (!st_iter_valid(ch)) return;
     size_t cl;
     const char *ck = st_iter_key(ch, &cl);
@@ -185,6 +189,8 @@ static void skip_hidden(merging_iter *m) {
     size_t top = m->heap[0], klen;
     const char *k = st_iter_key(m->child[top], &klen);
     uint64_t seq = st_trailer_seq(st_ikey_trailer(k, klen));
+    if (m->forward && m->upper && st_ukey_compare(k, klen - ST_IKEY_TRAILER, m->upper, m->ulen) >= 0) return;
+    if (!m->forward && m->lower && st_ukey_compare(k, klen - ST_IKEY_TRAILER, m->lower, m->llen) < 0) return;
     if (seq > m->snap || cover(m, k, klen - ST_IKEY_TRAILER) <= seq) return;
     const st_rfrag *f = m->cfrag;
     size_t owner = m->cchild;
@@ -210,6 +216,7 @@ static void skip_hidden(merging_iter *m) {
       top_moved |= c_in && c == top;
     }
     if (!top_moved) {
+      m->stepped++;
       if (m->forward)
         st_iter_next(m->child[top]);
       else
@@ -321,6 +328,8 @@ static void mi_free(st_iter *i) {
   for (size_t k = 0; m->lists && k < m->n; k++) st_rtombs_unref(m->lists[k]);
   free(m->lists);
   free(m->newest);
+  free(m->lower);
+  free(m->upper);
   free(m->target);
   free(m->child);
   free(m->heap);
@@ -379,3 +388,23 @@ int st_merging_iter_new_ranged(st_iter **children, st_rtombs **lists, const uint
   m->snap = snap;
   return STRATA_OK;
 }
+
+static int copy_bound(const void *b, size_t n, char **out) {
+  *out = NULL;
+  if (!b) return STRATA_OK;
+  if ((*out = malloc(n ? n : 1)) == NULL) return st_error(STRATA_ENOMEM, "merging iterator: out of memory");
+  if (n) memcpy(*out, b, n);
+  return STRATA_OK;
+}
+
+int st_merging_iter_set_bounds(st_iter *it, const void *lower, size_t llen, const void *upper, size_t ulen) {
+  merging_iter *m = (merging_iter *)it;
+  if (!m->lists) return STRATA_OK; /* nothing to skip: the bounds would not be asked */
+  int rc = copy_bound(lower, llen, &m->lower);
+  if (!rc) rc = copy_bound(upper, ulen, &m->upper);
+  m->llen = llen;
+  m->ulen = ulen;
+  return rc;
+}
+
+uint64_t st_merging_iter_hidden_stepped(const st_iter *it) { return ((const merging_iter *)it)->stepped; }

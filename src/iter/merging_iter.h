@@ -30,4 +30,15 @@ int st_merging_iter_new(st_iter **children, size_t n, st_iter **it_out);
 int st_merging_iter_new_ranged(st_iter **children, st_rtombs **lists, const uint64_t *newest, size_t n, uint64_t snap,
                                st_iter **it_out);
 
+/* The bounds [lower, upper) of the reader above (copied; NULL: none): an
+ * entry outside them is left as it is, hidden or not, since the reader
+ * stops there anyway; so a bounded scan that ends where a deleted range
+ * begins does not pay to pass it. For an iterator made by
+ * st_merging_iter_new_ranged only. STRATA_ENOMEM. */
+int st_merging_iter_set_bounds(st_iter *it, const void *lower, size_t llen, const void *upper, size_t ulen);
+
+/* Entries a range tombstone hid that the iterator stepped over one by one
+ * (those passed by a seek are not counted). */
+uint64_t st_merging_iter_hidden_stepped(const st_iter *it);
+
 #endif

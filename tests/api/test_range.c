@@ -336,6 +336,48 @@ static void seek_skips_range(void **state) {
   assert_int_equal(strata_close(db), STRATA_OK);
 }
 
+/* Deleted entries still in the memtable beside newer writes are stepped
+ * over one by one (reads.tombstones_skipped counts them), but a scan
+ * bounded where the deleted range begins does not pass it at all. */
+static void bounded_scan_stops_at_deleted_range(void **state) {
+  strata_db *db = tu_open(*state, NULL);
+  char k[32], v[64], lo[32], hi[32];
+  for (long i = 0; i < 5000; i++) {
+    tu_key_of(k, i);
+    tu_value_of(v, i);
+    assert_int_equal(strata_put(db, K(k), K(v)), STRATA_OK);
+  }
+  tu_key_of(lo, 10);
+  tu_key_of(hi, 4990);
+  assert_int_equal(strata_delete_range(db, K(lo), K(hi)), STRATA_OK);
+  tu_key_of(k, 4995);
+  assert_int_equal(strata_put(db, K(k), "new", 3), STRATA_OK); /* the memtable now has a write after it */
+  for (int bounded = 1; bounded >= 0; bounded--) {
+    strata_read_options ro;
+    strata_read_options_init(&ro);
+    if (bounded) {
+      ro.upper = lo;
+      ro.upper_len = strlen(lo);
+    }
+    unsigned long long before = tu_stat(db, "reads.tombstones_skipped");
+    strata_iter *it;
+    assert_int_equal(strata_iter_new(db, &ro, &it), STRATA_OK);
+    long n = 0;
+    for (strata_iter_seek_first(it); strata_iter_valid(it); strata_iter_next(it)) n++;
+    assert_int_equal(strata_iter_status(it), STRATA_OK);
+    strata_iter_free(it);
+    unsigned long long skipped = tu_stat(db, "reads.tombstones_skipped") - before;
+    if (bounded) {
+      assert_int_equal(n, 10);
+      if (skipped > 0) fail_msg("a bounded scan stepped over %llu hidden entries", skipped);
+    } else {
+      assert_int_equal(n, 20);
+      assert_true(skipped >= 4980);
+    }
+  }
+  assert_int_equal(strata_close(db), STRATA_OK);
+}
+
 static unsigned long long table_bytes(strata_db *db) {
   char *text;
   assert_int_equal(strata_property(db, "strata.levels", &text), STRATA_OK);
@@ -532,6 +574,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(snapshots, setup, teardown),
       cmocka_unit_test_setup_teardown(typed_keys, setup, teardown),
       cmocka_unit_test_setup_teardown(seek_skips_range, setup, teardown),
+      cmocka_unit_test_setup_teardown(bounded_scan_stops_at_deleted_range, setup, teardown),
       cmocka_unit_test_setup_teardown(compaction_reclaims, setup, teardown),
       cmocka_unit_test_setup_teardown(cut_across_outputs, setup, teardown),
       cmocka_unit_test_setup_teardown(dump_and_verify, setup, teardown),
