@@ -328,12 +328,13 @@ if [ "$compare" = 1 ]; then
         printf "\nrangedel: read cost after deleting every second partition / before (1.00 = the deletes cost reads\n"
         printf "nothing; point reads: half now miss; scans: the kept partitions), and space amplification before\n"
         printf "and after the full compaction that follows (LevelDB and LMDB delete key by key: no range delete)\n\n"
-        printf "%-28s %12s %12s %14s %14s\n", "engine", "point reads", "scans", "space before", "space after"
+        printf "%-28s %12s %12s %14s %14s %14s\n", "engine", "point reads", "scans", "bounded scans", "space before", "space after"
         for (i = 1; i <= ne; i++) {
           e = eng[i]
-          printf "%-28s %12s %12s %14s %14s\n", e,
+          printf "%-28s %12s %12s %14s %14s %14s\n", e,
             cell(ratio(median(ops[e, "rdread" SUBSEP 1]), median(ops[e, "rdread_after" SUBSEP 1])), "%.2f"),
             cell(ratio(median(ops[e, "rdscan" SUBSEP 1]), median(ops[e, "rdscan_after" SUBSEP 1])), "%.2f"),
+            cell(ratio(median(ops[e, "rdpscan" SUBSEP 1]), median(ops[e, "rdpscan_after" SUBSEP 1])), "%.2f"),
             cell(median(rdspace[e, "rdscan_after"]), "%.2f"), cell(median(rdspace[e, "rdcompact"]), "%.2f")
         }
         if (has_strata) {
@@ -342,12 +343,16 @@ if [ "$compare" = 1 ]; then
           s = "strata"
           at_most("point reads after the deletes / before",
                   ratio(median(ops[s, "rdread" SUBSEP 1]), median(ops[s, "rdread_after" SUBSEP 1])), 1.0)
-          at_most("partition scans after the deletes / before",
+          at_most("bounded partition scans after the deletes / before",
+                  ratio(median(ops[s, "rdpscan" SUBSEP 1]), median(ops[s, "rdpscan_after" SUBSEP 1])), 1.0)
+          at_most("unbounded scans after the deletes / before (info)",
                   ratio(median(ops[s, "rdscan" SUBSEP 1]), median(ops[s, "rdscan_after" SUBSEP 1])), 1.0)
           at_most("point reads after the deletes vs RocksDB DeleteRange",
                   ratio(median(ops["rocksdb", "rdread_after" SUBSEP 1]), median(ops[s, "rdread_after" SUBSEP 1])), 1.0)
           at_most("partition scans after the deletes vs RocksDB",
                   ratio(median(ops["rocksdb", "rdscan_after" SUBSEP 1]), median(ops[s, "rdscan_after" SUBSEP 1])), 1.0)
+          at_most("bounded partition scans after the deletes vs RocksDB",
+                  ratio(median(ops["rocksdb", "rdpscan_after" SUBSEP 1]), median(ops[s, "rdpscan_after" SUBSEP 1])), 1.0)
           at_most("space amplification after strata_compact_range", median(rdspace[s, "rdcompact"]), 1.2)
         }
       }

@@ -123,6 +123,15 @@ typedef struct bench_engine {
   /* Compacts the whole key range, so reads see the engine's final shape. */
   int (*compact)(void *db);
 
+  /* A partition scan as an application writes it: every key starting
+   * with prefix (whose range ends at end, NULL: the last key), in order,
+   * to fn (0 = go on), with the engine's own bounded scan: strata's
+   * strata_scan_prefix, RocksDB's iterator with iterate_upper_bound. NULL
+   * when the engine has none: the workload then uses a fresh iterator
+   * per scan and checks the bound itself. Returns 0, or -1 (reported). */
+  int (*scan_prefix)(void *db, const char *prefix, size_t plen, const char *end, size_t elen,
+                     int (*fn)(void *arg, const char *k, size_t klen, const char *v, size_t vlen), void *arg);
+
   /* Iterators: one per thread. seek lands on the first key >= k. */
   void *(*iter_new)(void *db);
   void (*iter_seek)(void *it, const char *k, size_t klen);

@@ -532,6 +532,27 @@ static void *rdb_iter_new(void *db) {
   return rocksdb_create_iterator(h->db, h->ro);
 }
 
+/* A fresh iterator bounded to [prefix, end), as RocksDB's documentation
+ * advises for prefix scans without a prefix extractor. */
+static int rdb_scan_prefix(void *db, const char *prefix, size_t plen, const char *end, size_t elen,
+                           int (*fn)(void *arg, const char *k, size_t klen, const char *v, size_t vlen), void *arg) {
+  rdb_handle *h = db;
+  rocksdb_readoptions_t *ro = rocksdb_readoptions_create();
+  rocksdb_readoptions_set_iterate_lower_bound(ro, prefix, plen);
+  if (end) rocksdb_readoptions_set_iterate_upper_bound(ro, end, elen);
+  rocksdb_iterator_t *it = rocksdb_create_iterator(h->db, ro);
+  for (rocksdb_iter_seek(it, prefix, plen); rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
+    size_t klen, vlen;
+    const char *k = rocksdb_iter_key(it, &klen), *v = rocksdb_iter_value(it, &vlen);
+    if (fn(arg, k, klen, v, vlen)) break;
+  }
+  char *err = NULL;
+  rocksdb_iter_get_error(it, &err);
+  rocksdb_iter_destroy(it);
+  rocksdb_readoptions_destroy(ro);
+  return err ? rdb_fail("scan", err) : 0;
+}
+
 static void rdb_iter_seek(void *it, const char *k, size_t klen) { rocksdb_iter_seek(it, k, klen); }
 static void rdb_iter_seek_first(void *it) { rocksdb_iter_seek_to_first(it); }
 static void rdb_iter_seek_last(void *it) { rocksdb_iter_seek_to_last(it); }
@@ -567,6 +588,7 @@ const bench_engine bench_engine_rocksdb = {
     .delete_range = rdb_delete_range,
     .native_delete_range = 1,
     .compact = rdb_compact,
+    .scan_prefix = rdb_scan_prefix,
     .iter_new = rdb_iter_new,
     .iter_seek = rdb_iter_seek,
     .iter_seek_first = rdb_iter_seek_first,

@@ -200,6 +200,25 @@ static void *s_iter_new(void *db) {
   return it;
 }
 
+/* strata_scan_prefix finds the end of the prefix itself. */
+typedef struct s_scan_ctx {
+  int (*fn)(void *arg, const char *k, size_t klen, const char *v, size_t vlen);
+  void *arg;
+} s_scan_ctx;
+
+static int s_scan_one(void *arg, const void *k, size_t klen, const void *v, size_t vlen) {
+  s_scan_ctx *c = arg;
+  return c->fn(c->arg, k, klen, v, vlen);
+}
+
+static int s_scan_prefix(void *db, const char *prefix, size_t plen, const char *end, size_t elen,
+                         int (*fn)(void *arg, const char *k, size_t klen, const char *v, size_t vlen), void *arg) {
+  (void)end, (void)elen;
+  s_scan_ctx c = {fn, arg};
+  long long n = strata_scan_prefix(db, NULL, prefix, plen, 0, s_scan_one, &c);
+  return n < 0 ? fail("scan_prefix", (int)n) : 0;
+}
+
 static void s_iter_seek(void *it, const char *k, size_t klen) { strata_iter_seek(it, k, klen); }
 static void s_iter_seek_first(void *it) { strata_iter_seek_first(it); }
 static void s_iter_seek_last(void *it) { strata_iter_seek_last(it); }
@@ -233,6 +252,7 @@ const bench_engine bench_engine_strata = {
     .delete_range = s_delete_range,
     .native_delete_range = 1,
     .compact = s_compact,
+    .scan_prefix = s_scan_prefix,
     .iter_new = s_iter_new,
     .iter_seek = s_iter_seek,
     .iter_seek_first = s_iter_seek_first,

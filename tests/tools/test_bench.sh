@@ -61,7 +61,7 @@ WORKLOADS=fillseq,fillrandom,overwrite,readrandom,readmissing,seekrandom,readseq
 ROWS="fillseq fillrandom overwrite readrandom readmissing seekrandom readseq readreverse mixed compact
 readrandom/compacted scan_before/compacted deleterandom/compacted scan_after_delete/compacted
 counter readcounters latest readlatest appendlist readlists feed feedread convload convchurn convscan
-rdload rdread rdscan rdelete rdread_after rdscan_after rdcompact rdread_after/compacted rdscan_after/compacted fillsync"
+rdload rdread rdscan rdpscan rdelete rdread_after rdscan_after rdpscan_after rdcompact rdread_after/compacted rdscan_after/compacted rdpscan_after/compacted fillsync"
 ROWS=$(echo $ROWS)
 SMALL=(--num 2000 --reads 2000 --zipf-keys 500 --users 50 --memtable-bytes 65536 --no-progress)
 
