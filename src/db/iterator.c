@@ -62,12 +62,12 @@ static int merged_view(strata_db *db, const st_db_view *view, uint64_t snap, st_
   if (rc) {
     for (size_t i = 0; i < total && lists; i++) st_rtombs_unref(lists[i]);
     for (size_t i = 0; i < n; i++) st_iter_free(children[i]);
+    free(lists);
+    free(newest);
   } else {
     rc = st_merging_iter_new_ranged(children, lists, newest, n, snap, it_out);
   }
   free(children);
-  free(lists);
-  free(newest);
   return rc;
 }
 

@@ -34,6 +34,7 @@ typedef struct merging_iter {
   uint64_t *newest; /* per child: its newest entry's seq, an upper bound */
   uint64_t snap;
   int cached;
+  int mono; /* keys asked since the last seek or turn came in the heap's direction */
   const char *lo, *hi;
   size_t lolen, hilen;
   int lo_none, hi_none;
@@ -99,6 +100,7 @@ static int mi_valid(const st_iter *i) {
 /* Recomputes the cached tombstone answer around ukey. */
 static void lookup(merging_iter *m, const char *ukey, size_t ulen) {
   m->cached = 1;
+  m->mono = 1; /* the stretch holds ukey */
   m->lo_none = m->hi_none = 1;
   m->cseq = 0;
   m->cfrag = NULL;
@@ -124,12 +126,23 @@ static void lookup(merging_iter *m, const char *ukey, size_t ulen) {
   }
 }
 
-/* The newest visible tombstone over ukey (0: none), from the cache. */
-static uint64_t cover(merging_iter *m, const char *ukey, size_t ulen) {
-  if (!m->cached || (!m->lo_none && st_ukey_compare(ukey, ulen, m->lo, m->lolen) < 0) ||
-      (!m->hi_none && st_ukey_compare(ukey, ulen, m->hi, m->hilen) >= 0))
-    lookup(m, ukey, ulen);
-  return m->cseq;
+/* 1 when the cached answer holds for ukey. When the last key asked was
+ * inside the stretch and keys have come in the heap's direction since
+ * (mono), only the stretch's far end needs comparing: a scan pays one
+ * comparison per entry. */
+static int cached_for(merging_iter *m, const char *ukey, size_t ulen) {
+  if (!m->cached) return 0;
+  int lo_ok = m->lo_none || (m->mono && m->forward) || st_ukey_compare(ukey, ulen, m->lo, m->lolen) >= 0;
+  int hi_ok = m->hi_none || (m->mono && !m->forward) || st_ukey_compare(ukey, ulen, m->hi, m->hilen) < 0;
+  m->mono = lo_ok && hi_ok;
+  return m->mono;
+}
+
+/* 1 when ukey lies outside the reader's bounds in the direction of
+ * travel: the reader stops there, hidden or not. */
+static int out_of_bounds(const merging_iter *m, const char *ukey, size_t ulen) {
+  if (m->forward) return m->upper && st_ukey_compare(ukey, ulen, m->upper, m->ulen) >= 0;
+  return m->lower && st_ukey_compare(ukey, ulen, m->lower, m->llen) < 0;
 }
 
 /* Moves child c to the first entry of user key ukey (forward) or to the
@@ -188,10 +201,14 @@ static void skip_hidden(merging_iter *m) {
   while (m->nheap > 0 && m->status == STRATA_OK) {
     size_t top = m->heap[0], klen;
     const char *k = st_iter_key(m->child[top], &klen);
+    size_t ul = klen - ST_IKEY_TRAILER;
     uint64_t seq = st_trailer_seq(st_ikey_trailer(k, klen));
-    if (m->forward && m->upper && st_ukey_compare(k, klen - ST_IKEY_TRAILER, m->upper, m->ulen) >= 0) return;
-    if (!m->forward && m->lower && st_ukey_compare(k, klen - ST_IKEY_TRAILER, m->lower, m->llen) < 0) return;
-    if (seq > m->snap || cover(m, k, klen - ST_IKEY_TRAILER) <= seq) return;
+    if (seq > m->snap) return;
+    if (!cached_for(m, k, ul)) {
+      if (out_of_bounds(m, k, ul)) return; /* a new stretch the reader will not read: no lookup */
+      lookup(m, k, ul);
+    }
+    if (m->cseq <= seq || out_of_bounds(m, k, ul)) return;
     const st_rfrag *f = m->cfrag;
     size_t owner = m->cchild;
     const char *edge = m->forward ? f->end : f->start;
@@ -232,6 +249,7 @@ static void skip_hidden(merging_iter *m) {
 static void mi_seek_first(st_iter *i) {
   merging_iter *m = (merging_iter *)i;
   m->status = STRATA_OK;
+  m->mono = 0;
   for (size_t k = 0; k < m->n; k++) st_iter_seek_first(m->child[k]);
   rebuild(m, 1);
   skip_hidden(m);
@@ -240,6 +258,7 @@ static void mi_seek_first(st_iter *i) {
 static void mi_seek_last(st_iter *i) {
   merging_iter *m = (merging_iter *)i;
   m->status = STRATA_OK;
+  m->mono = 0;
   for (size_t k = 0; k < m->n; k++) st_iter_seek_last(m->child[k]);
   rebuild(m, 0);
   skip_hidden(m);
@@ -248,6 +267,7 @@ static void mi_seek_last(st_iter *i) {
 static void mi_seek(st_iter *i, const char *target, size_t len) {
   merging_iter *m = (merging_iter *)i;
   m->status = STRATA_OK;
+  m->mono = 0;
   for (size_t k = 0; k < m->n; k++) st_iter_seek(m->child[k], target, len);
   rebuild(m, 1);
   skip_hidden(m);
@@ -258,6 +278,7 @@ static void mi_seek(st_iter *i, const char *target, size_t len) {
  * it (backward). Keys are unique across children (each fragment has its
  * own sequence number). 0 when memory ran out (status set). */
 static int turn(merging_iter *m, int forward) {
+  m->mono = 0;
   size_t cur = m->heap[0], klen;
   const char *k = st_iter_key(m->child[cur], &klen);
   char small[256], *key = klen <= sizeof small ? small : malloc(klen);
@@ -363,28 +384,20 @@ int st_merging_iter_new(st_iter **children, size_t n, st_iter **it_out) {
   return STRATA_OK;
 }
 
-int st_merging_iter_new_ranged(st_iter **children, st_rtombs **lists, const uint64_t *newest, size_t n, uint64_t snap,
+int st_merging_iter_new_ranged(st_iter **children, st_rtombs **lists, uint64_t *newest, size_t n, uint64_t snap,
                                st_iter **it_out) {
   size_t with = 0;
   for (size_t k = 0; k < n; k++) with += lists[k] != NULL;
-  st_rtombs **copy = with ? malloc(n * sizeof *copy) : NULL;
-  uint64_t *seqs = with ? malloc(n * sizeof *seqs) : NULL;
-  int rc = with && (!copy || !seqs) ? st_error(STRATA_ENOMEM, "merging iterator: out of memory") : STRATA_OK;
-  if (!rc)
-    rc = st_merging_iter_new(children, n, it_out);
-  else
-    for (size_t k = 0; k < n; k++) st_iter_free(children[k]);
+  int rc = st_merging_iter_new(children, n, it_out);
   if (rc || !with) {
     for (size_t k = 0; k < n; k++) st_rtombs_unref(lists[k]);
-    free(copy);
-    free(seqs);
+    free(lists);
+    free(newest);
     return rc;
   }
-  memcpy(copy, lists, n * sizeof *copy);
-  memcpy(seqs, newest, n * sizeof *seqs);
   merging_iter *m = (merging_iter *)*it_out;
-  m->lists = copy;
-  m->newest = seqs;
+  m->lists = lists;
+  m->newest = newest;
   m->snap = snap;
   return STRATA_OK;
 }

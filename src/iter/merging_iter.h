@@ -17,9 +17,10 @@ int st_merging_iter_new(st_iter **children, size_t n, st_iter **it_out);
 
 /*
  * The same for readers, with range tombstones: lists[i] (NULL when none)
- * are child i's range tombstones, whose references the iterator takes
- * over (also on failure); newest[i] is the greatest seq of child i's
- * entries visible at snap (UINT64_MAX when unknown). Children must come
+ * are child i's range tombstones; newest[i] is the greatest seq of child
+ * i's entries visible at snap (UINT64_MAX when unknown). The iterator
+ * takes over both malloc'ed arrays and the lists' references (also on
+ * failure). Children must come
  * newest first (memtables, level-0 tables newest first, then deeper
  * levels): an older child holds only fragments older than a newer child's
  * tombstone over them. Entries hidden by a tombstone visible at snap are
@@ -27,7 +28,7 @@ int st_merging_iter_new(st_iter **children, size_t n, st_iter **it_out);
  * is older than the tombstone (by position, or by newest[]) instead of
  * stepping through what it hides.
  */
-int st_merging_iter_new_ranged(st_iter **children, st_rtombs **lists, const uint64_t *newest, size_t n, uint64_t snap,
+int st_merging_iter_new_ranged(st_iter **children, st_rtombs **lists, uint64_t *newest, size_t n, uint64_t snap,
                                st_iter **it_out);
 
 /* The bounds [lower, upper) of the reader above (copied; NULL: none): an
