@@ -35,6 +35,7 @@ typedef struct merging_iter {
   uint64_t snap;
   int cached;
   int mono; /* keys asked since the last seek or turn came in the heap's direction */
+  int past_lower, past_upper; /* the stretch reaches past the reader's bound on that side */
   const char *lo, *hi;
   size_t lolen, hilen;
   int lo_none, hi_none;
@@ -124,14 +125,19 @@ static void lookup(merging_iter *m, const char *ukey, size_t ulen) {
       m->hi_none = 0;
     }
   }
+  m->past_upper = m->upper && (m->hi_none || st_ukey_compare(m->hi, m->hilen, m->upper, m->ulen) >= 0);
+  m->past_lower = m->lower && (m->lo_none || st_ukey_compare(m->lo, m->lolen, m->lower, m->llen) <= 0);
 }
 
 /* 1 when the cached answer holds for ukey. When the last key asked was
  * inside the stretch and keys have come in the heap's direction since
  * (mono), only the stretch's far end needs comparing: a scan pays one
- * comparison per entry. */
+ * comparison per entry, and none when the stretch reaches past the
+ * reader's bound (a key beyond it may then get a wrong answer, which does
+ * not matter: the reader stops there). */
 static int cached_for(merging_iter *m, const char *ukey, size_t ulen) {
   if (!m->cached) return 0;
+  if (m->mono && (m->forward ? m->past_upper : m->past_lower)) return 1;
   int lo_ok = m->lo_none || (m->mono && m->forward) || st_ukey_compare(ukey, ulen, m->lo, m->lolen) >= 0;
   int hi_ok = m->hi_none || (m->mono && !m->forward) || st_ukey_compare(ukey, ulen, m->hi, m->hilen) < 0;
   m->mono = lo_ok && hi_ok;
@@ -349,8 +355,7 @@ static void mi_free(st_iter *i) {
   for (size_t k = 0; m->lists && k < m->n; k++) st_rtombs_unref(m->lists[k]);
   free(m->lists);
   free(m->newest);
-  free(m->lower);
-  free(m->upper);
+  free(m->lower ? m->lower : m->upper); /* one allocation: st_merging_iter_set_bounds */
   free(m->target);
   free(m->child);
   free(m->heap);
@@ -402,22 +407,23 @@ int st_merging_iter_new_ranged(st_iter **children, st_rtombs **lists, uint64_t *
   return STRATA_OK;
 }
 
-static int copy_bound(const void *b, size_t n, char **out) {
-  *out = NULL;
-  if (!b) return STRATA_OK;
-  if ((*out = malloc(n ? n : 1)) == NULL) return st_error(STRATA_ENOMEM, "merging iterator: out of memory");
-  if (n) memcpy(*out, b, n);
-  return STRATA_OK;
-}
-
 int st_merging_iter_set_bounds(st_iter *it, const void *lower, size_t llen, const void *upper, size_t ulen) {
   merging_iter *m = (merging_iter *)it;
-  if (!m->lists) return STRATA_OK; /* nothing to skip: the bounds would not be asked */
-  int rc = copy_bound(lower, llen, &m->lower);
-  if (!rc) rc = copy_bound(upper, ulen, &m->upper);
-  m->llen = llen;
-  m->ulen = ulen;
-  return rc;
+  if (!m->lists || (!lower && !upper)) return STRATA_OK; /* nothing to skip, or no bound */
+  /* One allocation holds both copies; lower (or upper alone) at its start. */
+  char *buf = malloc((lower ? llen : 0) + (upper ? ulen : 0) + 1);
+  if (!buf) return st_error(STRATA_ENOMEM, "merging iterator: out of memory");
+  if (lower) {
+    if (llen) memcpy(buf, lower, llen);
+    m->lower = buf;
+    m->llen = llen;
+  }
+  if (upper) {
+    m->upper = buf + (lower ? llen : 0);
+    if (ulen) memcpy(m->upper, upper, ulen);
+    m->ulen = ulen;
+  }
+  return STRATA_OK;
 }
 
 uint64_t st_merging_iter_hidden_stepped(const st_iter *it) { return ((const merging_iter *)it)->stepped; }
