@@ -108,6 +108,46 @@ out:
   return rc;
 }
 
+/* What a partition scan checks as its entries arrive. */
+typedef struct pscan {
+  bench_thread *t;
+  const rd_arg *a;
+  uint64_t p, got;
+  int wrong;
+} pscan;
+
+static int pscan_entry(void *arg, const char *k, size_t klen, const char *v, size_t vlen) {
+  pscan *s = arg;
+  uint64_t el[RD_ELEMS] = {0, 0};
+  if (bench_tkey_parse(k, klen, RD_ELEMS, el, 0) || el[0] != s->p || el[1] != s->got ||
+      !bench_value_ok(s->t, v, vlen, s->p * s->a->pkeys + s->got)) {
+    s->wrong = 1;
+    return 1;
+  }
+  s->got++;
+  return 0;
+}
+
+/* Feeds s the entries of it from its position up to the bound. */
+static void scan_to(const bench_engine *eng, void *it, const bench_bound *end, pscan *s) {
+  for (; eng->iter_valid(it); eng->iter_next(it)) {
+    size_t klen = 0, vlen = 0;
+    const char *k = eng->iter_key(it, &klen);
+    if (!bench_bound_above(end, k, klen)) break;
+    const char *v = eng->iter_value(it, &vlen);
+    if (pscan_entry(s, k, klen, v, vlen)) break;
+  }
+}
+
+/* Reports a scan that did not see exactly partition p; tallies it. */
+static void scan_done(bench_thread *t, const pscan *s, uint64_t want) {
+  if (s->wrong || s->got != want)
+    bench_wrong(t, "scan of partition %llu: %llu entries (expected %llu)%s", (unsigned long long)s->p,
+                (unsigned long long)s->got, (unsigned long long)want, s->wrong ? ", a wrong key or value" : "");
+  t->tally += s->got;
+  bench_op_done(t);
+}
+
 /* R/10 scans of whole partitions drawn from the even ones (those the
  * deletes keep): a seek to the partition's prefix, then nexts until a key
  * at or past strata_prefix_end. The engine gets no upper bound, so it must
@@ -130,54 +170,16 @@ static int scan_worker(bench_thread *t) {
   for (uint64_t i = b; i < e; i++) {
     uint64_t p = 2 * bench_rng_uniform(&t->rng, (a->parts + 1) / 2), want = part_size(a, p);
     if (rd_partition(&prefix, &end, p)) goto out;
+    pscan s = {t, a, p, 0, 0};
     eng->iter_seek(it, bench_tkey_data(&prefix), prefix.len);
-    uint64_t got = 0;
-    while (eng->iter_valid(it)) {
-      size_t klen = 0, vlen = 0;
-      const char *k = eng->iter_key(it, &klen);
-      if (!bench_bound_above(&end, k, klen)) break;
-      const char *v = eng->iter_value(it, &vlen);
-      uint64_t el[RD_ELEMS] = {0, 0};
-      if (bench_tkey_parse(k, klen, RD_ELEMS, el, 0) || el[0] != p || el[1] != got ||
-          !bench_value_ok(t, v, vlen, p * a->pkeys + got)) {
-        bench_wrong(t, "scan of partition %llu: entry %llu is (%llu, %llu) or has a wrong value", (unsigned long long)p,
-                    (unsigned long long)got, (unsigned long long)el[0], (unsigned long long)el[1]);
-        break;
-      }
-      got++;
-      eng->iter_next(it);
-    }
-    if (got != want)
-      bench_wrong(t, "scan of partition %llu: %llu entries, expected %llu", (unsigned long long)p,
-                  (unsigned long long)got, (unsigned long long)want);
-    t->tally += got;
-    bench_op_done(t);
+    scan_to(eng, it, &end, &s);
+    scan_done(t, &s, want);
   }
   rc = 0;
 out:
   strata_tuple_free(&prefix);
   if (it && eng->iter_free(it)) rc = -1;
   return rc;
-}
-
-/* What a partition scan checks as its entries arrive. */
-typedef struct pscan {
-  bench_thread *t;
-  const rd_arg *a;
-  uint64_t p, got;
-  int wrong;
-} pscan;
-
-static int pscan_entry(void *arg, const char *k, size_t klen, const char *v, size_t vlen) {
-  pscan *s = arg;
-  uint64_t el[RD_ELEMS] = {0, 0};
-  if (bench_tkey_parse(k, klen, RD_ELEMS, el, 0) || el[0] != s->p || el[1] != s->got ||
-      !bench_value_ok(s->t, v, vlen, s->p * s->a->pkeys + s->got)) {
-    s->wrong = 1;
-    return 1;
-  }
-  s->got++;
-  return 0;
 }
 
 /* The same partitions as scan_worker, scanned the way an application
@@ -208,20 +210,11 @@ static int pscan_worker(bench_thread *t) {
     } else {
       void *it = eng->iter_new(c->db);
       if (!it) goto out;
-      for (eng->iter_seek(it, bench_tkey_data(&prefix), prefix.len); eng->iter_valid(it); eng->iter_next(it)) {
-        size_t klen = 0, vlen = 0;
-        const char *k = eng->iter_key(it, &klen);
-        if (!bench_bound_above(&end, k, klen)) break;
-        const char *v = eng->iter_value(it, &vlen);
-        if (pscan_entry(&s, k, klen, v, vlen)) break;
-      }
+      eng->iter_seek(it, bench_tkey_data(&prefix), prefix.len);
+      scan_to(eng, it, &end, &s);
       if (eng->iter_free(it)) goto out;
     }
-    if (s.wrong || s.got != want)
-      bench_wrong(t, "partition scan of %llu: %llu entries (expected %llu)%s", (unsigned long long)p,
-                  (unsigned long long)s.got, (unsigned long long)want, s.wrong ? ", a wrong key or value" : "");
-    t->tally += s.got;
-    bench_op_done(t);
+    scan_done(t, &s, want);
   }
   rc = 0;
 out:
