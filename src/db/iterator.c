@@ -34,10 +34,22 @@ static int table_rtombs(strata_db *db, const st_file_meta *f, st_rtombs **out) {
   return STRATA_OK;
 }
 
+/* Drops the lists with no fragment within the reader's bounds: a scan of
+ * a partition next to deleted ones then pays nothing for them. */
+static void keep_lists_in_bounds(st_rtombs **lists, size_t n, const strata_read_options *ro) {
+  if (!ro || (!ro->lower && !ro->upper)) return;
+  for (size_t i = 0; i < n; i++)
+    if (lists[i] && !st_rtombs_overlaps(lists[i], ro->lower, ro->lower_len, ro->upper, ro->upper_len)) {
+      st_rtombs_unref(lists[i]);
+      lists[i] = NULL;
+    }
+}
+
 /* An iterator over every source of the view, newest first: memtables
  * (runs of counter and latest-wins fragments summarized for snap), then
- * tables; each with its range tombstones. */
-static int merged_view(strata_db *db, const st_db_view *view, uint64_t snap, st_iter **it_out) {
+ * tables; each with its range tombstones, those within ro's bounds. */
+static int merged_view(strata_db *db, const st_db_view *view, const strata_read_options *ro, uint64_t snap,
+                       st_iter **it_out) {
   const st_version *v = view->version;
   size_t total = (size_t)view->nmems;
   for (int l = 0; l < ST_LEVELS; l++) total += v->nfiles[l];
@@ -65,6 +77,7 @@ static int merged_view(strata_db *db, const st_db_view *view, uint64_t snap, st_
     free(lists);
     free(newest);
   } else {
+    keep_lists_in_bounds(lists, n, ro);
     rc = st_merging_iter_new_ranged(children, lists, newest, n, snap, it_out);
   }
   free(children);
@@ -87,7 +100,7 @@ int strata_iter_new(strata_db *db, const strata_read_options *ro, strata_iter **
   st_db_view_get(db, &view);
   uint64_t snap = ro && ro->snapshot ? ro->snapshot->seq : view.seq;
   st_iter *merged = NULL;
-  int rc = merged_view(db, &view, snap, &merged);
+  int rc = merged_view(db, &view, ro, snap, &merged);
   if (!rc && ro && (rc = st_merging_iter_set_bounds(merged, ro->lower, ro->lower_len, ro->upper, ro->upper_len)))
     st_iter_free(merged);
   it->merged = merged;

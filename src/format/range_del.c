@@ -38,6 +38,18 @@ int st_range_end_get(const char *val, size_t vlen, const char **end_out, size_t 
   return 0;
 }
 
+/* The first 16 bytes of key, zero-padded, as two big-endian words: two
+ * keys whose words differ sort as their words do. */
+static void key_prefix(const char *key, size_t klen, uint64_t out[2]) {
+  unsigned char b[16] = {0};
+  if (klen) memcpy(b, key, klen < 16 ? klen : 16);
+  out[0] = out[1] = 0;
+  for (int i = 0; i < 8; i++) {
+    out[0] = out[0] << 8 | b[i];
+    out[1] = out[1] << 8 | b[8 + i];
+  }
+}
+
 typedef struct point {
   const char *k;
   size_t len;
@@ -167,6 +179,8 @@ int st_rtombs_build(const st_rtomb *t, size_t n, st_rtombs **out) {
   l->seqs = b.seqs;
   b.seqs = NULL;
   for (size_t i = 0; i < l->n; i++) l->frags[i].seqs = l->seqs + b.seq_at[i];
+  if ((l->pfx = malloc(2 * (l->n ? l->n : 1) * sizeof *l->pfx)) == NULL) goto nomem;
+  for (size_t i = 0; i < l->n; i++) key_prefix(l->frags[i].start, l->frags[i].slen, &l->pfx[2 * i]);
   builder_free(&b);
   *out = l;
   return STRATA_OK;
@@ -184,6 +198,7 @@ void st_rtombs_unref(st_rtombs *l) {
   free(l->frags);
   free(l->seqs);
   free(l->keys);
+  free(l->pfx);
   free(l);
 }
 
@@ -195,10 +210,16 @@ uint64_t st_rfrag_seq_at(const st_rfrag *f, uint64_t snap) {
 
 /* The index of the first fragment whose start is > key. */
 static size_t upper(const st_rtombs *l, const char *key, size_t klen) {
+  uint64_t k[2];
+  key_prefix(key, klen, k);
   size_t lo = 0, hi = l->n;
   while (lo < hi) {
     size_t mid = (lo + hi) / 2;
-    if (st_ukey_compare(l->frags[mid].start, l->frags[mid].slen, key, klen) <= 0)
+    const uint64_t *p = &l->pfx[2 * mid];
+    int c = p[0] != k[0]   ? (p[0] < k[0] ? -1 : 1)
+            : p[1] != k[1] ? (p[1] < k[1] ? -1 : 1)
+                           : st_ukey_compare(l->frags[mid].start, l->frags[mid].slen, key, klen);
+    if (c <= 0)
       lo = mid + 1;
     else
       hi = mid;
@@ -215,6 +236,13 @@ uint64_t st_rtombs_cover(const st_rtombs *l, const char *key, size_t klen, uint6
   size_t i = upper(l, key, klen);
   if (i == 0 || !holds(&l->frags[i - 1], key, klen)) return 0;
   return st_rfrag_seq_at(&l->frags[i - 1], snap);
+}
+
+int st_rtombs_overlaps(const st_rtombs *l, const char *lo, size_t lolen, const char *hi, size_t hilen) {
+  if (!l || l->n == 0) return 0;
+  size_t i = lo ? upper(l, lo, lolen) : 0;
+  if (i > 0 && holds(&l->frags[i - 1], lo, lolen)) return 1; /* a fragment holds lo */
+  return i < l->n && (!hi || st_ukey_compare(l->frags[i].start, l->frags[i].slen, hi, hilen) < 0);
 }
 
 void st_rtombs_lookup(const st_rtombs *l, const char *key, size_t klen, uint64_t snap, st_rlookup *out) {

@@ -85,6 +85,10 @@ typedef struct st_rtombs {
   size_t raw; /* tombstones it was built from */
   uint64_t *seqs;
   char *keys;
+  /* The first 16 bytes of each fragment's start (zero-padded, as two
+   * big-endian words): the binary search compares these, contiguous in
+   * memory, and the keys themselves only on a tie. */
+  uint64_t *pfx;
   atomic_int refs;
 } st_rtombs;
 
@@ -109,6 +113,10 @@ typedef struct st_rlookup {
   int hi_none; /* no upper limit: past the last key */
 } st_rlookup;
 void st_rtombs_lookup(const st_rtombs *l, const char *key, size_t klen, uint64_t snap, st_rlookup *out);
+
+/* 1 when some fragment of l meets [lo, hi) (NULL lo: from the first key;
+ * NULL hi: to the last), else 0. l may be NULL. */
+int st_rtombs_overlaps(const st_rtombs *l, const char *lo, size_t lolen, const char *hi, size_t hilen);
 
 /* The newest seq of f visible at snap, or 0. */
 uint64_t st_rfrag_seq_at(const st_rfrag *f, uint64_t snap);

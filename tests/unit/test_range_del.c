@@ -12,7 +12,11 @@
 
 #define SPACE 40 /* keys "k00" .. "k39", and bounds in between ("k05x") */
 
-static void key_of(char *out, int i, int mid) { snprintf(out, 8, mid ? "k%02dx" : "k%02d", i); }
+/* With a long common prefix the lists' 16-byte search prefixes tie, and
+ * the search falls back to the keys: both paths are checked. */
+static const char *common = "";
+
+static void key_of(char *out, int i, int mid) { snprintf(out, 32, mid ? "%sk%02dx" : "%sk%02d", common, i); }
 
 /* The newest tombstone over key at snap, by brute force. */
 static uint64_t brute(const st_rtomb *t, size_t n, const char *key, uint64_t snap) {
@@ -25,11 +29,10 @@ static uint64_t brute(const st_rtomb *t, size_t n, const char *key, uint64_t sna
   return best;
 }
 
-static void random_lists(void **state) {
-  (void)state;
+static void random_lists_run(void) {
   st_random r;
   st_random_seed(&r, 7);
-  static char keys[64][2][8];
+  static char keys[64][2][32];
   for (int i = 0; i < 64; i++) {
     key_of(keys[i][0], i, 0);
     key_of(keys[i][1], i, 1);
@@ -70,7 +73,7 @@ static void random_lists(void **state) {
           assert_true(at.hi_none || st_ukey_compare(key, kl, at.hi, at.hilen) < 0);
           /* The answer holds over the whole stretch: check its ends. */
           if (!at.lo_none) {
-            char lo[16];
+            char lo[32];
             memcpy(lo, at.lo, at.lolen);
             lo[at.lolen] = 0;
             assert_true(brute(t, n, lo, snap) == want);
@@ -78,6 +81,15 @@ static void random_lists(void **state) {
         }
     st_rtombs_unref(l);
   }
+}
+
+static void random_lists(void **state) {
+  (void)state;
+  common = "";
+  random_lists_run();
+  common = "partition-0123456789/"; /* 21 bytes in common */
+  random_lists_run();
+  common = "";
 }
 
 static void empty_and_degenerate(void **state) {
@@ -96,6 +108,28 @@ static void empty_and_degenerate(void **state) {
   assert_true(st_rtombs_cover(l, "a", 1, 10) == 0);
   assert_true(st_rtombs_cover(l, "b", 1, 10) == 0);
   st_rtombs_unref(l);
+}
+
+/* Which bounds a list's fragments meet ([b, d) and [f, past the end)). */
+static void overlaps(void **state) {
+  (void)state;
+  st_rtomb t[2] = {{"b", 1, "d", 1, 0, 5}, {"f", 1, NULL, 0, 1, 7}};
+  st_rtombs *l;
+  assert_int_equal(st_rtombs_build(t, 2, &l), STRATA_OK);
+  assert_false(st_rtombs_overlaps(l, "a", 1, "b", 1));
+  assert_true(st_rtombs_overlaps(l, "a", 1, "b\0", 2));
+  assert_true(st_rtombs_overlaps(l, "c", 1, "c\0", 2));
+  assert_false(st_rtombs_overlaps(l, "d", 1, "f", 1));
+  assert_true(st_rtombs_overlaps(l, "d", 1, "f\0", 2));
+  assert_true(st_rtombs_overlaps(l, "zz", 2, NULL, 0));
+  assert_false(st_rtombs_overlaps(l, NULL, 0, "b", 1));
+  assert_true(st_rtombs_overlaps(l, NULL, 0, NULL, 0));
+  st_rtombs_unref(l);
+  assert_int_equal(st_rtombs_build(t, 1, &l), STRATA_OK);
+  assert_false(st_rtombs_overlaps(l, "d", 1, NULL, 0));
+  assert_true(st_rtombs_overlaps(l, "a", 1, NULL, 0));
+  st_rtombs_unref(l);
+  assert_false(st_rtombs_overlaps(NULL, NULL, 0, NULL, 0));
 }
 
 static void garbage_rules(void **state) {
@@ -153,6 +187,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(random_lists),
       cmocka_unit_test(empty_and_degenerate),
+      cmocka_unit_test(overlaps),
       cmocka_unit_test(garbage_rules),
       cmocka_unit_test(end_encoding),
   };
