@@ -58,21 +58,6 @@ static void expect_get(strata_db *db, const char *key, const char *want) {
     tu_expect_missing(db, key);
 }
 
-/* Runs check after the writes, after a flush, after a full compaction and
- * after a reopen. */
-typedef void (*check_fn)(strata_db *db);
-static strata_db *at_every_stage(const char *dir, strata_db *db, check_fn check) {
-  check(db);
-  assert_int_equal(strata_flush(db), STRATA_OK);
-  check(db);
-  assert_int_equal(strata_compact_range(db, NULL, 0, NULL, 0), STRATA_OK);
-  check(db);
-  assert_int_equal(strata_close(db), STRATA_OK);
-  db = tu_open(dir, NULL);
-  check(db);
-  return db;
-}
-
 static void check_basic(strata_db *db) {
   expect_scan(db, NULL, "a c e f");
   expect_get(db, "a", "1");
@@ -91,7 +76,7 @@ static void basic_hide(void **state) {
   for (int i = 0; i < 7; i++) assert_int_equal(strata_put(db, K(keys[i]), "1", 1), STRATA_OK);
   assert_int_equal(strata_delete_range(db, "b", 1, "e", 1), STRATA_OK);
   assert_int_equal(strata_put(db, K("c"), K("new")), STRATA_OK);
-  db = at_every_stage(*state, db, check_basic);
+  db = tu_each_stage(db, *state, NULL, check_basic);
   assert_int_equal(strata_close(db), STRATA_OK);
 }
 
@@ -115,7 +100,7 @@ static void data_older_than_tombstone(void **state) {
   }
   assert_int_equal(strata_flush(db), STRATA_OK);
   assert_int_equal(strata_delete_range(db, K("k2"), K("k8")), STRATA_OK);
-  db = at_every_stage(*state, db, check_split);
+  db = tu_each_stage(db, *state, NULL, check_split);
   assert_int_equal(strata_close(db), STRATA_OK);
 }
 
@@ -135,7 +120,7 @@ static void open_end(void **state) {
   assert_int_equal(strata_delete_range(db, K("c"), NULL, 0), STRATA_OK);
   assert_int_equal(strata_flush(db), STRATA_OK); /* a table of one range tombstone */
   assert_int_equal(strata_put(db, K("late"), "1", 1), STRATA_OK);
-  db = at_every_stage(*state, db, check_open);
+  db = tu_each_stage(db, *state, NULL, check_open);
   /* Everything dropped by the compaction: no tombstone is left. */
   char *text;
   assert_int_equal(strata_property(db, "strata.sstables", &text), STRATA_OK);
@@ -163,7 +148,7 @@ static void batch_order(void **state) {
   assert_int_equal(strata_write(db, b, 0), STRATA_OK);
   assert_int_equal(tu_stat(db, "writes.records"), 4);
   strata_batch_free(b);
-  db = at_every_stage(*state, db, check_batch);
+  db = tu_each_stage(db, *state, NULL, check_batch);
   assert_int_equal(strata_close(db), STRATA_OK);
 }
 
@@ -187,7 +172,7 @@ static void overlapping(void **state) {
   assert_int_equal(strata_put(db, K("k05"), K("again")), STRATA_OK);
   assert_int_equal(strata_delete_range(db, K("k13"), K("k19")), STRATA_OK);
   assert_int_equal(strata_delete_range(db, K("k14"), K("k15")), STRATA_OK);
-  db = at_every_stage(*state, db, check_overlap);
+  db = tu_each_stage(db, *state, NULL, check_overlap);
   assert_int_equal(strata_close(db), STRATA_OK);
 }
 
@@ -256,7 +241,7 @@ static void typed_keys(void **state) {
   assert_int_equal(strata_add(db, K("plays"), 4), STRATA_OK);
   assert_int_equal(strata_append(db, K("feed"), K("after")), STRATA_OK);
   assert_int_equal(strata_put_latest(db, K("pos"), "y", 1, 5), STRATA_OK);
-  db = at_every_stage(*state, db, check_typed);
+  db = tu_each_stage(db, *state, NULL, check_typed);
   /* With a snapshot between, the flush must keep the chain uncollapsed. */
   const strata_snapshot *s = strata_snapshot_new(db);
   assert_int_equal(strata_add(db, K("plays"), 1000), STRATA_OK);

@@ -88,20 +88,6 @@ static void expect_list(strata_db *db, const char *key, const char *want) {
   strata_free(v);
 }
 
-/* Runs check on db as it is, after a flush, after a full compaction and
- * after a reopen: no step may change any answer. */
-static strata_db *each_stage(strata_db *db, const char *dir, const strata_options *o, void (*check)(strata_db *)) {
-  check(db);
-  assert_int_equal(strata_flush(db), STRATA_OK);
-  check(db);
-  assert_int_equal(strata_compact_range(db, NULL, 0, NULL, 0), STRATA_OK);
-  check(db);
-  assert_int_equal(strata_close(db), STRATA_OK);
-  db = tu_open(dir, o);
-  check(db);
-  return db;
-}
-
 /* ---- counters -------------------------------------------------------- */
 
 static void write_counters(strata_db *db) {
@@ -149,7 +135,7 @@ static void check_counters(strata_db *db) {
 static void counters(void **state) {
   strata_db *db = tu_open(*state, NULL);
   write_counters(db);
-  db = each_stage(db, *state, NULL, check_counters);
+  db = tu_each_stage(db, *state, NULL, check_counters);
   assert_int_equal(strata_close(db), STRATA_OK);
 }
 
@@ -192,7 +178,7 @@ static void check_latest(strata_db *db) {
 static void latest_wins(void **state) {
   strata_db *db = tu_open(*state, NULL);
   write_latest(db);
-  db = each_stage(db, *state, NULL, check_latest);
+  db = tu_each_stage(db, *state, NULL, check_latest);
   assert_int_equal(strata_close(db), STRATA_OK);
 }
 
@@ -227,7 +213,7 @@ static void check_lists(strata_db *db) {
 static void lists(void **state) {
   strata_db *db = tu_open(*state, NULL);
   write_lists(db);
-  db = each_stage(db, *state, NULL, check_lists);
+  db = tu_each_stage(db, *state, NULL, check_lists);
   assert_int_equal(strata_close(db), STRATA_OK);
 }
 
@@ -265,7 +251,7 @@ static void list_over_max_value_bytes(void **state) {
   assert_int_equal(strata_append(db, K("long"), big, 21), STRATA_EINVAL);
   assert_int_equal(strata_put_latest(db, K("l"), big, 20, 1), STRATA_OK); /* the ts does not count */
   assert_int_equal(strata_put_latest(db, K("l"), big, 21, 1), STRATA_EINVAL);
-  db = each_stage(db, *state, &o, check_long_list);
+  db = tu_each_stage(db, *state, &o, check_long_list);
   assert_int_equal(strata_close(db), STRATA_OK);
 }
 
@@ -518,7 +504,7 @@ static void iterators_resolve(void **state) {
   assert_int_equal(strata_put_latest(db, K("e"), K("early"), 1), STRATA_OK);
   assert_int_equal(strata_add(db, K("f"), 1), STRATA_OK);
   assert_int_equal(strata_delete(db, K("f")), STRATA_OK);
-  db = each_stage(db, *state, NULL, check_iter);
+  db = tu_each_stage(db, *state, NULL, check_iter);
   assert_int_equal(strata_close(db), STRATA_OK);
 }
 

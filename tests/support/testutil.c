@@ -150,3 +150,15 @@ long long tu_file_size(const char *path) {
   struct stat st;
   return stat(path, &st) == 0 ? (long long)st.st_size : -1;
 }
+
+strata_db *tu_each_stage(strata_db *db, const char *dir, const strata_options *o, void (*check)(strata_db *db)) {
+  check(db);
+  assert_int_equal(strata_flush(db), STRATA_OK);
+  check(db);
+  assert_int_equal(strata_compact_range(db, NULL, 0, NULL, 0), STRATA_OK);
+  check(db);
+  assert_int_equal(strata_close(db), STRATA_OK);
+  db = tu_open(dir, o);
+  check(db);
+  return db;
+}

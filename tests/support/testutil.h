@@ -30,6 +30,11 @@ long tu_env_long(const char *name, long def);
  * it cannot. */
 strata_db *tu_open(const char *dir, const strata_options *o);
 
+/* Runs check on db as it is, after a flush, after a full compaction and
+ * after a reopen of dir with o: no step may change any answer. Returns
+ * the reopened handle. */
+strata_db *tu_each_stage(strata_db *db, const char *dir, const strata_options *o, void (*check)(strata_db *db));
+
 /* Tiny levels and tables (2 level-0 tables start a compaction, level 1
  * holds 64 KiB, tables are cut at 16 KiB, 2 compaction threads), so that
  * compactions run through every level under a small memtable. */
