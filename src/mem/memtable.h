@@ -96,9 +96,6 @@ int st_memtable_iter_new(st_memtable *m, st_iter **it_out);
  * passes a hot key in one step. Moving backward, entries show as stored. */
 int st_memtable_iter_new_at(st_memtable *m, uint64_t snapshot, st_iter **it_out);
 
-/* An iterator over the range tombstones as stored (for flushes). */
-int st_memtable_rdel_iter_new(st_memtable *m, st_iter **it_out);
-
 /* Decodes a stored entry: its internal key and its value. */
 void st_memtable_entry_decode(const char *entry, const char **ikey_out, size_t *ikey_len_out, const char **val_out,
                               size_t *vlen_out);

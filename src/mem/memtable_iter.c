@@ -131,18 +131,14 @@ int st_memtable_iter_new_at(st_memtable *m, uint64_t snapshot, st_iter **it_out)
   return STRATA_OK;
 }
 
-static int iter_over(st_memtable *m, const st_skiplist *list, st_iter **it_out) {
+int st_memtable_iter_new(st_memtable *m, st_iter **it_out) {
   *it_out = NULL;
   mem_iter *it = calloc(1, sizeof *it);
   if (!it) return st_error(STRATA_ENOMEM, "memtable iterator: out of memory");
   it->base.ops = &mem_iter_ops;
   it->mem = m;
   st_memtable_ref(m);
-  st_skiplist_iter_init(&it->it, list);
+  st_skiplist_iter_init(&it->it, &m->list);
   *it_out = &it->base;
   return STRATA_OK;
 }
-
-int st_memtable_iter_new(st_memtable *m, st_iter **it_out) { return iter_over(m, &m->list, it_out); }
-
-int st_memtable_rdel_iter_new(st_memtable *m, st_iter **it_out) { return iter_over(m, &m->rdel, it_out); }
