@@ -34,6 +34,12 @@ static int table_rtombs(strata_db *db, const st_file_meta *f, st_rtombs **out) {
   return STRATA_OK;
 }
 
+/* Starts fetching what keep_lists_in_bounds will read of l, so that the
+ * other sources are opened while it arrives. */
+static void warm_list(const st_rtombs *l, const strata_read_options *ro) {
+  if (ro) st_rtombs_prefetch(l, ro->lower, ro->lower_len);
+}
+
 /* Drops the lists with no fragment within the reader's bounds: a scan of
  * a partition next to deleted ones then pays nothing for them. */
 static void keep_lists_in_bounds(st_rtombs **lists, size_t n, const strata_read_options *ro) {
@@ -61,12 +67,14 @@ static int merged_view(strata_db *db, const st_db_view *view, const strata_read_
   for (int i = 0; i < view->nmems && !rc; i++) {
     newest[n] = st_memtable_max_data_seq(view->mems[i]);
     rc = st_memtable_rtombs(view->mems[i], &lists[n]);
+    warm_list(lists[n], ro);
     if (!rc && !(rc = st_memtable_iter_new_at(view->mems[i], snap, &children[n]))) n++;
   }
   for (int l = 0; l < ST_LEVELS && !rc; l++) {
     for (size_t i = 0; i < v->nfiles[l] && !rc; i++) {
       newest[n] = v->files[l][i]->max_seq;
       rc = table_rtombs(db, v->files[l][i], &lists[n]);
+      warm_list(lists[n], ro);
       if (!rc) rc = st_table_ref_iter_new(db->table_cache, v->files[l][i]->number, &children[n]);
       if (!rc) n++;
     }

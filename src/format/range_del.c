@@ -38,11 +38,15 @@ int st_range_end_get(const char *val, size_t vlen, const char **end_out, size_t 
   return 0;
 }
 
-/* The first 16 bytes of key, zero-padded, as two big-endian words: two
- * keys whose words differ sort as their words do. */
+/* The search words of key: its first 15 bytes, zero-padded, then its
+ * length (16 for 16 or more), as two big-endian words. Keys whose words
+ * differ sort as their words do (a shorter key whose bytes match is a
+ * prefix of the longer one, followed by zeros); equal words with a length
+ * under 16 are equal keys; otherwise only the keys themselves can tell. */
 static void key_prefix(const char *key, size_t klen, uint64_t out[2]) {
   unsigned char b[16] = {0};
-  if (klen) memcpy(b, key, klen < 16 ? klen : 16);
+  if (klen) memcpy(b, key, klen < 15 ? klen : 15);
+  b[15] = (unsigned char)(klen < 16 ? klen : 16);
   out[0] = out[1] = 0;
   for (int i = 0; i < 8; i++) {
     out[0] = out[0] << 8 | b[i];
@@ -179,8 +183,17 @@ int st_rtombs_build(const st_rtomb *t, size_t n, st_rtombs **out) {
   l->seqs = b.seqs;
   b.seqs = NULL;
   for (size_t i = 0; i < l->n; i++) l->frags[i].seqs = l->seqs + b.seq_at[i];
-  if ((l->pfx = malloc(2 * (l->n ? l->n : 1) * sizeof *l->pfx)) == NULL) goto nomem;
-  for (size_t i = 0; i < l->n; i++) key_prefix(l->frags[i].start, l->frags[i].slen, &l->pfx[2 * i]);
+  l->ntop = (l->n + ST_RTOMBS_BLOCK - 1) / ST_RTOMBS_BLOCK;
+  l->pfx = malloc(4 * (l->n ? l->n : 1) * sizeof *l->pfx);
+  l->top = malloc(2 * (l->ntop ? l->ntop : 1) * sizeof *l->top);
+  if (!l->pfx || !l->top) goto nomem;
+  for (size_t i = 0; i < l->n; i++) {
+    const st_rfrag *f = &l->frags[i];
+    key_prefix(f->start, f->slen, &l->pfx[4 * i]);
+    key_prefix(f->end, f->open ? 0 : f->elen, &l->pfx[4 * i + 2]);
+  }
+  for (size_t j = 0; j < l->ntop; j++) memcpy(&l->top[2 * j], &l->pfx[4 * j * ST_RTOMBS_BLOCK], 2 * sizeof *l->top);
+  l->last_open = l->n && l->frags[l->n - 1].open;
   builder_free(&b);
   *out = l;
   return STRATA_OK;
@@ -199,6 +212,7 @@ void st_rtombs_unref(st_rtombs *l) {
   free(l->seqs);
   free(l->keys);
   free(l->pfx);
+  free(l->top);
   free(l);
 }
 
@@ -208,18 +222,47 @@ uint64_t st_rfrag_seq_at(const st_rfrag *f, uint64_t snap) {
   return 0;
 }
 
-/* The index of the first fragment whose start is > key. */
-static size_t upper(const st_rtombs *l, const char *key, size_t klen) {
-  uint64_t k[2];
-  key_prefix(key, klen, k);
-  size_t lo = 0, hi = l->n;
+/* A key's search words, and the key for a tie. */
+typedef struct probe {
+  uint64_t w[2];
+  const char *key;
+  size_t klen;
+} probe;
+
+static void probe_init(probe *p, const char *key, size_t klen) {
+  key_prefix(key, klen, p->w);
+  p->key = key;
+  p->klen = klen;
+}
+
+#define WORDS_TIE 2
+
+/* The order of the key with words w against p's key: -1, 0 or 1 when the
+ * words tell, else WORDS_TIE. */
+static int words_cmp(const uint64_t *w, const probe *p) {
+  if (w[0] != p->w[0]) return w[0] < p->w[0] ? -1 : 1;
+  if (w[1] != p->w[1]) return w[1] < p->w[1] ? -1 : 1;
+  return (w[1] & 0xff) < 16 ? 0 : WORDS_TIE;
+}
+
+/* The order of fragment i's start (its end) against p's key; the key
+ * bytes are read only on a tie. */
+static int start_cmp(const st_rtombs *l, size_t i, const uint64_t *w, const probe *p) {
+  int c = words_cmp(w, p);
+  return c != WORDS_TIE ? c : st_ukey_compare(l->frags[i].start, l->frags[i].slen, p->key, p->klen);
+}
+static int end_cmp(const st_rtombs *l, size_t i, const probe *p) {
+  int c = words_cmp(&l->pfx[4 * i + 2], p);
+  return c != WORDS_TIE ? c : st_ukey_compare(l->frags[i].end, l->frags[i].elen, p->key, p->klen);
+}
+
+/* The number of blocks whose first fragment starts at or before p's key
+ * (a search of the top words alone). */
+static size_t blocks_at_or_before(const st_rtombs *l, const probe *p) {
+  size_t lo = 0, hi = l->ntop;
   while (lo < hi) {
     size_t mid = (lo + hi) / 2;
-    const uint64_t *p = &l->pfx[2 * mid];
-    int c = p[0] != k[0]   ? (p[0] < k[0] ? -1 : 1)
-            : p[1] != k[1] ? (p[1] < k[1] ? -1 : 1)
-                           : st_ukey_compare(l->frags[mid].start, l->frags[mid].slen, key, klen);
-    if (c <= 0)
+    if (start_cmp(l, mid * ST_RTOMBS_BLOCK, &l->top[2 * mid], p) <= 0)
       lo = mid + 1;
     else
       hi = mid;
@@ -227,30 +270,89 @@ static size_t upper(const st_rtombs *l, const char *key, size_t klen) {
   return lo;
 }
 
-static int holds(const st_rfrag *f, const char *key, size_t klen) {
-  return f->open || st_ukey_compare(key, klen, f->end, f->elen) < 0;
+/* The end of the block that begins at fragment first. */
+static size_t block_end(const st_rtombs *l, size_t first) {
+  return first + ST_RTOMBS_BLOCK < l->n ? first + ST_RTOMBS_BLOCK : l->n;
+}
+
+/* Asks the memory system for the words of the block at first, all at once. */
+static void fetch_block(const st_rtombs *l, size_t first) {
+#if defined(__GNUC__)
+  const char *end = (const char *)&l->pfx[4 * block_end(l, first)];
+  for (const char *c = (const char *)&l->pfx[4 * first]; c < end; c += 64) __builtin_prefetch(c);
+#else
+  (void)l;
+  (void)first;
+#endif
+}
+
+/* The index of the first fragment whose start is > p's key: the last
+ * block starting at or before it, from the top words, then a search of
+ * that block's fragments, fetched before the search needs them. */
+static size_t upper(const st_rtombs *l, const probe *p) {
+  size_t nb = blocks_at_or_before(l, p);
+  if (nb == 0) return 0;
+  size_t first = (nb - 1) * ST_RTOMBS_BLOCK;
+  fetch_block(l, first);
+  size_t lo = first + 1, hi = block_end(l, first); /* fragment first starts at or before the key */
+  while (lo < hi) {
+    size_t mid = (lo + hi) / 2;
+    if (start_cmp(l, mid, &l->pfx[4 * mid], p) <= 0)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo;
+}
+
+void st_rtombs_prefetch(const st_rtombs *l, const char *key, size_t klen) {
+  if (!l || l->n == 0 || !key) return;
+  probe p;
+  probe_init(&p, key, klen);
+  size_t nb = blocks_at_or_before(l, &p);
+  if (nb) fetch_block(l, (nb - 1) * ST_RTOMBS_BLOCK);
+}
+
+/* 1 when fragment i (whose start is at or before p's key) holds the key:
+ * it ends after it. */
+static int holds(const st_rtombs *l, size_t i, const probe *p) {
+  if (i + 1 == l->n && l->last_open) return 1;
+  return end_cmp(l, i, p) > 0;
 }
 
 uint64_t st_rtombs_cover(const st_rtombs *l, const char *key, size_t klen, uint64_t snap) {
   if (!l || l->n == 0) return 0;
-  size_t i = upper(l, key, klen);
-  if (i == 0 || !holds(&l->frags[i - 1], key, klen)) return 0;
+  probe p;
+  probe_init(&p, key, klen);
+  size_t i = upper(l, &p);
+  if (i == 0 || !holds(l, i - 1, &p)) return 0;
   return st_rfrag_seq_at(&l->frags[i - 1], snap);
 }
 
 int st_rtombs_overlaps(const st_rtombs *l, const char *lo, size_t lolen, const char *hi, size_t hilen) {
-  if (!l || l->n == 0) return 0;
-  size_t i = lo ? upper(l, lo, lolen) : 0;
-  if (i > 0 && holds(&l->frags[i - 1], lo, lolen)) return 1; /* a fragment holds lo */
-  return i < l->n && (!hi || st_ukey_compare(l->frags[i].start, l->frags[i].slen, hi, hilen) < 0);
+  if (!l || l->n == 0 || (lo && hi && st_ukey_compare(lo, lolen, hi, hilen) >= 0)) return 0;
+  size_t i = 0;
+  if (lo) {
+    probe p;
+    probe_init(&p, lo, lolen);
+    i = upper(l, &p);
+    if (i > 0 && holds(l, i - 1, &p)) return 1; /* a fragment holds lo */
+  }
+  if (i == l->n) return 0;
+  if (!hi) return 1;
+  probe p;
+  probe_init(&p, hi, hilen);
+  return start_cmp(l, i, &l->pfx[4 * i], &p) < 0; /* the next one starts below hi */
 }
 
 void st_rtombs_lookup(const st_rtombs *l, const char *key, size_t klen, uint64_t snap, st_rlookup *out) {
   memset(out, 0, sizeof *out);
   out->lo_none = out->hi_none = 1;
   if (!l || l->n == 0) return;
-  size_t i = upper(l, key, klen);
-  if (i > 0 && holds(&l->frags[i - 1], key, klen)) {
+  probe p;
+  probe_init(&p, key, klen);
+  size_t i = upper(l, &p);
+  if (i > 0 && holds(l, i - 1, &p)) {
     const st_rfrag *f = &l->frags[i - 1];
     out->frag = f;
     out->seq = st_rfrag_seq_at(f, snap);

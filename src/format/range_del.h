@@ -77,6 +77,8 @@ typedef struct st_rfrag {
   size_t nseqs;
 } st_rfrag;
 
+#define ST_RTOMBS_BLOCK 16
+
 /* An immutable, reference-counted fragmented list; it owns copies of its
  * keys. Thread-safety: read from any thread; ref/unref from any thread. */
 typedef struct st_rtombs {
@@ -85,10 +87,20 @@ typedef struct st_rtombs {
   size_t raw; /* tombstones it was built from */
   uint64_t *seqs;
   char *keys;
-  /* The first 16 bytes of each fragment's start (zero-padded, as two
-   * big-endian words): the binary search compares these, contiguous in
-   * memory, and the keys themselves only on a tie. */
+  /* Four words per fragment: the search words of its start and of its
+   * end (the first 15 bytes, zero-padded, and the length up to 16, as two
+   * big-endian words each; an open end's words are unused). Searches
+   * compare these, contiguous in memory, and the keys themselves only
+   * when two keys of 16 bytes or more share their first 15. */
   uint64_t *pfx;
+  /* The start words of every ST_RTOMBS_BLOCK-th fragment: the upper
+   * levels of a search, small enough to stay in cache, which end in one
+   * block of fragments whose words are fetched at once. A reader's cost
+   * is then a miss or two, not one per level of a binary search over the
+   * whole list (thousands of small range deletes, a scan each). */
+  uint64_t *top;
+  size_t ntop;
+  int last_open; /* the last fragment's end is past the last key */
   atomic_int refs;
 } st_rtombs;
 
@@ -115,8 +127,14 @@ typedef struct st_rlookup {
 void st_rtombs_lookup(const st_rtombs *l, const char *key, size_t klen, uint64_t snap, st_rlookup *out);
 
 /* 1 when some fragment of l meets [lo, hi) (NULL lo: from the first key;
- * NULL hi: to the last), else 0. l may be NULL. */
+ * NULL hi: to the last), else 0 (also when lo >= hi: the range is
+ * empty). l may be NULL. */
 int st_rtombs_overlaps(const st_rtombs *l, const char *lo, size_t lolen, const char *hi, size_t hilen);
+
+/* Starts fetching the part of l that a search for key will read (NULL
+ * key: nothing), so that a search made a little later, after other work,
+ * does not wait for memory. l may be NULL. */
+void st_rtombs_prefetch(const st_rtombs *l, const char *key, size_t klen);
 
 /* The newest seq of f visible at snap, or 0. */
 uint64_t st_rfrag_seq_at(const st_rfrag *f, uint64_t snap);

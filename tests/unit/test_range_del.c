@@ -29,6 +29,22 @@ static uint64_t brute(const st_rtomb *t, size_t n, const char *key, uint64_t sna
   return best;
 }
 
+/* 1 when some tombstone meets [lo, hi) (NULL: unbounded), by brute force:
+ * the larger begin is below the smaller end. */
+static int brute_overlaps(const st_rtomb *t, size_t n, const char *lo, size_t lolen, const char *hi, size_t hilen) {
+  for (size_t i = 0; i < n; i++) {
+    const char *b = t[i].begin;
+    size_t bl = t[i].blen;
+    if (lo && st_ukey_compare(lo, lolen, b, bl) > 0) {
+      b = lo;
+      bl = lolen;
+    }
+    int below_end = t[i].open || st_ukey_compare(b, bl, t[i].end, t[i].elen) < 0;
+    if (below_end && (!hi || st_ukey_compare(b, bl, hi, hilen) < 0)) return 1;
+  }
+  return 0;
+}
+
 static void random_lists_run(void) {
   st_random r;
   st_random_seed(&r, 7);
@@ -38,8 +54,9 @@ static void random_lists_run(void) {
     key_of(keys[i][1], i, 1);
   }
   for (int round = 0; round < 400; round++) {
-    size_t n = st_random_uniform(&r, 12);
-    st_rtomb t[12];
+    /* Lists of a few fragments and of several search blocks. */
+    size_t n = st_random_uniform(&r, round % 2 ? 12 : 48);
+    st_rtomb t[48];
     for (size_t i = 0; i < n; i++) {
       int a = (int)st_random_uniform(&r, SPACE), b = a + (int)st_random_uniform(&r, 10);
       t[i].begin = keys[a][st_random_uniform(&r, 2)];
@@ -79,6 +96,13 @@ static void random_lists_run(void) {
             assert_true(brute(t, n, lo, snap) == want);
           }
         }
+    for (int q = 0; q < 200; q++) { /* overlaps, against brute force; NULL bounds too */
+      int a = (int)st_random_uniform(&r, 62), b = a + (int)st_random_uniform(&r, 64 - a);
+      const char *lo = st_random_uniform(&r, 8) ? keys[a][st_random_uniform(&r, 2)] : NULL;
+      const char *hi = st_random_uniform(&r, 8) ? keys[b][st_random_uniform(&r, 2)] : NULL;
+      size_t lolen = lo ? strlen(lo) : 0, hilen = hi ? strlen(hi) : 0;
+      assert_int_equal(st_rtombs_overlaps(l, lo, lolen, hi, hilen), brute_overlaps(t, n, lo, lolen, hi, hilen));
+    }
     st_rtombs_unref(l);
   }
 }
@@ -119,6 +143,7 @@ static void overlaps(void **state) {
   assert_false(st_rtombs_overlaps(l, "a", 1, "b", 1));
   assert_true(st_rtombs_overlaps(l, "a", 1, "b\0", 2));
   assert_true(st_rtombs_overlaps(l, "c", 1, "c\0", 2));
+  assert_false(st_rtombs_overlaps(l, "c", 1, "c", 1)); /* an empty range meets nothing */
   assert_false(st_rtombs_overlaps(l, "d", 1, "f", 1));
   assert_true(st_rtombs_overlaps(l, "d", 1, "f\0", 2));
   assert_true(st_rtombs_overlaps(l, "zz", 2, NULL, 0));
