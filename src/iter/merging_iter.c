@@ -19,9 +19,19 @@
 #include "base/error.h"
 #include "format/ikey.h"
 
+/* A child's key as it was when the child last moved: the heap compares
+ * these without a call into the child (a scan compares several times per
+ * entry). Set by rebuild and fix_top, which every move of a child goes
+ * through; meaningful only for the children in the heap. */
+typedef struct child_key {
+  const char *k;
+  size_t len;
+} child_key;
+
 typedef struct merging_iter {
   st_iter base;
   st_iter **child;
+  child_key *keys;
   size_t n;
   size_t *heap;   /* child indices; heap[0] is the current one */
   size_t nheap;
@@ -51,9 +61,7 @@ typedef struct merging_iter {
 
 /* 1 when child a should be above child b in the heap. */
 static int before(const merging_iter *m, size_t a, size_t b) {
-  size_t al, bl;
-  const char *ak = st_iter_key(m->child[a], &al), *bk = st_iter_key(m->child[b], &bl);
-  int c = st_ikey_compare(ak, al, bk, bl);
+  int c = st_ikey_compare(m->keys[a].k, m->keys[a].len, m->keys[b].k, m->keys[b].len);
   return m->forward ? c < 0 : c > 0;
 }
 
@@ -75,9 +83,10 @@ static void rebuild(merging_iter *m, int forward) {
   m->forward = forward;
   m->nheap = 0;
   for (size_t i = 0; i < m->n; i++) {
-    if (st_iter_valid(m->child[i]))
+    if (st_iter_valid(m->child[i])) {
+      m->keys[i].k = st_iter_key(m->child[i], &m->keys[i].len);
       m->heap[m->nheap++] = i;
-    else if (!m->status && st_iter_status(m->child[i]))
+    } else if (!m->status && st_iter_status(m->child[i]))
       m->status = st_iter_status(m->child[i]);
   }
   for (size_t i = m->nheap / 2; i-- > 0;) sift_down(m, i);
@@ -89,6 +98,8 @@ static void fix_top(merging_iter *m) {
   if (!st_iter_valid(c)) {
     if (!m->status && st_iter_status(c)) m->status = st_iter_status(c);
     m->heap[0] = m->heap[--m->nheap];
+  } else {
+    m->keys[m->heap[0]].k = st_iter_key(c, &m->keys[m->heap[0]].len);
   }
   if (m->nheap) sift_down(m, 0);
 }
@@ -205,8 +216,8 @@ static void pass_forward(merging_iter *m, size_t c, const char *edge, size_t ele
 static void skip_hidden(merging_iter *m) {
   if (!m->lists) return;
   while (m->nheap > 0 && m->status == STRATA_OK) {
-    size_t top = m->heap[0], klen;
-    const char *k = st_iter_key(m->child[top], &klen);
+    size_t top = m->heap[0], klen = m->keys[top].len;
+    const char *k = m->keys[top].k;
     size_t ul = klen - ST_IKEY_TRAILER;
     uint64_t seq = st_trailer_seq(st_ikey_trailer(k, klen));
     if (seq > m->snap) return;
@@ -339,7 +350,8 @@ static void mi_prev(st_iter *i) {
 
 static const char *mi_key(const st_iter *i, size_t *len_out) {
   const merging_iter *m = (const merging_iter *)i;
-  return st_iter_key(m->child[m->heap[0]], len_out);
+  *len_out = m->keys[m->heap[0]].len;
+  return m->keys[m->heap[0]].k;
 }
 
 static const char *mi_value(const st_iter *i, size_t *len_out) {
@@ -358,6 +370,7 @@ static void mi_free(st_iter *i) {
   free(m->lower ? m->lower : m->upper); /* one allocation: st_merging_iter_set_bounds */
   free(m->target);
   free(m->child);
+  free(m->keys);
   free(m->heap);
   free(m);
 }
@@ -370,12 +383,14 @@ int st_merging_iter_new(st_iter **children, size_t n, st_iter **it_out) {
   merging_iter *m = calloc(1, sizeof *m);
   if (m) {
     m->child = malloc((n ? n : 1) * sizeof *m->child);
+    m->keys = malloc((n ? n : 1) * sizeof *m->keys);
     m->heap = malloc((n ? n : 1) * sizeof *m->heap);
   }
-  if (!m || !m->child || !m->heap) {
+  if (!m || !m->child || !m->keys || !m->heap) {
     for (size_t k = 0; k < n; k++) st_iter_free(children[k]);
     if (m) {
       free(m->child);
+      free(m->keys);
       free(m->heap);
       free(m);
     }
