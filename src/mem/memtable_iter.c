@@ -112,6 +112,7 @@ static int m_status(const st_iter *i) { return ((const mem_iter *)i)->status; }
 
 static void m_free(st_iter *i) {
   mem_iter *m = (mem_iter *)i;
+  st_skiplist_iter_release(&m->it);
   st_memtable_unref(m->mem);
   free(m->target);
   free(m);
@@ -138,7 +139,7 @@ int st_memtable_iter_new(st_memtable *m, st_iter **it_out) {
   it->base.ops = &mem_iter_ops;
   it->mem = m;
   st_memtable_ref(m);
-  st_skiplist_iter_init(&it->it, &m->list);
+  st_skiplist_iter_init_scan(&it->it, &m->list);
   *it_out = &it->base;
   return STRATA_OK;
 }

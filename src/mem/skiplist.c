@@ -5,6 +5,8 @@
  */
 #include "mem/skiplist.h"
 
+#include <stdlib.h>
+
 #include "strata.h"
 
 struct st_skip_node {
@@ -104,6 +106,13 @@ void st_skiplist_iter_init(st_skiplist_iter *it, const st_skiplist *l) {
   it->node = NULL;
   it->run = it->ahead_pos = it->ahead_n = 0;
   it->fill_runs = 2;
+  it->scan = 0;
+  it->fetch = NULL;
+}
+
+void st_skiplist_iter_init_scan(st_skiplist_iter *it, const st_skiplist *l) {
+  st_skiplist_iter_init(it, l);
+  it->scan = 1;
 }
 
 /* Every positioning call forgets what was fetched ahead. */
@@ -117,19 +126,27 @@ const char *st_skiplist_iter_entry(const st_skiplist_iter *it) { return it->node
 
 /*
  * Fetching ahead. A scan over a memtable filled in random order waits on
- * one cache miss per node (about 100 ns), one after the other, since each
- * node's address is in the node before it. A skiplist has more than one
- * chain, though: the nodes of height > ANCHOR_LEVEL (one in 4^ANCHOR_LEVEL)
- * cut level 0 into runs that can be walked at the same time, each from its
- * anchor to the next, so CHAINS misses are in flight at once instead of
- * one. The runs found are laid end to end in it->ahead, in key order.
+ * one cache miss per node (about 160 ns here), one after the other, since
+ * each node's address is in the node before it. A skiplist has more than
+ * one chain, though: the nodes of height > ANCHOR_LEVEL (one in
+ * 4^ANCHOR_LEVEL) cut level 0 into runs that can be walked at the same
+ * time, each from its anchor to the next, so WALKERS misses are in flight
+ * at once instead of one. The runs found are laid end to end in
+ * fetch->ahead, in key order.
+ *
+ * A run that is done waits for the runs before it to be done too before
+ * its nodes can be handed over in order; it waits in a window of WINDOW
+ * runs, so that a long run does not hold up the walking of the shorter
+ * ones after it (with WINDOW = WALKERS, two thirds of the rounds had
+ * every slot taken and a quarter of the walkers idle).
  *
  * Entries inserted while the scan runs may be missed by the runs already
  * fetched; a reader only looks for entries at or below a sequence number
  * published before it began, and those were linked before it began.
  */
 #define ANCHOR_LEVEL 2
-#define CHAINS 16  /* runs walked at once */
+#define WALKERS 16 /* runs walked at once */
+#define WINDOW 64  /* runs fetched and not handed over yet */
 #define RUN_MAX 64 /* nodes a run may hold (4x its mean length) */
 
 /* The first node after x of height > ANCHOR_LEVEL, or NULL: from a node of
@@ -148,41 +165,58 @@ typedef struct run {
   const st_skip_node *buf[RUN_MAX];
 } run;
 
-/* Run r ends at end: if its walk already passed it, cut the run there. */
-static void set_end(run *r, const st_skip_node *end) {
+struct st_skiplist_fetch {
+  run runs[WINDOW];
+  const st_skip_node *ahead[ST_SKIPLIST_AHEAD];
+};
+
+void st_skiplist_iter_release(st_skiplist_iter *it) {
+  free(it->fetch);
+  it->fetch = NULL;
+  it->ahead_pos = it->ahead_n = 0;
+}
+
+/* Run r ends at end: if its walk already passed it, cut the run there.
+ * Returns 1 when that finished it. */
+static int set_end(run *r, const st_skip_node *end) {
   r->end = end;
   r->end_known = 1;
   for (int i = 0; i < r->len; i++)
     if (r->buf[i] == end) {
       r->len = i + 1;
+      int was_done = r->done;
       r->done = r->whole = 1;
+      return !was_done;
     }
+  return 0;
 }
 
 /*
- * Runs go through CHAINS slots as a pipeline: each round moves every run
- * in flight one node on (their misses overlap), the anchor chase one
- * anchor on, and hands the oldest runs that are done to it->ahead, in
- * order, freeing their slots for the next runs. It ends when it->fill_runs
- * runs are handed over, it->ahead is full, the list ends, or a run
- * overflows RUN_MAX (rare: what follows it is dropped, to keep the
- * order).
+ * Runs go through the window as a pipeline: each round moves every run
+ * being walked one node on (their misses overlap), the anchor chase one
+ * anchor on, and hands the oldest runs that are done to fetch->ahead, in
+ * order, freeing their slots for the next runs. It ends when
+ * it->fill_runs runs are handed over, the buffer is full, the list ends,
+ * or a run overflows RUN_MAX (rare: what follows it is dropped, to keep
+ * the order).
  */
 static void fill_ahead(st_skiplist_iter *it) {
-  run runs[CHAINS];
-  int n = 0, started = 0, oldest = 0, stop = 0;
+  st_skiplist_fetch *f = it->fetch;
+  run *runs = f->runs;
+  int n = 0, started = 0, oldest = 0, walking = 0, stop = 0;
   /* The start of run `started` (the next to start), and whether the chase
    * found it yet; run 0 starts at the current node. */
   const st_skip_node *next_start = it->node, *chase = it->node;
   int next_known = 1, chase_done = 0;
   while (!stop) {
     /* Start runs into free slots. */
-    while (started - oldest < CHAINS && started < it->fill_runs && next_known && next_start) {
-      run *r = &runs[started % CHAINS];
+    while (started - oldest < WINDOW && walking < WALKERS && started < it->fill_runs && next_known && next_start) {
+      run *r = &runs[started % WINDOW];
       r->pos = next_start;
       r->end = NULL;
       r->end_known = r->done = r->whole = r->len = 0;
       started++;
+      walking++;
       next_known = 0;
     }
     /* The anchor chase: one step. */
@@ -193,18 +227,18 @@ static void fill_ahead(st_skiplist_iter *it) {
       else
         chase_done = 1;
       /* The run before it ends there (at the end of the list if none). */
-      run *prev = &runs[(started - 1) % CHAINS];
-      set_end(prev, chase);
+      walking -= set_end(&runs[(started - 1) % WINDOW], chase);
       next_start = chase;
       next_known = 1;
     }
-    /* Every run in flight: one node on. */
+    /* Every run being walked: one node on. */
     for (int k = oldest; k < started; k++) {
-      run *r = &runs[k % CHAINS];
+      run *r = &runs[k % WINDOW];
       if (r->done) continue;
       const st_skip_node *x = next_of(r->pos, 0);
       if (!x) {
         r->done = r->whole = 1; /* the end of the list */
+        walking--;
         continue;
       }
       /* The node and the line after it: the entry a scan reads next
@@ -213,16 +247,17 @@ static void fill_ahead(st_skiplist_iter *it) {
       __builtin_prefetch((const char *)x + 64);
       r->buf[r->len++] = x;
       r->pos = x;
-      if (r->end_known && x == r->end)
-        r->done = r->whole = 1;
-      else if (r->len == RUN_MAX)
+      if ((r->end_known && x == r->end) || r->len == RUN_MAX) {
         r->done = 1;
+        r->whole = r->end_known && x == r->end;
+        walking--;
+      }
     }
     /* Hand over the oldest runs that are done. */
-    while (oldest < started && runs[oldest % CHAINS].done) {
-      run *r = &runs[oldest % CHAINS];
+    while (oldest < started && runs[oldest % WINDOW].done) {
+      run *r = &runs[oldest % WINDOW];
       int take = r->len < ST_SKIPLIST_AHEAD - n ? r->len : ST_SKIPLIST_AHEAD - n;
-      for (int i = 0; i < take; i++) it->ahead[n++] = r->buf[i];
+      for (int i = 0; i < take; i++) f->ahead[n++] = r->buf[i];
       oldest++;
       if (take < r->len || !r->whole || n == ST_SKIPLIST_AHEAD) {
         stop = 1; /* a gap or a full buffer: nothing later may follow */
@@ -240,14 +275,17 @@ static void fill_ahead(st_skiplist_iter *it) {
 
 void st_skiplist_iter_next(st_skiplist_iter *it) {
   if (it->ahead_pos < it->ahead_n) {
-    it->node = it->ahead[it->ahead_pos++];
+    it->node = it->fetch->ahead[it->ahead_pos++];
     return;
   }
-  if (++it->run >= 16) { /* a long scan: fetch many nodes at once */
-    fill_ahead(it);
-    if (it->ahead_n) {
-      it->node = it->ahead[it->ahead_pos++];
-      return;
+  if (it->scan && ++it->run >= 16) { /* a long scan: fetch many nodes at once */
+    if (!it->fetch) it->fetch = malloc(sizeof *it->fetch);
+    if (it->fetch) {
+      fill_ahead(it);
+      if (it->ahead_n) {
+        it->node = it->fetch->ahead[it->ahead_pos++];
+        return;
+      }
     }
   }
   const st_skip_node *n = next_of(it->node, 0);

@@ -59,18 +59,30 @@ const char *st_skiplist_node_entry(const st_skip_node *n);
 char *st_skiplist_alloc_entry(st_skiplist *l, size_t n);
 
 /* Nodes a long forward scan fetches ahead at once (skiplist.c). */
-#define ST_SKIPLIST_AHEAD 384
+#define ST_SKIPLIST_AHEAD 1024
+
+/* The room of a scan's fetching ahead (skiplist.c), allocated on its
+ * first use. */
+typedef struct st_skiplist_fetch st_skiplist_fetch;
 
 typedef struct st_skiplist_iter {
   const st_skiplist *list;
   const st_skip_node *node; /* NULL: not valid */
   int run;                  /* next() calls since the last positioning */
   int fill_runs;            /* runs the next fetch-ahead may walk: doubles from 2 */
-  int ahead_pos, ahead_n;   /* ahead[ahead_pos, ahead_n): the nodes after node, in order */
-  const st_skip_node *ahead[ST_SKIPLIST_AHEAD];
+  int ahead_pos, ahead_n;   /* fetch->ahead[ahead_pos, ahead_n): the nodes after node, in order */
+  int scan;                 /* fetching ahead allowed (st_skiplist_iter_init_scan) */
+  st_skiplist_fetch *fetch; /* NULL until a long scan needs it */
 } st_skiplist_iter;
 
+/* An iterator for short walks (a key's entries, a seek): it never
+ * allocates, and needs no release. */
 void st_skiplist_iter_init(st_skiplist_iter *it, const st_skiplist *l);
+/* An iterator for scans: after some steps forward it fetches many nodes
+ * ahead at once (about 40 KiB, allocated then; without the memory it
+ * steps one node at a time). Release it with st_skiplist_iter_release. */
+void st_skiplist_iter_init_scan(st_skiplist_iter *it, const st_skiplist *l);
+void st_skiplist_iter_release(st_skiplist_iter *it);
 static inline int st_skiplist_iter_valid(const st_skiplist_iter *it) { return it->node != NULL; }
 const char *st_skiplist_iter_entry(const st_skiplist_iter *it);
 void st_skiplist_iter_next(st_skiplist_iter *it);

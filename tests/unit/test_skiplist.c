@@ -103,7 +103,7 @@ static void *reader(void *arg) {
   st_random rnd;
   st_random_seed(&rnd, (uint64_t)(uintptr_t)pthread_self());
   st_skiplist_iter it;
-  st_skiplist_iter_init(&it, &r->list);
+  st_skiplist_iter_init_scan(&it, &r->list);
   while (!atomic_load(&r->stop)) {
     uint64_t pub = atomic_load(&r->published);
     if (pub == 0) continue;
@@ -125,6 +125,7 @@ static void *reader(void *arg) {
       if (want + (uint64_t)i + 1 >= pub) break; /* later keys may not be linked yet */
     }
   }
+  st_skiplist_iter_release(&it);
   return NULL;
 }
 
@@ -167,9 +168,10 @@ static void long_scans_fetch_ahead(void **state) {
   }
   free(order);
   st_skiplist_iter it;
-  st_skiplist_iter_init(&it, &l);
+  st_skiplist_iter_init_scan(&it, &l);
   for (int scan = 0; scan < 300; scan++) {
-    uint64_t from = st_random_uniform(&r, 2 * N), len = st_random_uniform(&r, 3000);
+    /* Up to several buffers' worth (ST_SKIPLIST_AHEAD), each filled by many runs at once. */
+    uint64_t from = st_random_uniform(&r, 2 * N), len = st_random_uniform(&r, 6 * ST_SKIPLIST_AHEAD);
     char target[24];
     snprintf(target, sizeof target, "k%012llu", (unsigned long long)from);
     st_skiplist_iter_seek(&it, target);
@@ -188,6 +190,7 @@ static void long_scans_fetch_ahead(void **state) {
       st_skiplist_iter_next(&it);
     }
   }
+  st_skiplist_iter_release(&it);
   st_arena_destroy(&a);
 }
 
