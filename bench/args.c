@@ -129,6 +129,7 @@ int bench_args_parse(int argc, char **argv, bench_args *a, char *err, size_t err
       {"sync", OPT_FLAG, &a->cfg.sync, 1, 0, 0},
       {"db", OPT_STRING, &a->db, 0, 0, 0},
       {"keep", OPT_FLAG, &a->keep, 1, 0, 0},
+      {"settle", OPT_FLAG, &a->settle, 1, 0, 0},
       {"fresh", OPT_FLAG, &a->fresh, 1, 0, 0},
       {"memtable-bytes", OPT_SIZE, &a->cfg.memtable_bytes, 0, 4096, (uint64_t)1 << 40},
       {"block-bytes", OPT_SIZE, &a->cfg.block_bytes, 0, 256, 16u << 20},
@@ -237,6 +238,8 @@ void bench_args_usage(FILE *f) {
       "  --db DIR               database directory [a new one under $TMPDIR]\n"
       "  --fresh                empty a non-empty --db first\n"
       "  --keep                 leave the database directory at the end\n"
+      "  --settle               after each row, wait until the process writes nothing for 1 s (120 s at\n"
+      "                         most) and count those writes in the row's write amplification\n"
       "  --memtable-bytes B     [67108864]\n"
       "  --block-bytes B        [4096]\n"
       "  --bloom-bits N         bloom filter bits per key, 0 = none [10]\n"

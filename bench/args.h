@@ -21,6 +21,7 @@ typedef struct bench_args {
   bench_config cfg;       /* --memtable-bytes ... --max-open-files, --sync, --list-max */
   const char *db;         /* --db, or NULL for a fresh directory under $TMPDIR */
   int keep;               /* --keep: leave the database directory at the end */
+  int settle;             /* --settle: after each row, wait for the engine's writes to stop */
   int fresh;              /* --fresh: a non-empty --db is emptied first */
   uint64_t reads;         /* --reads (default: num) */
   uint64_t seed;          /* --seed */

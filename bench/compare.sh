@@ -23,6 +23,9 @@ usage: bench/compare.sh [options]
                    nothing (default bench-results)
   --no-build       use the strata-bench already in --build-dir
   --no-install     do not install missing packages
+  --settle         pass --settle to strata-bench: after each row, wait for the
+                   engine's writes to stop and count them in the row's write
+                   amplification (the compaction debt a row leaves counts)
   --chart          also run fillrandom,overwrite with --timeline on each engine
                    and draw ops/s per second with gnuplot
   --chart-only     only the chart
@@ -53,6 +56,7 @@ work_dir=""
 do_build=1
 do_install=1
 chart=0
+settle=()
 compare=1
 chart_num=5000000
 chart_out=docs/perf/timeline.svg
@@ -72,6 +76,7 @@ while [ $# -gt 0 ]; do
     --work-dir) work_dir=${2:?--work-dir needs a value}; shift 2 ;;
     --no-build) do_build=0; shift ;;
     --no-install) do_install=0; shift ;;
+    --settle) settle=(--settle); shift ;;
     --chart) chart=1; shift ;;
     --chart-only) chart=1; compare=0; shift ;;
     --chart-num) chart_num=${2:?--chart-num needs a value}; chart_num_set=1; shift 2 ;;
@@ -211,9 +216,9 @@ run_bench() {
   shift 2
   local db="$work_dir/$engine-$tag" one="$work_dir/run.log" rc=0
   rm -rf "$db"
-  "$bench" --engine "$engine" --db "$db" --no-progress "$@" >"$one" 2>&1 || rc=$?
+  "$bench" --engine "$engine" --db "$db" --no-progress "${settle[@]}" "$@" >"$one" 2>&1 || rc=$?
   {
-    echo "### $engine $tag: $bench --engine $engine --db $db --no-progress $*"
+    echo "### $engine $tag: $bench --engine $engine --db $db --no-progress ${settle[*]} $*"
     cat "$one"
   } >>"$log"
   if [ "$rc" -ne 0 ]; then

@@ -9,7 +9,22 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
+
+int64_t bench_io_settle(int quiet_ms, int max_ms) {
+  enum { POLL_MS = 100 };
+  int64_t first = bench_io_write_bytes(), last = first;
+  if (first < 0) return 0;
+  for (int waited = 0, quiet = 0; quiet < quiet_ms && waited < max_ms; waited += POLL_MS) {
+    struct timespec ts = {0, POLL_MS * 1000000L};
+    nanosleep(&ts, NULL);
+    int64_t now = bench_io_write_bytes();
+    quiet = now == last ? quiet + POLL_MS : 0;
+    if (now >= 0) last = now;
+  }
+  return last - first;
+}
 
 int64_t bench_io_write_bytes(void) {
   FILE *f = fopen("/proc/self/io", "r");

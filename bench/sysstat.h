@@ -18,6 +18,11 @@ int64_t bench_io_write_bytes(void);
  * own. */
 void bench_sync_dir(const char *dir);
 
+/* Waits until the process has written nothing to storage for quiet_ms
+ * (polling write_bytes), or max_ms passed; returns the bytes written
+ * meanwhile (0 when write_bytes is unavailable). */
+int64_t bench_io_settle(int quiet_ms, int max_ms);
+
 /* Peak resident set size of the process so far, in MiB (getrusage). */
 double bench_peak_rss_mb(void);
 

@@ -116,6 +116,14 @@ for engine in $ENGINES; do
   check "$engine: rangedel with partitions of one key" $?
 done
 
+# --settle waits after each row until the process writes nothing for a
+# second: two rows take at least two seconds, and still report amplification.
+start=$(date +%s%N)
+run --engine strata --benchmarks fillrandom,overwrite --num 3000 --memtable-bytes 65536 --settle --no-progress
+elapsed_ms=$((($(date +%s%N) - start) / 1000000))
+[ "$RC" -eq 0 ] && [ "$elapsed_ms" -ge 2000 ] && printf '%s' "$OUT" | grep -Eq "^strata +overwrite .* [0-9]+\.[0-9]+ +[0-9]+\.[0-9]+ +[0-9.]+$"
+check "--settle waits for quiet after each row (${elapsed_ms} ms for two rows)" $?
+
 # ---- CSV: the header once, then one sane row per benchmark row -------------
 header=$(head -n 1 "$CSV")
 expected_header=engine,benchmark,threads,num,ops,seconds,ops_per_sec,us_per_op,p50_us,p99_us,p999_us,write_amp,space_amp,peak_rss_mb
