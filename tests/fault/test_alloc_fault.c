@@ -191,17 +191,25 @@ static void verify(strata_db *db, const outcome *o) {
   assert_int_equal(gone(db, 10, 15), 5);
 }
 
+/* A new database in dir holding p000..p199 (each its own name as value),
+ * unarmed; half of them flushed to a table first when split. */
+static strata_db *open_loaded(const char *dir, const strata_options *o, int split) {
+  strata_db *db = tu_open(dir, o);
+  char k[8];
+  for (int i = 0; i < NPRE; i++) {
+    pkey(k, i);
+    assert_int_equal(strata_put(db, k, 4, k, 4), STRATA_OK);
+    if (split && i == NPRE / 2) assert_int_equal(strata_flush(db), STRATA_OK);
+  }
+  return db;
+}
+
 /* One run with the nth allocation failing; returns 1 when none failed. */
 static int run_once(long nth, int flushed) {
   char *dir = tu_tmpdir();
   strata_options o;
   strata_options_init(&o);
-  strata_db *db = tu_open(dir, &o);
-  char k[8];
-  for (int i = 0; i < NPRE; i++) {
-    pkey(k, i);
-    assert_int_equal(strata_put(db, k, 4, k, 4), STRATA_OK);
-  }
+  strata_db *db = open_loaded(dir, &o, 0);
   assert_int_equal(strata_delete_range(db, "p010", 4, "p015", 4), STRATA_OK);
   /* Tombstones read from a table's list, or from the memtable's. */
   if (flushed) assert_int_equal(strata_flush(db), STRATA_OK);
@@ -224,13 +232,7 @@ static int flush_and_compact_once(long nth) {
   char *dir = tu_tmpdir();
   strata_options o;
   strata_options_init(&o);
-  strata_db *db = tu_open(dir, &o);
-  char k[8];
-  for (int i = 0; i < NPRE; i++) {
-    pkey(k, i);
-    assert_int_equal(strata_put(db, k, 4, k, 4), STRATA_OK);
-    if (i == NPRE / 2) assert_int_equal(strata_flush(db), STRATA_OK);
-  }
+  strata_db *db = open_loaded(dir, &o, 1);
   assert_int_equal(strata_flush(db), STRATA_OK);
   assert_int_equal(strata_delete_range(db, "p010", 4, "p015", 4), STRATA_OK);
   assert_int_equal(strata_delete_range(db, "p120", 4, "p180", 4), STRATA_OK);
@@ -247,6 +249,7 @@ static int flush_and_compact_once(long nth) {
   assert_true(allowed(strata_close(db)));
   /* Nothing lost, nothing brought back. */
   db = tu_open(dir, &o);
+  char k[8];
   for (int i = 0; i < NPRE; i++) {
     pkey(k, i);
     if (i == 130)
