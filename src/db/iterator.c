@@ -34,6 +34,36 @@ static int table_rtombs(strata_db *db, const st_file_meta *f, st_rtombs **out) {
   return STRATA_OK;
 }
 
+/* Whether table f ends before ro's lower bound, or starts at or after its
+ * upper one: its key range covers its range tombstones too, so such a
+ * table holds nothing a reader within the bounds could see. */
+static int ends_below(const st_file_meta *f, const strata_read_options *ro) {
+  return ro && ro->lower && st_largest_ukey_compare(f->largest, f->largest_len, ro->lower, ro->lower_len) < 0;
+}
+static int starts_above(const st_file_meta *f, const strata_read_options *ro) {
+  return ro && ro->upper &&
+         st_ukey_compare(f->smallest, f->smallest_len - ST_IKEY_TRAILER, ro->upper, ro->upper_len) >= 0;
+}
+
+/* The tables of level l that meet ro's bounds, [*first, *end) for levels
+ * 1+ (sorted, not overlapping: a binary search finds the first), all of
+ * level 0 (whose tables the caller filters one by one). A bounded scan
+ * opens only the tables it can read from, however many the database has. */
+static void level_span(const st_version *v, int l, const strata_read_options *ro, size_t *first, size_t *end) {
+  size_t lo = 0, hi = v->nfiles[l];
+  while (l > 0 && lo < hi) {
+    size_t mid = (lo + hi) / 2;
+    if (ends_below(v->files[l][mid], ro))
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  size_t e = lo;
+  while (l > 0 && e < v->nfiles[l] && !starts_above(v->files[l][e], ro)) e++;
+  *first = lo;
+  *end = l > 0 ? e : v->nfiles[l];
+}
+
 /* Starts fetching what keep_lists_in_bounds will read of l, so that the
  * other sources are opened while it arrives. */
 static void warm_list(const st_rtombs *l, const strata_read_options *ro) {
@@ -71,7 +101,10 @@ static int merged_view(strata_db *db, const st_db_view *view, const strata_read_
     if (!rc && !(rc = st_memtable_iter_new_at(view->mems[i], snap, &children[n]))) n++;
   }
   for (int l = 0; l < ST_LEVELS && !rc; l++) {
-    for (size_t i = 0; i < v->nfiles[l] && !rc; i++) {
+    size_t first, end;
+    level_span(v, l, ro, &first, &end);
+    for (size_t i = first; i < end && !rc; i++) {
+      if (l == 0 && (ends_below(v->files[0][i], ro) || starts_above(v->files[0][i], ro))) continue;
       newest[n] = v->files[l][i]->max_seq;
       rc = table_rtombs(db, v->files[l][i], &lists[n]);
       warm_list(lists[n], ro);
