@@ -115,11 +115,14 @@ void st_skiplist_iter_init_scan(st_skiplist_iter *it, const st_skiplist *l) {
   it->scan = 1;
 }
 
+static void pipeline_stop(st_skiplist_iter *it);
+
 /* Every positioning call forgets what was fetched ahead. */
 static void reposition(st_skiplist_iter *it, const st_skip_node *n) {
   it->node = n;
   it->run = it->ahead_pos = it->ahead_n = 0;
   it->fill_runs = 2;
+  pipeline_stop(it);
 }
 
 const char *st_skiplist_iter_entry(const st_skiplist_iter *it) { return it->node->entry; }
@@ -165,10 +168,24 @@ typedef struct run {
   const st_skip_node *buf[RUN_MAX];
 } run;
 
+/* The pipeline, kept from one fill to the next while the scan goes on:
+ * runs [oldest, started) in flight (walking of them not done yet), and the
+ * anchor chase, which found next_start (the start of run `started`) when
+ * next_known. */
 struct st_skiplist_fetch {
+  int live; /* 0: start afresh from the iterator's node */
+  unsigned oldest, started;
+  int walking;
+  const st_skip_node *next_start, *chase;
+  int next_known, chase_done;
+  int chase_first; /* the chase is at run 0's start, which may not be an anchor */
   run runs[WINDOW];
   const st_skip_node *ahead[ST_SKIPLIST_AHEAD];
 };
+
+static void pipeline_stop(st_skiplist_iter *it) {
+  if (it->fetch) it->fetch->live = 0;
+}
 
 void st_skiplist_iter_release(st_skiplist_iter *it) {
   free(it->fetch);
@@ -195,50 +212,64 @@ static int set_end(run *r, const st_skip_node *end) {
  * Runs go through the window as a pipeline: each round moves every run
  * being walked one node on (their misses overlap), the anchor chase one
  * anchor on, and hands the oldest runs that are done to fetch->ahead, in
- * order, freeing their slots for the next runs. It ends when
- * it->fill_runs runs are handed over, the buffer is full, the list ends,
- * or a run overflows RUN_MAX (rare: what follows it is dropped, to keep
- * the order).
+ * order, freeing their slots for the next runs. A fill ends once it has
+ * handed over enough nodes for now (more each time, like a file's
+ * readahead: a scan that stops soon wastes little), when the buffer cannot
+ * take the next run whole, or at the end of the list; the runs in flight
+ * and the chase go on in the next fill, so a long scan keeps its pipeline
+ * full instead of filling and draining it each time. A run that overflows
+ * RUN_MAX (rare) is handed over cut and the pipeline stops: the next fill
+ * starts afresh after the last node handed over.
  */
 static void fill_ahead(st_skiplist_iter *it) {
   st_skiplist_fetch *f = it->fetch;
   run *runs = f->runs;
-  int n = 0, started = 0, oldest = 0, walking = 0, stop = 0;
-  /* The start of run `started` (the next to start), and whether the chase
-   * found it yet; run 0 starts at the current node. */
-  const st_skip_node *next_start = it->node, *chase = it->node;
-  int next_known = 1, chase_done = 0;
-  while (!stop) {
+  if (!f->live) {
+    f->live = 1;
+    f->oldest = f->started = 0;
+    f->walking = 0;
+    f->next_start = f->chase = it->node; /* run 0 starts at the current node */
+    f->next_known = 1;
+    f->chase_done = 0;
+    f->chase_first = 1;
+  }
+  unsigned ahead_runs = (unsigned)(it->fill_runs < WINDOW ? it->fill_runs : WINDOW);
+  int want = it->fill_runs * 8 < ST_SKIPLIST_AHEAD - RUN_MAX ? it->fill_runs * 8 : ST_SKIPLIST_AHEAD - RUN_MAX;
+  int n = 0;
+  for (;;) {
     /* Start runs into free slots. */
-    while (started - oldest < WINDOW && walking < WALKERS && started < it->fill_runs && next_known && next_start) {
-      run *r = &runs[started % WINDOW];
-      r->pos = next_start;
+    while (f->started - f->oldest < ahead_runs && f->walking < WALKERS && f->next_known && f->next_start) {
+      run *r = &runs[f->started % WINDOW];
+      r->pos = f->next_start;
       r->end = NULL;
       r->end_known = r->done = r->whole = r->len = 0;
-      started++;
-      walking++;
-      next_known = 0;
+      f->started++;
+      f->walking++;
+      f->next_known = 0;
     }
     /* The anchor chase: one step. */
-    if (!chase_done && !next_known) {
-      chase = chase == it->node && chase->height <= ANCHOR_LEVEL ? next_anchor(chase) : next_of(chase, ANCHOR_LEVEL);
-      if (chase)
-        __builtin_prefetch(chase);
+    if (!f->chase_done && !f->next_known) {
+      const st_skip_node *c = f->chase;
+      c = f->chase_first && c->height <= ANCHOR_LEVEL ? next_anchor(c) : next_of(c, ANCHOR_LEVEL);
+      f->chase_first = 0;
+      f->chase = c;
+      if (c)
+        __builtin_prefetch(c);
       else
-        chase_done = 1;
+        f->chase_done = 1;
       /* The run before it ends there (at the end of the list if none). */
-      walking -= set_end(&runs[(started - 1) % WINDOW], chase);
-      next_start = chase;
-      next_known = 1;
+      f->walking -= set_end(&runs[(f->started - 1) % WINDOW], c);
+      f->next_start = c;
+      f->next_known = 1;
     }
     /* Every run being walked: one node on. */
-    for (int k = oldest; k < started; k++) {
+    for (unsigned k = f->oldest; k != f->started; k++) {
       run *r = &runs[k % WINDOW];
       if (r->done) continue;
       const st_skip_node *x = next_of(r->pos, 0);
       if (!x) {
         r->done = r->whole = 1; /* the end of the list */
-        walking--;
+        f->walking--;
         continue;
       }
       /* The node and the line after it: the entry a scan reads next
@@ -250,26 +281,26 @@ static void fill_ahead(st_skiplist_iter *it) {
       if ((r->end_known && x == r->end) || r->len == RUN_MAX) {
         r->done = 1;
         r->whole = r->end_known && x == r->end;
-        walking--;
+        f->walking--;
       }
     }
-    /* Hand over the oldest runs that are done. */
-    while (oldest < started && runs[oldest % WINDOW].done) {
-      run *r = &runs[oldest % WINDOW];
-      int take = r->len < ST_SKIPLIST_AHEAD - n ? r->len : ST_SKIPLIST_AHEAD - n;
-      for (int i = 0; i < take; i++) f->ahead[n++] = r->buf[i];
-      oldest++;
-      if (take < r->len || !r->whole || n == ST_SKIPLIST_AHEAD) {
-        stop = 1; /* a gap or a full buffer: nothing later may follow */
-        break;
+    /* Hand over the oldest runs that are done, each whole. */
+    while (f->oldest != f->started && runs[f->oldest % WINDOW].done) {
+      run *r = &runs[f->oldest % WINDOW];
+      if (r->len > ST_SKIPLIST_AHEAD - n) goto out; /* the next fill takes it */
+      for (int i = 0; i < r->len; i++) f->ahead[n++] = r->buf[i];
+      f->oldest++;
+      if (!r->whole) { /* cut: nothing later may follow */
+        f->live = 0;
+        goto out;
       }
     }
-    if (oldest == started && (!next_start || chase_done || started >= it->fill_runs)) stop = 1;
+    if (n >= want) break;
+    if (f->oldest == f->started && f->next_known && !f->next_start) break; /* the end of the list */
   }
+out:
   it->ahead_pos = 0;
   it->ahead_n = n;
-  /* Like a file's readahead: a scan that goes on fetches more each time,
-   * one that stops soon wastes little. */
   if (it->fill_runs < ST_SKIPLIST_AHEAD / 16) it->fill_runs *= 2;
 }
 
@@ -279,7 +310,7 @@ void st_skiplist_iter_next(st_skiplist_iter *it) {
     return;
   }
   if (it->scan && ++it->run >= 16) { /* a long scan: fetch many nodes at once */
-    if (!it->fetch) it->fetch = malloc(sizeof *it->fetch);
+    if (!it->fetch && (it->fetch = malloc(sizeof *it->fetch)) != NULL) it->fetch->live = 0;
     if (it->fetch) {
       fill_ahead(it);
       if (it->ahead_n) {
