@@ -225,6 +225,8 @@ void bench_args_usage(FILE *f) {
       "  feed convchurn                          feeds and inboxes (tuple keys)\n"
       "  rangedel                                partitions; reads and scans before and after deleting\n"
       "                                          every second partition with one range delete each\n"
+      "  rdtwin                                  the same partitions in two databases, every second one\n"
+      "                                          deleted in one; bounded scans alternated between them\n"
       "                                          (the application workloads start a fresh database)\n"
       "\n"
       "options (defaults in brackets):\n"

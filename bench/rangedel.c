@@ -6,7 +6,13 @@
  * (partition)); the same reads and scans again, without compaction, which
  * is what the deletes cost a read; a full compaction, with the disk bytes
  * before and after it; and the reads and scans once more.
+ *
+ * rdtwin measures the bounded scans' cost of the deletes finely, where
+ * the rows before and after them differ by the machine's drift between
+ * them: two databases loaded alike, every odd partition deleted in one,
+ * and blocks of the same bounded scans alternated between the two.
  */
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "sysstat.h"
@@ -19,13 +25,20 @@ typedef struct rd_arg {
   uint64_t n;                 /* keys */
   uint64_t pkeys;             /* keys per partition (the last one may have fewer) */
   uint64_t parts;             /* partitions */
-  const uint32_t *load_order; /* rdload: the key indices 0..n-1, shuffled */
-  const uint32_t *del_order;  /* rdelete: the odd partitions, shuffled */
+  uint32_t *load_order;       /* rdload: the key indices 0..n-1, shuffled */
+  uint32_t *del_order;        /* rdelete: the odd partitions, shuffled */
   uint64_t ndel;              /* odd partitions: parts / 2 */
   int deleted;                /* the odd partitions are gone: reads of their keys must miss */
   uint64_t read_stream;       /* seed salts of the reads and scans, the same for the rows before and */
   uint64_t scan_stream;       /* after the deletes, so that they draw the same keys and partitions */
+  uint64_t scans;             /* partition scans of a scan row; 0: reads / 10 */
 } rd_arg;
+
+/* The partition scans of a scan row. */
+static uint64_t scans_of(const bench_ctx *c, const rd_arg *a) {
+  if (a->scans) return a->scans;
+  return c->args->reads / 10 ? c->args->reads / 10 : 1;
+}
 
 static uint64_t part_size(const rd_arg *a, uint64_t p) {
   uint64_t first = p * a->pkeys;
@@ -164,7 +177,7 @@ static int scan_worker(bench_thread *t) {
   int rc = -1;
   strata_tuple_init(&prefix);
   bench_rng_seed(&t->rng, bench_mix64(c->args->seed + (uint64_t)t->id) ^ a->scan_stream);
-  bench_part(t, c->args->reads / 10 ? c->args->reads / 10 : 1, &b, &e);
+  bench_part(t, scans_of(c, a), &b, &e);
   void *it = eng->iter_new(c->db);
   if (!it) goto out;
   for (uint64_t i = b; i < e; i++) {
@@ -198,7 +211,7 @@ static int pscan_worker(bench_thread *t) {
   int rc = -1;
   strata_tuple_init(&prefix);
   bench_rng_seed(&t->rng, bench_mix64(c->args->seed + (uint64_t)t->id) ^ a->scan_stream);
-  bench_part(t, c->args->reads / 10 ? c->args->reads / 10 : 1, &b, &e);
+  bench_part(t, scans_of(c, a), &b, &e);
   for (uint64_t i = b; i < e; i++) {
     uint64_t p = 2 * bench_rng_uniform(&t->rng, (a->parts + 1) / 2), want = part_size(a, p);
     if (rd_partition(&prefix, &end, p)) goto out;
@@ -330,7 +343,9 @@ static int rangedel_rows(bench_ctx *c, rd_arg *a) {
   return 0;
 }
 
-int bench_wl_rangedel(bench_ctx *c) {
+/* Fills a for a run (the load and delete orders allocated: rd_free) on a
+ * fresh database. Returns 0, or -1. */
+static int rd_setup(bench_ctx *c, rd_arg *out) {
   const bench_args *args = c->args;
   rd_arg a = {.n = args->num, .pkeys = args->part_keys};
   a.parts = (a.n + a.pkeys - 1) / a.pkeys;
@@ -353,8 +368,117 @@ int bench_wl_rangedel(bench_ctx *c) {
   for (uint64_t i = 0; i < a.ndel; i++) del_order[i] = del_order[i] * 2 + 1;
   a.load_order = load_order;
   a.del_order = del_order;
+  *out = a;
+  return 0;
+}
+
+static void rd_free(rd_arg *a) {
+  free(a->load_order);
+  free(a->del_order);
+}
+
+int bench_wl_rangedel(bench_ctx *c) {
+  rd_arg a;
+  if (rd_setup(c, &a)) return -1;
   int rc = rangedel_rows(c, &a);
-  free(load_order);
-  free(del_order);
+  rd_free(&a);
+  return rc;
+}
+
+/* Runs fn on c's database as a block of an A/B comparison: timed, checked,
+ * not reported as a row; adds its seconds to *seconds. */
+static int twin_block(bench_ctx *c, bench_thread_fn fn, rd_arg *a, double *seconds) {
+  bench_step s;
+  if (bench_step_run(c, &s, "rdtwin", 1, fn, a)) return -1;
+  *seconds += s.row.seconds;
+  bench_meter_free(&s.meter);
+  if (s.wrong) {
+    bench_report_error(c->report, "rdtwin: %llu wrong results; the first: %s", (unsigned long long)s.wrong,
+                       s.wrong_msg);
+    c->wrong_rows++;
+  }
+  return 0;
+}
+
+#define TWIN_BLOCKS 40
+
+/* The blocks, alternated (AB BA AB ...) so that neither side always runs
+ * first; cost ratio of the twin with the deletes (db_del) over the one
+ * without (the context's), the spread of the blocks' ratios beside it. */
+static int twin_blocks(bench_ctx *c, rd_arg *a, void *db_del) {
+  void *db_kept = c->db;
+  /* Both start quiet: a flush of the twin loaded last would slow only its
+   * first blocks. */
+  bench_io_settle(1000, 60000);
+  double kept = 0, del = 0, lo = 0, hi = 0;
+  /* Each side scans R/5 partitions in all: twice a scan row's, for the
+   * finer measure. */
+  a->scans = 2 * scans_of(c, a) / TWIN_BLOCKS ? 2 * scans_of(c, a) / TWIN_BLOCKS : 1;
+  for (int i = 0; i < TWIN_BLOCKS; i++) {
+    double k = 0, d = 0;
+    for (int side = 0; side < 2; side++) {
+      int del_side = (side + i) % 2;
+      c->db = del_side ? db_del : db_kept;
+      int rc = twin_block(c, pscan_worker, a, del_side ? &d : &k);
+      c->db = db_kept;
+      if (rc) return -1;
+    }
+    double r = k > 0 ? d / k : 0;
+    lo = i == 0 || r < lo ? r : lo;
+    hi = i == 0 || r > hi ? r : hi;
+    kept += k;
+    del += d;
+  }
+  bench_report_note(c->report,
+                    "bounded partition scans where every odd partition was deleted / on a twin database without the "
+                    "deletes: %.3f x (%d alternated blocks of %llu scans each; block ratios %.3f to %.3f)",
+                    rd_ratio(del, kept), TWIN_BLOCKS, (unsigned long long)a->scans, lo, hi);
+  a->scans = 0;
+  return 0;
+}
+
+/* rdtwin: load the context's database and a twin beside it alike, delete
+ * every odd partition in the twin, then alternate blocks of bounded scans
+ * between the two. */
+int bench_wl_rdtwin(bench_ctx *c) {
+  rd_arg a;
+  if (rd_setup(c, &a)) return -1;
+  bench_dbdir twin;
+  char path[sizeof twin.path], err[512];
+  void *db_del = NULL;
+  int rc = -1;
+  bench_step s;
+  if (snprintf(path, sizeof path, "%s-twin", c->dir->path) >= (int)sizeof path ||
+      bench_dbdir_prepare(&twin, path, c->eng->name, 1, err, sizeof err)) {
+    bench_engine_error("rdtwin: no directory for the twin database: %s", path);
+    rd_free(&a);
+    return -1;
+  }
+  if (bench_step_run(c, &s, "rdload", c->args->threads, load_worker, &a)) goto out;
+  c->data = BENCH_DATA_OTHER;
+  c->live_keys = a.n;
+  c->live_bytes = s.user_bytes;
+  if (bench_step_finish(c, &s) || c->eng->open(twin.path, &c->args->cfg, &db_del)) goto out;
+  void *db_kept = c->db;
+  const bench_dbdir *dir_kept = c->dir;
+  c->db = db_del; /* the twin's rows: its directory's bytes and writes */
+  c->dir = &twin;
+  int failed = bench_step_run(c, &s, "rdload_twin", c->args->threads, load_worker, &a) || bench_step_finish(c, &s);
+  uint64_t all_bytes = c->live_bytes;
+  c->live_bytes = s.tally; /* the twin keeps the even partitions */
+  failed = failed || bench_step_run(c, &s, "rdelete_twin", c->args->threads, delete_worker, &a) ||
+           bench_step_finish(c, &s);
+  c->live_bytes = all_bytes;
+  c->db = db_kept;
+  c->dir = dir_kept;
+  if (failed || twin_blocks(c, &a, db_del)) goto out;
+  rc = 0;
+out:
+  if (db_del) c->eng->close(db_del);
+  if (bench_dbdir_remove(&twin, err, sizeof err)) {
+    bench_engine_error("rdtwin: %s", err);
+    rc = -1;
+  }
+  rd_free(&a);
   return rc;
 }

@@ -14,7 +14,7 @@ static const bench_workload workloads[] = {
     {"compact", bench_wl_compact},   {"deletescan", bench_wl_deletescan},   {"mixed", bench_wl_mixed},
     {"counter", bench_wl_counter},   {"latest", bench_wl_latest},           {"appendlist", bench_wl_appendlist},
     {"feed", bench_wl_feed},         {"convchurn", bench_wl_convchurn},     {"hotkey", bench_wl_hotkey},
-    {"rangedel", bench_wl_rangedel},
+    {"rangedel", bench_wl_rangedel}, {"rdtwin", bench_wl_rdtwin},
 };
 
 const bench_workload *bench_workload_find(const char *name) {

@@ -59,6 +59,7 @@ int bench_wl_appendlist(bench_ctx *c);
 int bench_wl_feed(bench_ctx *c);
 int bench_wl_convchurn(bench_ctx *c);
 int bench_wl_rangedel(bench_ctx *c); /* rangedel.c */
+int bench_wl_rdtwin(bench_ctx *c);   /* rangedel.c */
 
 /* Shared by the workloads: fails the run unless the database holds the
  * index keys (a fill ran). Returns 0, or -1 with the reason recorded. */

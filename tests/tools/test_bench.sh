@@ -114,6 +114,13 @@ for engine in $ENGINES; do
   run --engine "$engine" --benchmarks rangedel --num 10 --reads 10 --partition-keys 1 --no-progress
   [ "$RC" -eq 0 ] && printf '%s' "$OUT" | grep -q "5 partitions deleted"
   check "$engine: rangedel with partitions of one key" $?
+  # The twin measure: both databases loaded and checked, the twin removed.
+  run --engine "$engine" --benchmarks rdtwin --num 1000 --reads 400 --partition-keys 7 --memtable-bytes 65536 \
+    --db "$TMP/twin-$engine" --no-progress
+  [ "$RC" -eq 0 ] && printf '%s' "$OUT" | grep -Eq "^$engine +rdelete_twin " &&
+    printf '%s' "$OUT" | grep -Eq "on a twin database without the deletes: [0-9.]+ x \(40 alternated blocks" &&
+    [ ! -e "$TMP/twin-$engine-twin" ]
+  check "$engine: rdtwin measures bounded scans against a twin and removes it" $?
 done
 
 # --settle waits after each row until the process writes nothing for a
