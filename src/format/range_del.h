@@ -77,7 +77,7 @@ typedef struct st_rfrag {
   size_t nseqs;
 } st_rfrag;
 
-#define ST_RTOMBS_BLOCK 16
+#define ST_RTOMBS_BLOCK 16 /* fragments per search block: their words fill 512 bytes */
 
 /* An immutable, reference-counted fragmented list; it owns copies of its
  * keys. Thread-safety: read from any thread; ref/unref from any thread. */

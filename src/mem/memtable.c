@@ -192,7 +192,7 @@ static int build_rtombs(st_memtable *m, size_t count, st_rtombs **out) {
   st_rtomb *t = malloc(cap * sizeof *t);
   if (!t) return st_error(STRATA_ENOMEM, "memtable: out of memory");
   st_skiplist_iter it;
-  st_skiplist_iter_init(&it, &m->rdel);
+  st_skiplist_iter_init_scan(&it, &m->rdel); /* every tombstone: a long walk */
   int rc = STRATA_OK;
   for (st_skiplist_iter_seek_first(&it); st_skiplist_iter_valid(&it); st_skiplist_iter_next(&it)) {
     if (n == cap) {
@@ -214,6 +214,7 @@ static int build_rtombs(st_memtable *m, size_t count, st_rtombs **out) {
     /* The write path checked the value (batch_rep.c). */
     if (st_range_end_get(v, vlen, &r->end, &r->elen, &r->open)) n--;
   }
+  st_skiplist_iter_release(&it);
   if (!rc) rc = st_rtombs_build(t, n, out);
   free(t);
   return rc;
