@@ -32,6 +32,7 @@ typedef struct rd_arg {
   uint64_t read_stream;       /* seed salts of the reads and scans, the same for the rows before and */
   uint64_t scan_stream;       /* after the deletes, so that they draw the same keys and partitions */
   uint64_t scans;             /* partition scans of a scan row; 0: reads / 10 */
+  uint64_t scan_salt;         /* mixed into scan_stream: rdtwin's blocks draw different partitions */
 } rd_arg;
 
 /* The partition scans of a scan row. */
@@ -176,7 +177,7 @@ static int scan_worker(bench_thread *t) {
   bench_bound end;
   int rc = -1;
   strata_tuple_init(&prefix);
-  bench_rng_seed(&t->rng, bench_mix64(c->args->seed + (uint64_t)t->id) ^ a->scan_stream);
+  bench_rng_seed(&t->rng, bench_mix64(c->args->seed + (uint64_t)t->id) ^ a->scan_stream ^ a->scan_salt);
   bench_part(t, scans_of(c, a), &b, &e);
   void *it = eng->iter_new(c->db);
   if (!it) goto out;
@@ -210,7 +211,7 @@ static int pscan_worker(bench_thread *t) {
   bench_bound end;
   int rc = -1;
   strata_tuple_init(&prefix);
-  bench_rng_seed(&t->rng, bench_mix64(c->args->seed + (uint64_t)t->id) ^ a->scan_stream);
+  bench_rng_seed(&t->rng, bench_mix64(c->args->seed + (uint64_t)t->id) ^ a->scan_stream ^ a->scan_salt);
   bench_part(t, scans_of(c, a), &b, &e);
   for (uint64_t i = b; i < e; i++) {
     uint64_t p = 2 * bench_rng_uniform(&t->rng, (a->parts + 1) / 2), want = part_size(a, p);
@@ -416,6 +417,7 @@ static int twin_blocks(bench_ctx *c, rd_arg *a, void *db_del) {
   a->scans = 2 * scans_of(c, a) / TWIN_BLOCKS ? 2 * scans_of(c, a) / TWIN_BLOCKS : 1;
   for (int i = 0; i < TWIN_BLOCKS; i++) {
     double k = 0, d = 0;
+    a->scan_salt = bench_mix64((uint64_t)i + 1); /* the same partitions on both sides of a block */
     for (int side = 0; side < 2; side++) {
       int del_side = (side + i) % 2;
       c->db = del_side ? db_del : db_kept;
@@ -433,7 +435,7 @@ static int twin_blocks(bench_ctx *c, rd_arg *a, void *db_del) {
                     "bounded partition scans where every odd partition was deleted / on a twin database without the "
                     "deletes: %.3f x (%d alternated blocks of %llu scans each; block ratios %.3f to %.3f)",
                     rd_ratio(del, kept), TWIN_BLOCKS, (unsigned long long)a->scans, lo, hi);
-  a->scans = 0;
+  a->scans = a->scan_salt = 0;
   return 0;
 }
 

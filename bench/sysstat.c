@@ -20,8 +20,9 @@ int64_t bench_io_settle(int quiet_ms, int max_ms) {
     struct timespec ts = {0, POLL_MS * 1000000L};
     nanosleep(&ts, NULL);
     int64_t now = bench_io_write_bytes();
+    if (now < 0) break; /* no count to watch: stop waiting */
     quiet = now == last ? quiet + POLL_MS : 0;
-    if (now >= 0) last = now;
+    last = now;
   }
   return last - first;
 }

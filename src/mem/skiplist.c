@@ -160,11 +160,13 @@ static const st_skip_node *next_anchor(const st_skip_node *x) {
   return x;
 }
 
-/* One run in flight: the nodes after its start, up to its end (the next
- * run's start, once the anchor chase has found it). */
+/* One run in flight: the nodes after its start, up to and including its
+ * end (the next run's start; NULL: the end of the list). A run starts only
+ * when the chase knows its start, and the chase finds its end in the same
+ * round, before the run takes a step. */
 typedef struct run {
   const st_skip_node *pos, *end;
-  int end_known, done, whole, len; /* whole: done at its end, not cut at RUN_MAX */
+  int done, whole, len; /* whole: done at its end, not cut at RUN_MAX */
   const st_skip_node *buf[RUN_MAX];
 } run;
 
@@ -191,21 +193,6 @@ void st_skiplist_iter_release(st_skiplist_iter *it) {
   free(it->fetch);
   it->fetch = NULL;
   it->ahead_pos = it->ahead_n = 0;
-}
-
-/* Run r ends at end: if its walk already passed it, cut the run there.
- * Returns 1 when that finished it. */
-static int set_end(run *r, const st_skip_node *end) {
-  r->end = end;
-  r->end_known = 1;
-  for (int i = 0; i < r->len; i++)
-    if (r->buf[i] == end) {
-      r->len = i + 1;
-      int was_done = r->done;
-      r->done = r->whole = 1;
-      return !was_done;
-    }
-  return 0;
 }
 
 /*
@@ -242,7 +229,7 @@ static void fill_ahead(st_skiplist_iter *it) {
       run *r = &runs[f->started % WINDOW];
       r->pos = f->next_start;
       r->end = NULL;
-      r->end_known = r->done = r->whole = r->len = 0;
+      r->done = r->whole = r->len = 0;
       f->started++;
       f->walking++;
       f->next_known = 0;
@@ -257,8 +244,8 @@ static void fill_ahead(st_skiplist_iter *it) {
         __builtin_prefetch(c);
       else
         f->chase_done = 1;
-      /* The run before it ends there (at the end of the list if none). */
-      f->walking -= set_end(&runs[(f->started - 1) % WINDOW], c);
+      /* The run just started ends there (at the end of the list if none). */
+      runs[(f->started - 1) % WINDOW].end = c;
       f->next_start = c;
       f->next_known = 1;
     }
@@ -278,9 +265,9 @@ static void fill_ahead(st_skiplist_iter *it) {
       __builtin_prefetch((const char *)x + 64);
       r->buf[r->len++] = x;
       r->pos = x;
-      if ((r->end_known && x == r->end) || r->len == RUN_MAX) {
+      if (x == r->end || r->len == RUN_MAX) {
         r->done = 1;
-        r->whole = r->end_known && x == r->end;
+        r->whole = x == r->end;
         f->walking--;
       }
     }

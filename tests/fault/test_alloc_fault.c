@@ -4,8 +4,9 @@
  * sequence of writes (puts, range deletes, a batch mixing kinds), reads
  * (point reads beside and inside deleted ranges, a bounded iterator, a
  * prefix scan) and tuple building runs with the 1st, 2nd, ... allocation
- * failing, until a run sees no failure: every allocation the sequence
- * makes on its own thread fails once. Each call must return STRATA_OK or
+ * failing, until a run sees no failure: every malloc, calloc and realloc
+ * the sequence makes on its own thread fails once (allocations inside
+ * libc, as strdup's or aligned_alloc's, are not wrapped). Each call must return STRATA_OK or
  * STRATA_ENOMEM (or STRATA_EREADONLY after a failure the database could
  * not undo), never crash or leak (the sanitizer build runs this too), and
  * a read that succeeds must be right. After a reopen, every write that
