@@ -22,17 +22,17 @@
 #define RD_ELEMS 2 /* partition, item: both ascending */
 
 typedef struct rd_arg {
-  uint64_t n;                 /* keys */
-  uint64_t pkeys;             /* keys per partition (the last one may have fewer) */
-  uint64_t parts;             /* partitions */
-  uint32_t *load_order;       /* rdload: the key indices 0..n-1, shuffled */
-  uint32_t *del_order;        /* rdelete: the odd partitions, shuffled */
-  uint64_t ndel;              /* odd partitions: parts / 2 */
-  int deleted;                /* the odd partitions are gone: reads of their keys must miss */
-  uint64_t read_stream;       /* seed salts of the reads and scans, the same for the rows before and */
-  uint64_t scan_stream;       /* after the deletes, so that they draw the same keys and partitions */
-  uint64_t scans;             /* partition scans of a scan row; 0: reads / 10 */
-  uint64_t scan_salt;         /* mixed into scan_stream: rdtwin's blocks draw different partitions */
+  uint64_t n;           /* keys */
+  uint64_t pkeys;       /* keys per partition (the last one may have fewer) */
+  uint64_t parts;       /* partitions */
+  uint32_t *load_order; /* rdload: the key indices 0..n-1, shuffled */
+  uint32_t *del_order;  /* rdelete: the odd partitions, shuffled */
+  uint64_t ndel;        /* odd partitions: parts / 2 */
+  int deleted;          /* the odd partitions are gone: reads of their keys must miss */
+  uint64_t read_stream; /* seed salts of the reads and scans, the same for the rows before and */
+  uint64_t scan_stream; /* after the deletes, so that they draw the same keys and partitions */
+  uint64_t scans;       /* partition scans of a scan row; 0: reads / 10 */
+  uint64_t scan_salt;   /* mixed into scan_stream: rdtwin's blocks draw different partitions */
 } rd_arg;
 
 /* The partition scans of a scan row. */
@@ -162,6 +162,19 @@ static void scan_done(bench_thread *t, const pscan *s, uint64_t want) {
   bench_op_done(t);
 }
 
+/* Seeds t's draws of partitions, the same in every scan row (and on both
+ * sides of an rdtwin block), and gives its share [*b, *e) of the scans. */
+static void scans_begin(bench_thread *t, const rd_arg *a, uint64_t *b, uint64_t *e) {
+  const bench_ctx *c = t->ctx;
+  bench_rng_seed(&t->rng, bench_mix64(c->args->seed + (uint64_t)t->id) ^ a->scan_stream ^ a->scan_salt);
+  bench_part(t, scans_of(c, a), b, e);
+}
+
+/* A partition drawn uniformly from the even ones (those the deletes keep). */
+static uint64_t draw_kept(bench_thread *t, const rd_arg *a) {
+  return 2 * bench_rng_uniform(&t->rng, (a->parts + 1) / 2);
+}
+
 /* R/10 scans of whole partitions drawn from the even ones (those the
  * deletes keep): a seek to the partition's prefix, then nexts until a key
  * at or past strata_prefix_end. The engine gets no upper bound, so it must
@@ -177,12 +190,11 @@ static int scan_worker(bench_thread *t) {
   bench_bound end;
   int rc = -1;
   strata_tuple_init(&prefix);
-  bench_rng_seed(&t->rng, bench_mix64(c->args->seed + (uint64_t)t->id) ^ a->scan_stream ^ a->scan_salt);
-  bench_part(t, scans_of(c, a), &b, &e);
+  scans_begin(t, a, &b, &e);
   void *it = eng->iter_new(c->db);
   if (!it) goto out;
   for (uint64_t i = b; i < e; i++) {
-    uint64_t p = 2 * bench_rng_uniform(&t->rng, (a->parts + 1) / 2), want = part_size(a, p);
+    uint64_t p = draw_kept(t, a), want = part_size(a, p);
     if (rd_partition(&prefix, &end, p)) goto out;
     pscan s = {t, a, p, 0, 0};
     eng->iter_seek(it, bench_tkey_data(&prefix), prefix.len);
@@ -211,10 +223,9 @@ static int pscan_worker(bench_thread *t) {
   bench_bound end;
   int rc = -1;
   strata_tuple_init(&prefix);
-  bench_rng_seed(&t->rng, bench_mix64(c->args->seed + (uint64_t)t->id) ^ a->scan_stream ^ a->scan_salt);
-  bench_part(t, scans_of(c, a), &b, &e);
+  scans_begin(t, a, &b, &e);
   for (uint64_t i = b; i < e; i++) {
-    uint64_t p = 2 * bench_rng_uniform(&t->rng, (a->parts + 1) / 2), want = part_size(a, p);
+    uint64_t p = draw_kept(t, a), want = part_size(a, p);
     if (rd_partition(&prefix, &end, p)) goto out;
     pscan s = {t, a, p, 0, 0};
     if (eng->scan_prefix) {
@@ -468,8 +479,8 @@ int bench_wl_rdtwin(bench_ctx *c) {
   int failed = bench_step_run(c, &s, "rdload_twin", c->args->threads, load_worker, &a) || bench_step_finish(c, &s);
   uint64_t all_bytes = c->live_bytes;
   c->live_bytes = s.tally; /* the twin keeps the even partitions */
-  failed = failed || bench_step_run(c, &s, "rdelete_twin", c->args->threads, delete_worker, &a) ||
-           bench_step_finish(c, &s);
+  failed =
+      failed || bench_step_run(c, &s, "rdelete_twin", c->args->threads, delete_worker, &a) || bench_step_finish(c, &s);
   c->live_bytes = all_bytes;
   c->db = db_kept;
   c->dir = dir_kept;

@@ -280,8 +280,8 @@ static void each_allocation_fails_once(void **state) {
     while (!run_once(nth, flushed)) nth++;
     /* The sequence allocates: the loop failed something. */
     assert_true(nth > 10);
-    print_message("%s: %ld allocations failed in turn\n", flushed ? "tombstones in a table" : "tombstones in the memtable",
-                  nth - 1);
+    print_message("%s: %ld allocations failed in turn\n",
+                  flushed ? "tombstones in a table" : "tombstones in the memtable", nth - 1);
   }
 }
 
