@@ -238,6 +238,7 @@ static int finish_output(job *j, int last) {
     meta->max_seq = props.max_seq;
     meta->entries = props.entries;
     meta->tombstones = props.tombstones;
+    atomic_store_explicit(&meta->range_dels, props.kind_counts[ST_KIND_RANGE_DELETE] > 0, memory_order_relaxed);
     rc = st_version_edit_add_file(j->edit, j->c->output_level, meta);
     st_file_meta_unref(meta);
   }

@@ -228,6 +228,7 @@ static int write_level0_table(strata_db *db, st_memtable *mem, const uint64_t *s
   meta->max_seq = props.max_seq;
   meta->entries = props.entries;
   meta->tombstones = props.tombstones;
+  atomic_store_explicit(&meta->range_dels, props.kind_counts[ST_KIND_RANGE_DELETE] > 0, memory_order_relaxed);
   *meta_out = meta;
   atomic_fetch_add_explicit(&db->stats.flush_bytes, props.file_bytes, memory_order_relaxed);
 done:

@@ -9,6 +9,7 @@
 #include "base/error.h"
 #include "db/db_impl.h"
 #include "iter/db_iter.h"
+#include "iter/level_iter.h"
 #include "iter/merging_iter.h"
 #include "iter/table_ref_iter.h"
 
@@ -19,18 +20,22 @@ struct strata_iter {
   st_version *version;
 };
 
-/* The range tombstones of table f (a reference), or NULL. A table
- * without tombstones of any kind is not opened to ask. */
-static int table_rtombs(strata_db *db, const st_file_meta *f, st_rtombs **out) {
+/* The range tombstones of table f (a reference), or NULL. A table known
+ * to hold none is not opened to ask; what an opening learns is kept in f
+ * for the next iterator. *opened: the table cache reference taken to ask
+ * (the caller's to pass on or release), or NULL. */
+static int table_rtombs(strata_db *db, st_file_meta *f, st_rtombs **out, st_table **opened) {
   *out = NULL;
-  if (f->tombstones == 0) return STRATA_OK;
+  *opened = NULL;
+  if (f->tombstones == 0 || atomic_load_explicit(&f->range_dels, memory_order_relaxed) == 0) return STRATA_OK;
   st_table *t;
   int rc = st_table_cache_get(db->table_cache, f->number, &t);
   if (rc) return rc;
   st_rtombs *l = (st_rtombs *)st_table_rtombs(t);
+  atomic_store_explicit(&f->range_dels, l != NULL, memory_order_relaxed);
   if (l) st_rtombs_ref(l);
-  st_table_cache_release(db->table_cache, t);
   *out = l;
+  *opened = t;
   return STRATA_OK;
 }
 
@@ -83,7 +88,11 @@ static void keep_lists_in_bounds(st_rtombs **lists, size_t n, const strata_read_
 
 /* An iterator over every source of the view, newest first: memtables
  * (runs of counter and latest-wins fragments summarized for snap), then
- * tables; each with its range tombstones, those within ro's bounds. */
+ * tables; each with its range tombstones, those within ro's bounds. In
+ * levels 1+ the tables without range tombstones are one child per level
+ * (level_iter.h), which opens only the table a seek lands in; a table
+ * with range tombstones is a child of its own, its list known from the
+ * start. */
 static int merged_view(strata_db *db, const st_db_view *view, const strata_read_options *ro, uint64_t snap,
                        st_iter **it_out) {
   const st_version *v = view->version;
@@ -92,8 +101,9 @@ static int merged_view(strata_db *db, const st_db_view *view, const strata_read_
   st_iter **children = calloc(total ? total : 1, sizeof *children);
   st_rtombs **lists = calloc(total ? total : 1, sizeof *lists);
   uint64_t *newest = calloc(total ? total : 1, sizeof *newest);
+  st_file_meta **group = malloc((total ? total : 1) * sizeof *group);
   size_t n = 0;
-  int rc = children && lists && newest ? STRATA_OK : st_error(STRATA_ENOMEM, "iterator: out of memory");
+  int rc = children && lists && newest && group ? STRATA_OK : st_error(STRATA_ENOMEM, "iterator: out of memory");
   for (int i = 0; i < view->nmems && !rc; i++) {
     newest[n] = st_memtable_max_data_seq(view->mems[i]);
     rc = st_memtable_rtombs(view->mems[i], &lists[n]);
@@ -101,14 +111,31 @@ static int merged_view(strata_db *db, const st_db_view *view, const strata_read_
     if (!rc && !(rc = st_memtable_iter_new_at(view->mems[i], snap, &children[n]))) n++;
   }
   for (int l = 0; l < ST_LEVELS && !rc; l++) {
-    size_t first, end;
+    size_t first, end, ngroup = 0;
+    uint64_t group_newest = 0;
     level_span(v, l, ro, &first, &end);
     for (size_t i = first; i < end && !rc; i++) {
-      if (l == 0 && (ends_below(v->files[0][i], ro) || starts_above(v->files[0][i], ro))) continue;
-      newest[n] = v->files[l][i]->max_seq;
-      rc = table_rtombs(db, v->files[l][i], &lists[n]);
+      st_file_meta *f = v->files[l][i];
+      if (l == 0 && (ends_below(f, ro) || starts_above(f, ro))) continue;
+      st_table *opened;
+      rc = table_rtombs(db, f, &lists[n], &opened);
+      if (rc) break;
+      if (l > 0 && !lists[n]) {
+        if (opened) st_table_cache_release(db->table_cache, opened);
+        group[ngroup++] = f;
+        if (f->max_seq > group_newest) group_newest = f->max_seq;
+        continue;
+      }
+      newest[n] = f->max_seq;
       warm_list(lists[n], ro);
-      if (!rc) rc = st_table_ref_iter_new(db->table_cache, v->files[l][i]->number, &children[n]);
+      rc = opened ? st_table_ref_iter_from(db->table_cache, opened, &children[n])
+                  : st_table_ref_iter_new(db->table_cache, f->number, &children[n]);
+      if (!rc) n++;
+    }
+    if (!rc && ngroup) {
+      newest[n] = group_newest;
+      rc = ngroup == 1 ? st_table_ref_iter_new(db->table_cache, group[0]->number, &children[n])
+                       : st_level_iter_new(db->table_cache, group, ngroup, &children[n]);
       if (!rc) n++;
     }
   }
@@ -121,6 +148,7 @@ static int merged_view(strata_db *db, const st_db_view *view, const strata_read_
     keep_lists_in_bounds(lists, n, ro);
     rc = st_merging_iter_new_ranged(children, lists, newest, n, snap, it_out);
   }
+  free(group);
   free(children);
   return rc;
 }

@@ -25,6 +25,10 @@ typedef struct st_file_meta {
   size_t largest_len;
   uint64_t min_seq, max_seq;
   uint64_t entries, tombstones;
+  /* Whether the table holds range tombstones: 1, 0, or -1 when not known
+   * (a meta read from the manifest, which does not record it, of a table
+   * with tombstones; the first iterator that opens the table sets it). */
+  atomic_int range_dels;
   atomic_int refs;
 } st_file_meta;
 

@@ -213,6 +213,7 @@ static int decode_added(reader *r, st_version_edit *e) {
   f->max_seq = max_seq;
   f->entries = entries;
   f->tombstones = tombstones;
+  if (tombstones == 0) atomic_store_explicit(&f->range_dels, 0, memory_order_relaxed);
   rc = st_version_edit_add_file(e, level, f);
   st_file_meta_unref(f);
   return rc;

@@ -348,6 +348,89 @@ static void missing_table_is_ecorrupt(void **state) {
   assert_int_equal(strata_close(db), STRATA_OK);
 }
 
+static unsigned long long blocks_read(strata_db *db) {
+  return tu_stat(db, "block_cache.hits") + tu_stat(db, "block_cache.misses");
+}
+
+/* The key an iterator stands on is key i (by tu_key_of). */
+static void expect_at(strata_iter *it, long i) {
+  char want[32];
+  tu_key_of(want, i);
+  if (!strata_iter_valid(it)) fail_msg("iterator ended (status %d) where %s was due", strata_iter_status(it), want);
+  size_t kl;
+  const char *k = strata_iter_key(it, &kl);
+  if (kl != strlen(want) || memcmp(k, want, kl)) fail_msg("iterator at %.*s, %s was due", (int)kl, k, want);
+}
+
+/* A database of many tables in levels 1+: an iterator without bounds
+ * opens, in each level, only the table a seek lands in (a seek and ten
+ * steps read a few blocks, not one per table); it crosses from table to
+ * table both ways; and a table of the level that is gone is ECORRUPT when
+ * the scan reaches it, not a silent gap. */
+static void unbounded_seeks_open_one_table_per_level(void **state) {
+  strata_options o;
+  strata_options_init(&o);
+  tu_options_tiny_levels(&o);
+  o.block_bytes = 256;
+  o.mmap_reads = 0; /* blocks are counted through the block cache */
+  strata_db *db = tu_open(*state, &o);
+  char k[32], v[64];
+  enum { N = 20000 };
+  for (long i = 0; i < N; i++) {
+    tu_key_of(k, i);
+    tu_value_of(v, i);
+    assert_int_equal(strata_put(db, k, strlen(k), v, strlen(v)), STRATA_OK);
+  }
+  assert_int_equal(strata_compact_range(db, NULL, 0, NULL, 0), STRATA_OK);
+  char name[256];
+  int tables = tu_nth_file(*state, ".sst", 0, name, sizeof name);
+  if (tables < 40) fail_msg("%d tables: the test wants many", tables);
+  strata_iter *it;
+  assert_int_equal(strata_iter_new(db, NULL, &it), STRATA_OK);
+  unsigned long long r = 7, most = 0;
+  for (int q = 0; q < 200; q++) {
+    r = r * 6364136223846793005ull + 1442695040888963407ull;
+    long at = (long)((r >> 33) % N);
+    tu_key_of(k, at);
+    unsigned long long before = blocks_read(db);
+    strata_iter_seek(it, k, strlen(k));
+    for (long i = at; i < at + 10 && i < N; i++, strata_iter_next(it)) expect_at(it, i);
+    unsigned long long blocks = blocks_read(db) - before;
+    if (blocks > most) most = blocks;
+  }
+  printf("sst: %d tables; a seek and 10 steps read at most %llu blocks\n", tables, most);
+  if (most > 12) fail_msg("a seek and 10 steps read %llu blocks of %d tables", most, tables);
+  /* Both ways across every table boundary, and off both ends. */
+  long i = 0;
+  for (strata_iter_seek_first(it); strata_iter_valid(it); strata_iter_next(it)) expect_at(it, i++);
+  assert_int_equal(i, N);
+  for (strata_iter_seek_last(it); strata_iter_valid(it); strata_iter_prev(it)) expect_at(it, --i);
+  assert_int_equal(i, 0);
+  assert_int_equal(strata_iter_status(it), STRATA_OK);
+  strata_iter_seek(it, "a", 1); /* before the first key */
+  expect_at(it, 0);
+  strata_iter_prev(it);
+  assert_false(strata_iter_valid(it));
+  strata_iter_seek(it, "z", 1); /* past the last */
+  assert_false(strata_iter_valid(it));
+  strata_iter_seek_for_prev(it, "z", 1);
+  expect_at(it, N - 1);
+  strata_iter_free(it);
+  assert_int_equal(strata_close(db), STRATA_OK);
+
+  /* A table in the middle of the key space goes missing. */
+  assert_int_equal(tu_nth_file(*state, ".sst", tables / 2, name, sizeof name), tables);
+  assert_int_equal(unlink(name), 0);
+  assert_int_equal(strata_open(*state, &o, &db), STRATA_OK);
+  assert_int_equal(strata_iter_new(db, NULL, &it), STRATA_OK);
+  long seen = 0;
+  for (strata_iter_seek_first(it); strata_iter_valid(it); strata_iter_next(it)) expect_at(it, seen++);
+  assert_int_equal(strata_iter_status(it), STRATA_ECORRUPT);
+  if (seen >= N) fail_msg("the scan saw all %ld keys without the table", seen);
+  strata_iter_free(it);
+  assert_int_equal(strata_close(db), STRATA_OK);
+}
+
 static void damaged_manifest_is_ecorrupt(void **state) {
   strata_db *db = open_with(*state, 1 << 20);
   for (int i = 0; i < 3; i++) {
@@ -381,6 +464,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(damaged_table_is_ecorrupt_never_wrong, setup, teardown),
       cmocka_unit_test_setup_teardown(leftovers_are_removed_at_open, setup, teardown),
       cmocka_unit_test_setup_teardown(missing_table_is_ecorrupt, setup, teardown),
+      cmocka_unit_test_setup_teardown(unbounded_seeks_open_one_table_per_level, setup, teardown),
       cmocka_unit_test_setup_teardown(damaged_manifest_is_ecorrupt, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

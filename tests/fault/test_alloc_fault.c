@@ -11,7 +11,9 @@
  * not undo), never crash or leak (the sanitizer build runs this too), and
  * a read that succeeds must be right. After a reopen, every write that
  * succeeded is there and every write that failed is there whole or not
- * at all. Background threads allocate unhindered. */
+ * at all. Background threads allocate unhindered. Then a flush and a
+ * compaction fail an allocation of any thread, and an iterator without
+ * bounds walks levels of many tables both ways. */
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -285,10 +287,72 @@ static void each_allocation_fails_once(void **state) {
   }
 }
 
+/* An iterator without bounds over levels of many small tables, some with
+ * range tombstones (their own children) and most without (one child per
+ * level, which opens a table when it reaches it), failing its nth
+ * allocation: each call answers OK or ENOMEM, and a scan that ends OK saw
+ * every key. The database is reopened first, so the iterator also learns
+ * which tables hold range tombstones. Returns 1 when none failed. */
+enum { NLEVEL = 1500 };
+static int level_scan_once(const char *dir, long nth) {
+  strata_options o;
+  strata_options_init(&o);
+  tu_options_tiny_levels(&o);
+  strata_db *db = tu_open(dir, &o);
+  char k[16];
+  arm(nth);
+  strata_iter *it = NULL;
+  int rc = strata_iter_new(db, NULL, &it);
+  assert_true(allowed(rc));
+  if (rc == STRATA_OK) {
+    int n = 0;
+    for (strata_iter_seek_first(it); strata_iter_valid(it); strata_iter_next(it)) n++;
+    rc = strata_iter_status(it);
+    assert_true(allowed(rc));
+    if (rc == STRATA_OK) assert_int_equal(n, NLEVEL - 100);
+    snprintf(k, sizeof k, "q%05d", NLEVEL / 2);
+    n = 0;
+    for (strata_iter_seek(it, k, strlen(k)); strata_iter_valid(it); strata_iter_prev(it)) n++;
+    rc = strata_iter_status(it);
+    assert_true(allowed(rc));
+    if (rc == STRATA_OK) assert_int_equal(n, NLEVEL / 2 + 1 - 100);
+    strata_iter_free(it);
+  }
+  int clean = !failed;
+  disarm();
+  assert_int_equal(strata_close(db), STRATA_OK);
+  return clean;
+}
+
+static void level_iterators_run_out(void **state) {
+  (void)state;
+  char *dir = tu_tmpdir();
+  strata_options o;
+  strata_options_init(&o);
+  tu_options_tiny_levels(&o);
+  strata_db *db = tu_open(dir, &o);
+  char k[16], v[200];
+  memset(v, 'v', sizeof v);
+  for (int i = 0; i < NLEVEL; i++) {
+    snprintf(k, sizeof k, "q%05d", i);
+    assert_int_equal(strata_put(db, k, strlen(k), v, sizeof v), STRATA_OK);
+  }
+  assert_int_equal(strata_compact_range(db, NULL, 0, NULL, 0), STRATA_OK);
+  assert_int_equal(strata_delete_range(db, "q00100", 6, "q00200", 6), STRATA_OK);
+  assert_int_equal(strata_flush(db), STRATA_OK);
+  assert_int_equal(strata_close(db), STRATA_OK);
+  long nth = 1;
+  while (!level_scan_once(dir, nth)) nth++;
+  assert_true(nth > 10);
+  print_message("level iterators: %ld allocations failed in turn\n", nth - 1);
+  tu_rmdir(dir);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(each_allocation_fails_once),
       cmocka_unit_test(flush_and_compaction_run_out),
+      cmocka_unit_test(level_iterators_run_out),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
