@@ -20,6 +20,11 @@ typedef struct level_iter {
   size_t cur;  /* the table `it` iterates */
   st_iter *it; /* NULL: none open (invalid) */
   int status;  /* a table that failed to open */
+  /* Where it stands, read once after each move: the merging iterator
+   * asks for both after every move, and a call less per step counts. */
+  int valid;
+  const char *key;
+  size_t klen;
 } level_iter;
 
 /* Stands on table i (opening it unless it is the one open already); i == n
@@ -38,30 +43,37 @@ static int open_table(level_iter *l, size_t i) {
   return 1;
 }
 
+/* Notes where the open table's iterator stands, valid or not. */
+static void settle(level_iter *l, int valid) {
+  l->valid = valid;
+  if (valid) l->key = st_iter_key(l->it, &l->klen);
+}
+
 /* Past the end of the open table (and not failed): the next table's first
  * entry, and so on. */
 static void skip_forward(level_iter *l) {
-  while (l->it && !st_iter_valid(l->it) && st_iter_status(l->it) == STRATA_OK) {
-    if (!open_table(l, l->cur + 1)) return;
+  for (;;) {
+    int valid = l->it && st_iter_valid(l->it);
+    if (valid || !l->it || st_iter_status(l->it) != STRATA_OK || !open_table(l, l->cur + 1)) {
+      settle(l, valid);
+      return;
+    }
     st_iter_seek_first(l->it);
   }
 }
 
 static void skip_backward(level_iter *l) {
-  while (l->it && !st_iter_valid(l->it) && st_iter_status(l->it) == STRATA_OK) {
-    if (l->cur == 0) {
-      open_table(l, l->n);
+  for (;;) {
+    int valid = l->it && st_iter_valid(l->it);
+    if (valid || !l->it || st_iter_status(l->it) != STRATA_OK || !open_table(l, l->cur ? l->cur - 1 : l->n)) {
+      settle(l, valid);
       return;
     }
-    if (!open_table(l, l->cur - 1)) return;
     st_iter_seek_last(l->it);
   }
 }
 
-static int li_valid(const st_iter *i) {
-  const level_iter *l = (const level_iter *)i;
-  return l->it && st_iter_valid(l->it);
-}
+static int li_valid(const st_iter *i) { return ((const level_iter *)i)->valid; }
 
 static void li_seek_first(st_iter *i) {
   level_iter *l = (level_iter *)i;
@@ -108,7 +120,9 @@ static void li_prev(st_iter *i) {
 }
 
 static const char *li_key(const st_iter *i, size_t *len_out) {
-  return st_iter_key(((const level_iter *)i)->it, len_out);
+  const level_iter *l = (const level_iter *)i;
+  *len_out = l->klen;
+  return l->key;
 }
 
 static const char *li_value(const st_iter *i, size_t *len_out) {

@@ -150,7 +150,7 @@ const char *st_skiplist_iter_entry(const st_skiplist_iter *it) { return it->node
 #define ANCHOR_LEVEL 2
 #define WALKERS 16 /* runs walked at once */
 #define WINDOW 64  /* runs fetched and not handed over yet */
-#define RUN_MAX 64 /* nodes a run may hold (4x its mean length) */
+#define RUN_MAX 64 /* nodes a run holds before it pauses (4x its mean length) */
 
 /* The first node after x of height > ANCHOR_LEVEL, or NULL: from a node of
  * height h, link h - 1 leads to the next node at least as high. */
@@ -163,10 +163,12 @@ static const st_skip_node *next_anchor(const st_skip_node *x) {
 /* One run in flight: the nodes after its start, up to and including its
  * end (the next run's start; NULL: the end of the list). A run starts only
  * when the chase knows its start, and the chase finds its end in the same
- * round, before the run takes a step. */
+ * round, before the run takes a step. A run longer than RUN_MAX (one in
+ * 60) pauses with a full buffer until it is the oldest, hands over what
+ * it holds, and walks on: the runs after it keep walking meanwhile. */
 typedef struct run {
   const st_skip_node *pos, *end;
-  int done, whole, len; /* whole: done at its end, not cut at RUN_MAX */
+  int done, full, len;
   const st_skip_node *buf[RUN_MAX];
 } run;
 
@@ -202,11 +204,12 @@ void st_skiplist_iter_release(st_skiplist_iter *it) {
  * order, freeing their slots for the next runs. A fill ends once it has
  * handed over enough nodes for now (more each time, like a file's
  * readahead: a scan that stops soon wastes little), when the buffer cannot
- * take the next run whole, or at the end of the list; the runs in flight
+ * take the next run's nodes, or at the end of the list; the runs in flight
  * and the chase go on in the next fill, so a long scan keeps its pipeline
- * full instead of filling and draining it each time. A run that overflows
- * RUN_MAX (rare) is handed over cut and the pipeline stops: the next fill
- * starts afresh after the last node handed over.
+ * full instead of filling and draining it each time. (Stopping it at each
+ * run longer than RUN_MAX, as it once did, threw away the walking of the
+ * runs after it: with runs of 16 nodes on average, 1.6% of runs are that
+ * long, and nearly half of all runs started were walked for nothing.)
  */
 static void fill_ahead(st_skiplist_iter *it) {
   st_skiplist_fetch *f = it->fetch;
@@ -229,7 +232,7 @@ static void fill_ahead(st_skiplist_iter *it) {
       run *r = &runs[f->started % WINDOW];
       r->pos = f->next_start;
       r->end = NULL;
-      r->done = r->whole = r->len = 0;
+      r->done = r->full = r->len = 0;
       f->started++;
       f->walking++;
       f->next_known = 0;
@@ -252,10 +255,10 @@ static void fill_ahead(st_skiplist_iter *it) {
     /* Every run being walked: one node on. */
     for (unsigned k = f->oldest; k != f->started; k++) {
       run *r = &runs[k % WINDOW];
-      if (r->done) continue;
+      if (r->done || r->full) continue;
       const st_skip_node *x = next_of(r->pos, 0);
       if (!x) {
-        r->done = r->whole = 1; /* the end of the list */
+        r->done = 1; /* the end of the list */
         f->walking--;
         continue;
       }
@@ -265,22 +268,26 @@ static void fill_ahead(st_skiplist_iter *it) {
       __builtin_prefetch((const char *)x + 64);
       r->buf[r->len++] = x;
       r->pos = x;
-      if (x == r->end || r->len == RUN_MAX) {
+      if (x == r->end) {
         r->done = 1;
-        r->whole = x == r->end;
+        f->walking--;
+      } else if (r->len == RUN_MAX) {
+        r->full = 1;
         f->walking--;
       }
     }
-    /* Hand over the oldest runs that are done, each whole. */
-    while (f->oldest != f->started && runs[f->oldest % WINDOW].done) {
+    /* Hand over the oldest runs that are done; the oldest that paused
+     * full hands over what it holds and walks on. */
+    while (f->oldest != f->started && (runs[f->oldest % WINDOW].done || runs[f->oldest % WINDOW].full)) {
       run *r = &runs[f->oldest % WINDOW];
       if (r->len > ST_SKIPLIST_AHEAD - n) goto out; /* the next fill takes it */
       for (int i = 0; i < r->len; i++) f->ahead[n++] = r->buf[i];
-      f->oldest++;
-      if (!r->whole) { /* cut: nothing later may follow */
-        f->live = 0;
-        goto out;
+      if (r->full) {
+        r->full = r->len = 0;
+        f->walking++;
+        break;
       }
+      f->oldest++;
     }
     if (n >= want) break;
     if (f->oldest == f->started && f->next_known && !f->next_start) break; /* the end of the list */
