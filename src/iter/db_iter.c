@@ -16,6 +16,7 @@
 #include "base/error.h"
 #include "format/ikey.h"
 #include "format/kind.h"
+#include "iter/merging_iter.h"
 #include "merge/merge.h"
 
 typedef struct buf {
@@ -172,29 +173,27 @@ static int resolve_backward(st_db_iter *d) {
 
 /* Forward: from the inner position, the first user key with a visible
  * live value. With skipping, entries of user keys <= saved_key are
- * passed over (they are hidden by a newer entry already seen: a delete
- * when by_delete, which the statistics count). */
-static void find_next_user_entry(st_db_iter *d, int skipping, int by_delete) {
+ * passed over (what is left of a key resolved before). */
+static void find_next_user_entry(st_db_iter *d, int skipping) {
   for (; st_iter_valid(d->it); st_iter_next(d->it)) {
+  moved:; /* the inner iterator moved on by itself: look at where it is */
     const char *ukey;
     size_t ulen;
     uint64_t seq;
     unsigned kind;
     parse(d, &ukey, &ulen, &seq, &kind);
     if (seq > d->snapshot) continue;
-    if (skipping && st_ukey_compare(ukey, ulen, d->saved_key.p, d->saved_key.len) <= 0) {
-      if (by_delete) d->skipped++;
-      continue;
-    }
+    if (skipping && st_ukey_compare(ukey, ulen, d->saved_key.p, d->saved_key.len) <= 0) continue;
     if (above_upper(d, ukey, ulen)) break;
     if (!check_kind(d, kind)) return;
     if (kind == ST_KIND_DELETE) {
-      /* Hide every older entry of this key. */
-      int rc = buf_set(&d->saved_key, ukey, ulen);
-      if (rc) return fail(d, rc);
-      skipping = by_delete = 1;
-      d->skipped++;
-      continue;
+      /* Pass every older entry of this key at once (the statistics count
+       * them with the delete); then no key seen so far needs skipping.
+       * The loop's own step is not taken. */
+      d->skipped += 1 + st_merging_iter_next_key(d->it);
+      skipping = 0;
+      if (!st_iter_valid(d->it)) break;
+      goto moved;
     }
     if (st_kind_is_typed(kind)) {
       int rc = buf_set(&d->saved_key, ukey, ulen);
@@ -276,7 +275,7 @@ void st_db_iter_seek(st_db_iter *d, const void *target, size_t len) {
   if (above_upper(d, target, len)) return;
   int rc = seek_internal(d, target, len, st_trailer_seek(d->snapshot));
   if (rc) return fail(d, rc);
-  find_next_user_entry(d, 0, 0);
+  find_next_user_entry(d, 0);
 }
 
 void st_db_iter_seek_first(st_db_iter *d) {
@@ -285,7 +284,7 @@ void st_db_iter_seek_first(st_db_iter *d) {
   d->forward = 1;
   d->valid = 0;
   st_iter_seek_first(d->it);
-  find_next_user_entry(d, 0, 0);
+  find_next_user_entry(d, 0);
 }
 
 /* Backward from the last entry before (ukey, trailer), or from the end. */
@@ -326,7 +325,7 @@ void st_db_iter_next(st_db_iter *d) {
     /* The inner iterator is already among or after the key's entries:
      * skip what is left of them. */
     d->valid = 0;
-    return find_next_user_entry(d, 1, 0);
+    return find_next_user_entry(d, 1);
   }
   if (!d->forward) {
     /* The inner iterator is before the current key's entries: step into
@@ -337,13 +336,12 @@ void st_db_iter_next(st_db_iter *d) {
     else
       st_iter_seek_first(d->it);
   } else {
-    size_t ulen;
-    const char *ukey = st_db_iter_key(d, &ulen);
-    int rc = buf_set(&d->saved_key, ukey, ulen);
-    if (rc) return fail(d, rc);
-    st_iter_next(d->it);
+    /* The inner iterator stands on the current entry: the rest of its
+     * key's entries are older, hidden by it. */
+    st_merging_iter_next_key(d->it);
+    return find_next_user_entry(d, 0);
   }
-  find_next_user_entry(d, 1, 0);
+  find_next_user_entry(d, 1);
 }
 
 void st_db_iter_prev(st_db_iter *d) {

@@ -54,6 +54,8 @@ typedef struct merging_iter {
   const st_rfrag *cfrag;
   char *target; /* seek target buffer */
   size_t target_cap;
+  char *pass; /* st_merging_iter_next_key: the user key being passed */
+  size_t pass_cap;
   char *lower, *upper; /* the reader's bounds (copies), NULL: none */
   size_t llen, ulen;
   uint64_t stepped; /* hidden entries stepped over */
@@ -369,6 +371,7 @@ static void mi_free(st_iter *i) {
   free(m->newest);
   free(m->lower ? m->lower : m->upper); /* one allocation: st_merging_iter_set_bounds */
   free(m->target);
+  free(m->pass);
   free(m->child);
   free(m->keys);
   free(m->heap);
@@ -442,3 +445,29 @@ int st_merging_iter_set_bounds(st_iter *it, const void *lower, size_t llen, cons
 }
 
 uint64_t st_merging_iter_hidden_stepped(const st_iter *it) { return ((const merging_iter *)it)->stepped; }
+
+int st_is_merging_iter(const st_iter *it) { return it->ops == &merging_ops; }
+
+uint64_t st_merging_iter_next_key(st_iter *it) {
+  merging_iter *m = (merging_iter *)it;
+  const child_key *top = &m->keys[m->heap[0]];
+  size_t ulen = top->len - ST_IKEY_TRAILER;
+  if (ulen > m->pass_cap) {
+    char *p = realloc(m->pass, ulen);
+    if (!p) {
+      m->status = st_error(STRATA_ENOMEM, "merging iterator: out of memory");
+      return 0;
+    }
+    m->pass = p;
+    m->pass_cap = ulen;
+  }
+  if (ulen) memcpy(m->pass, top->k, ulen);
+  uint64_t passed = 0;
+  for (;;) {
+    mi_next(it);
+    if (!mi_valid(it)) return passed;
+    top = &m->keys[m->heap[0]];
+    if (st_ukey_compare(top->k, top->len - ST_IKEY_TRAILER, m->pass, ulen) != 0) return passed;
+    passed++;
+  }
+}

@@ -38,6 +38,16 @@ int st_merging_iter_new_ranged(st_iter **children, st_rtombs **lists, uint64_t *
  * st_merging_iter_new_ranged only. STRATA_ENOMEM. */
 int st_merging_iter_set_bounds(st_iter *it, const void *lower, size_t llen, const void *upper, size_t ulen);
 
+/* 1 when it was made by st_merging_iter_new or _new_ranged. */
+int st_is_merging_iter(const st_iter *it);
+
+/* Moves forward past every entry of the current entry's user key (the
+ * current one included): what stepping until the user key changes does,
+ * without a call through the interface and a parse per entry. Returns the
+ * number of entries passed after the current one. A valid iterator only;
+ * on ENOMEM it ends with that status. */
+uint64_t st_merging_iter_next_key(st_iter *it);
+
 /* Entries a range tombstone hid that the iterator stepped over one by one
  * (those passed by a seek are not counted). */
 uint64_t st_merging_iter_hidden_stepped(const st_iter *it);
