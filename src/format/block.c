@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "base/coding.h"
+#include "base/copy.h"
 #include "base/error.h"
 
 int st_bytewise_compare(const char *a, size_t alen, const char *b, size_t blen) {
@@ -147,7 +148,7 @@ static int parse_at(st_block_iter *it, size_t off) {
     it->key = k;
     it->key_cap = cap;
   }
-  if (non_shared) memcpy(it->key + shared, p, (size_t)non_shared);
+  st_copy_short(it->key + shared, p, (size_t)non_shared);
   it->key_len = klen;
   it->shared = (size_t)shared;
   it->val = p + non_shared;

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/copy.h"
 #include "base/error.h"
 #include "format/ikey.h"
 
@@ -461,7 +462,7 @@ uint64_t st_merging_iter_next_key(st_iter *it) {
     m->pass = p;
     m->pass_cap = ulen;
   }
-  if (ulen) memcpy(m->pass, top->k, ulen);
+  st_copy_short(m->pass, top->k, ulen);
   uint64_t passed = 0;
   for (;;) {
     mi_next(it);

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "base/coding.h"
+#include "base/copy.h"
 #include "testutil.h"
 
 static void fixed_round_trip(void **state) {
@@ -46,11 +47,30 @@ static void varint_rejects_overlong(void **state) {
   assert_null(st_get_varint64(big, big + 10, &v));
 }
 
+/* st_copy_short: every length up to past its inline cases, at every
+ * alignment of source and destination, copies exactly n bytes and writes
+ * nothing around them. */
+static void copy_short_copies_exactly(void **state) {
+  (void)state;
+  char src[128], dst[160];
+  for (size_t i = 0; i < sizeof src; i++) src[i] = (char)(i * 37 + 11);
+  for (size_t n = 0; n <= 80; n++)
+    for (size_t so = 0; so < 8; so++)
+      for (size_t d = 0; d < 8; d++) {
+        memset(dst, 0x5a, sizeof dst);
+        st_copy_short(dst + 16 + d, src + so, n);
+        assert_memory_equal(dst + 16 + d, src + so, n);
+        for (size_t i = 0; i < 16 + d; i++) assert_int_equal(dst[i], 0x5a);
+        for (size_t i = 16 + d + n; i < sizeof dst; i++) assert_int_equal(dst[i], 0x5a);
+      }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(fixed_round_trip),
       cmocka_unit_test(varint_round_trip),
       cmocka_unit_test(varint_rejects_overlong),
+      cmocka_unit_test(copy_short_copies_exactly),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
