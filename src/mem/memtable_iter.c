@@ -23,24 +23,34 @@ typedef struct mem_iter {
   int status;
   int summarize;     /* a reader's iterator: runs show as their summary */
   uint64_t snapshot; /* ... of the entries visible at this snapshot */
-  int in_run;        /* the current entry stands for its run: value is run_val */
+  /* The current entry, decoded once after each move (the merging
+   * iterator asks for the key after every move, the reader for the value). */
+  const char *key, *val;
+  size_t klen, vlen;
+  int in_run; /* the current entry stands for its run: value is run_val */
   const char *run_val;
   size_t run_vlen;
   const st_skip_node *run_bottom;
   char sum[ST_COUNTER_BYTES];
 } mem_iter;
 
-/* After a move: whether the current entry stands for its run. */
-static void settle(mem_iter *m) {
+/* After a move backward: the current entry, decoded. */
+static void note(mem_iter *m) {
   m->in_run = 0;
+  if (st_skiplist_iter_valid(&m->it))
+    st_memtable_entry_decode(st_skiplist_iter_entry(&m->it), &m->key, &m->klen, &m->val, &m->vlen);
+}
+
+/* After a move forward: the current entry, and whether it stands for its
+ * run. */
+static void settle(mem_iter *m) {
+  note(m);
   if (!m->summarize || !st_skiplist_iter_valid(&m->it)) return;
-  const char *entry = st_skiplist_iter_entry(&m->it), *k, *v;
-  size_t klen, vlen;
-  st_memtable_entry_decode(entry, &k, &klen, &v, &vlen);
-  uint64_t t = st_ikey_trailer(k, klen);
+  uint64_t t = st_ikey_trailer(m->key, m->klen);
   /* Plain entries, most of a scan, cost no second decode. */
   if (!st_kind_is_typed(st_trailer_kind(t)) || st_trailer_seq(t) > m->snapshot) return;
-  m->in_run = st_memtable_run(entry, m->sum, &m->run_val, &m->run_vlen, &m->run_bottom) && m->run_val;
+  m->in_run = st_memtable_run(st_skiplist_iter_entry(&m->it), m->sum, &m->run_val, &m->run_vlen, &m->run_bottom) &&
+              m->run_val;
 }
 
 static int m_valid(const st_iter *i) { return st_skiplist_iter_valid(&((const mem_iter *)i)->it); }
@@ -53,8 +63,8 @@ static void m_seek_first(st_iter *i) {
 /* Backward, entries show as stored (in_run stays 0). */
 static void m_seek_last(st_iter *i) {
   ((mem_iter *)i)->status = STRATA_OK;
-  ((mem_iter *)i)->in_run = 0;
   st_skiplist_iter_seek_last(&((mem_iter *)i)->it);
+  note((mem_iter *)i);
 }
 static void m_next(st_iter *i) {
   mem_iter *m = (mem_iter *)i;
@@ -65,8 +75,8 @@ static void m_next(st_iter *i) {
   settle(m);
 }
 static void m_prev(st_iter *i) {
-  ((mem_iter *)i)->in_run = 0;
   st_skiplist_iter_prev(&((mem_iter *)i)->it);
+  note((mem_iter *)i);
 }
 
 static void m_seek(st_iter *i, const char *target, size_t len) {
@@ -78,6 +88,7 @@ static void m_seek(st_iter *i, const char *target, size_t len) {
     if (!t) {
       m->status = st_error(STRATA_ENOMEM, "memtable iterator: out of memory");
       m->it.node = NULL;
+      m->in_run = 0;
       return;
     }
     m->target = t;
@@ -90,22 +101,15 @@ static void m_seek(st_iter *i, const char *target, size_t len) {
 }
 
 static const char *m_key(const st_iter *i, size_t *len_out) {
-  const char *k, *v;
-  size_t vlen;
-  st_memtable_entry_decode(st_skiplist_iter_entry(&((const mem_iter *)i)->it), &k, len_out, &v, &vlen);
-  return k;
+  const mem_iter *m = (const mem_iter *)i;
+  *len_out = m->klen;
+  return m->key;
 }
 
 static const char *m_value(const st_iter *i, size_t *len_out) {
   const mem_iter *m = (const mem_iter *)i;
-  if (m->in_run) {
-    *len_out = m->run_vlen;
-    return m->run_val;
-  }
-  const char *k, *v;
-  size_t klen;
-  st_memtable_entry_decode(st_skiplist_iter_entry(&((const mem_iter *)i)->it), &k, &klen, &v, len_out);
-  return v;
+  *len_out = m->in_run ? m->run_vlen : m->vlen;
+  return m->in_run ? m->run_val : m->val;
 }
 
 static int m_status(const st_iter *i) { return ((const mem_iter *)i)->status; }
