@@ -49,8 +49,8 @@ static void settle(mem_iter *m) {
   uint64_t t = st_ikey_trailer(m->key, m->klen);
   /* Plain entries, most of a scan, cost no second decode. */
   if (!st_kind_is_typed(st_trailer_kind(t)) || st_trailer_seq(t) > m->snapshot) return;
-  m->in_run = st_memtable_run(st_skiplist_iter_entry(&m->it), m->sum, &m->run_val, &m->run_vlen, &m->run_bottom) &&
-              m->run_val;
+  m->in_run =
+      st_memtable_run(st_skiplist_iter_entry(&m->it), m->sum, &m->run_val, &m->run_vlen, &m->run_bottom) && m->run_val;
 }
 
 static int m_valid(const st_iter *i) { return st_skiplist_iter_valid(&((const mem_iter *)i)->it); }
