@@ -29,6 +29,10 @@ typedef struct st_iter_ops {
   const char *(*value)(const st_iter *it, size_t *len_out);
   int (*status)(const st_iter *it);
   void (*free)(st_iter *it);
+  /* Optional (NULL: next, valid and key are called): next, then the key,
+   * or NULL when no longer valid. One call per step of a scan instead of
+   * three, where the merging iterator moves a child. */
+  const char *(*next_key)(st_iter *it, size_t *len_out);
 } st_iter_ops;
 
 /* Each implementation embeds this as its first member. */
@@ -45,6 +49,11 @@ static inline void st_iter_prev(st_iter *it) { it->ops->prev(it); }
 static inline const char *st_iter_key(const st_iter *it, size_t *n) { return it->ops->key(it, n); }
 static inline const char *st_iter_value(const st_iter *it, size_t *n) { return it->ops->value(it, n); }
 static inline int st_iter_status(const st_iter *it) { return it->ops->status(it); }
+static inline const char *st_iter_next_key(st_iter *it, size_t *n) {
+  if (it->ops->next_key) return it->ops->next_key(it, n);
+  it->ops->next(it);
+  return it->ops->valid(it) ? it->ops->key(it, n) : NULL;
+}
 static inline void st_iter_free(st_iter *it) {
   if (it) it->ops->free(it);
 }

@@ -86,20 +86,13 @@ static void keep_lists_in_bounds(st_rtombs **lists, size_t n, const strata_read_
     }
 }
 
-/* Tables of a level 1+ (without range tombstones) above which they are
- * one child that opens only the table a seek lands in (level_iter.h), not
- * a child each: a seek then costs one table of the level instead of all,
- * while a step of a scan costs a call more (3.5 ns an entry, about 10% of
- * a scan of a compacted table), which a level of a few tables is better
- * without. */
-#define LEVEL_ITER_MIN 4
-
 /* An iterator over every source of the view, newest first: memtables
  * (runs of counter and latest-wins fragments summarized for snap), then
  * tables; each with its range tombstones, those within ro's bounds. In
  * levels 1+ the tables without range tombstones are one child per level
- * when more than LEVEL_ITER_MIN; a table with range tombstones is a child
- * of its own, its list known from the start. */
+ * (level_iter.h), which opens only the table a seek lands in; a table
+ * with range tombstones is a child of its own, its list known from the
+ * start. */
 static int merged_view(strata_db *db, const st_db_view *view, const strata_read_options *ro, uint64_t snap,
                        st_iter **it_out) {
   const st_version *v = view->version;
@@ -139,13 +132,11 @@ static int merged_view(strata_db *db, const st_db_view *view, const strata_read_
                   : st_table_ref_iter_new(db->table_cache, f->number, &children[n]);
       if (!rc) n++;
     }
-    if (!rc && ngroup > LEVEL_ITER_MIN) {
+    if (!rc && ngroup) {
       newest[n] = group_newest;
-      if (!(rc = st_level_iter_new(db->table_cache, group, ngroup, &children[n]))) n++;
-    }
-    for (size_t i = 0; i < ngroup && ngroup <= LEVEL_ITER_MIN && !rc; i++) {
-      newest[n] = group[i]->max_seq;
-      if (!(rc = st_table_ref_iter_new(db->table_cache, group[i]->number, &children[n]))) n++;
+      rc = ngroup == 1 ? st_table_ref_iter_new(db->table_cache, group[0]->number, &children[n])
+                       : st_level_iter_new(db->table_cache, group, ngroup, &children[n]);
+      if (!rc) n++;
     }
   }
   if (rc) {

@@ -34,9 +34,9 @@ typedef struct merging_iter {
   st_iter **child;
   child_key *keys;
   size_t n;
-  size_t *heap;   /* child indices; heap[0] is the current one */
+  size_t *heap; /* child indices; heap[0] is the current one */
   size_t nheap;
-  int forward;    /* direction of the heap */
+  int forward; /* direction of the heap */
   int status;
   /* Range tombstones: per child (NULL when none), and the cached answer
    * for the keys [lo, hi): the newest visible tombstone over them (seq 0:
@@ -45,7 +45,7 @@ typedef struct merging_iter {
   uint64_t *newest; /* per child: its newest entry's seq, an upper bound */
   uint64_t snap;
   int cached;
-  int mono; /* keys asked since the last seek or turn came in the heap's direction */
+  int mono;                   /* keys asked since the last seek or turn came in the heap's direction */
   int past_lower, past_upper; /* the stretch reaches past the reader's bound on that side */
   const char *lo, *hi;
   size_t lolen, hilen;
@@ -332,8 +332,14 @@ static void mi_next(st_iter *i) {
     st_iter_next(m->child[m->heap[0]]);
     rebuild(m, 1);
   } else {
-    st_iter_next(m->child[m->heap[0]]);
-    fix_top(m);
+    size_t c = m->heap[0];
+    const char *k = st_iter_next_key(m->child[c], &m->keys[c].len);
+    if (k) {
+      m->keys[c].k = k;
+      sift_down(m, 0);
+    } else {
+      fix_top(m); /* it ended */
+    }
   }
   skip_hidden(m);
 }
@@ -379,8 +385,8 @@ static void mi_free(st_iter *i) {
   free(m);
 }
 
-static const st_iter_ops merging_ops = {mi_valid, mi_seek_first, mi_seek_last, mi_seek, mi_next,
-                                        mi_prev,  mi_key,        mi_value,     mi_status, mi_free};
+static const st_iter_ops merging_ops = {mi_valid, mi_seek_first, mi_seek_last, mi_seek, mi_next, mi_prev,
+                                        mi_key,   mi_value,      mi_status,    mi_free, NULL};
 
 int st_merging_iter_new(st_iter **children, size_t n, st_iter **it_out) {
   *it_out = NULL;

@@ -198,8 +198,8 @@ static int open_blocks(st_table *t) {
     return wrap_error(t, rc, "range-tombstone block", f->range_del.offset);
   if (rdel != t->props.kind_counts[ST_KIND_RANGE_DELETE])
     return st_error(STRATA_ECORRUPT,
-                    "%s: range-tombstone block at offset %llu: expected %llu entries (properties), found %llu",
-                    t->path, (unsigned long long)f->range_del.offset,
+                    "%s: range-tombstone block at offset %llu: expected %llu entries (properties), found %llu", t->path,
+                    (unsigned long long)f->range_del.offset,
                     (unsigned long long)t->props.kind_counts[ST_KIND_RANGE_DELETE], (unsigned long long)rdel);
   if (rdel && (rc = load_rtombs(t, rdel)) != STRATA_OK) return rc;
   return check_index(t);
@@ -553,8 +553,16 @@ void st_table_iter_on_free(st_iter *base, void (*fn)(void *, void *), void *a, v
   it->free_b = b;
 }
 
-static const st_iter_ops table_iter_ops = {ti_valid, ti_seek_first, ti_seek_last, ti_seek,   ti_next,
-                                           ti_prev,  ti_key,        ti_value,     ti_status, ti_free};
+static const char *ti_next_key(st_iter *base, size_t *n) {
+  table_iter *it = (table_iter *)base;
+  ti_next(base);
+  if (it->status != STRATA_OK || !st_block_iter_valid(&it->data)) return NULL;
+  *n = it->data.key_len;
+  return it->data.key;
+}
+
+static const st_iter_ops table_iter_ops = {ti_valid, ti_seek_first, ti_seek_last, ti_seek, ti_next,    ti_prev,
+                                           ti_key,   ti_value,      ti_status,    ti_free, ti_next_key};
 
 static void iter_init(table_iter *it, st_table *t) {
   memset(it, 0, sizeof *it);
