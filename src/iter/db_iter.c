@@ -413,6 +413,10 @@ void st_db_iter_set_list_max(st_db_iter *d, size_t list_max) { d->merge.list_max
 int st_db_iter_new(st_iter *internal, uint64_t snapshot, const void *lower, size_t llen, const void *upper, size_t ulen,
                    st_db_iter **it_out) {
   *it_out = NULL;
+  if (!st_is_merging_iter(internal)) {
+    st_iter_free(internal);
+    return st_error(STRATA_EINVAL, "iterator: the inner iterator must be a merging iterator");
+  }
   st_db_iter *d = calloc(1, sizeof *d);
   int rc = d ? STRATA_OK : st_error(STRATA_ENOMEM, "iterator: out of memory");
   if (!rc && lower) {

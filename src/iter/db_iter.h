@@ -15,9 +15,9 @@
 typedef struct st_db_iter st_db_iter;
 
 /* Takes ownership of internal, a merging iterator (merging_iter.h, whose
- * st_merging_iter_next_key passes a key's older entries), freed with the
- * db iterator, also on failure. Copies the bounds; NULL lower/upper =
- * unbounded. */
+ * st_merging_iter_next_key passes a key's older entries; any other is
+ * STRATA_EINVAL), freed with the db iterator, also on failure. Copies the
+ * bounds; NULL lower/upper = unbounded. */
 int st_db_iter_new(st_iter *internal, uint64_t snapshot, const void *lower, size_t llen, const void *upper,
                    size_t ulen, st_db_iter **it_out);
 void st_db_iter_free(st_db_iter *it);

@@ -148,9 +148,24 @@ static void random_walks(void **state) {
   }
 }
 
+/* The database iterator passes keys inside its merging iterator: any
+ * other inner iterator is refused (and freed, which ASan checks). */
+static void inner_must_be_merging(void **state) {
+  (void)state;
+  st_memtable *mem;
+  assert_int_equal(st_memtable_new(&mem), STRATA_OK);
+  st_iter *inner;
+  assert_int_equal(st_memtable_iter_new(mem, &inner), STRATA_OK);
+  st_db_iter *it = (st_db_iter *)&it;
+  assert_int_equal(st_db_iter_new(inner, 1, NULL, 0, NULL, 0, &it), STRATA_EINVAL);
+  assert_null(it);
+  st_memtable_unref(mem);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(random_walks),
+      cmocka_unit_test(inner_must_be_merging),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
