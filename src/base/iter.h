@@ -33,6 +33,8 @@ typedef struct st_iter_ops {
    * or NULL when no longer valid. One call per step of a scan instead of
    * three, where the merging iterator moves a child. */
   const char *(*next_key)(st_iter *it, size_t *len_out);
+  /* The same for prev (optional). */
+  const char *(*prev_key)(st_iter *it, size_t *len_out);
 } st_iter_ops;
 
 /* Each implementation embeds this as its first member. */
@@ -52,6 +54,11 @@ static inline int st_iter_status(const st_iter *it) { return it->ops->status(it)
 static inline const char *st_iter_next_key(st_iter *it, size_t *n) {
   if (it->ops->next_key) return it->ops->next_key(it, n);
   it->ops->next(it);
+  return it->ops->valid(it) ? it->ops->key(it, n) : NULL;
+}
+static inline const char *st_iter_prev_key(st_iter *it, size_t *n) {
+  if (it->ops->prev_key) return it->ops->prev_key(it, n);
+  it->ops->prev(it);
   return it->ops->valid(it) ? it->ops->key(it, n) : NULL;
 }
 static inline void st_iter_free(st_iter *it) {

@@ -344,7 +344,7 @@ static void bi_free(st_iter *it) {
 }
 
 static const st_iter_ops block_iter_ops = {bi_valid, bi_seek_first, bi_seek_last, bi_seek, bi_next, bi_prev,
-                                           bi_key,   bi_value,      bi_status,    bi_free, NULL};
+                                           bi_key,   bi_value,      bi_status,    bi_free, NULL,    NULL};
 
 int st_block_iter_new(const char *data, size_t len, st_key_cmp cmp, size_t key_min, st_iter **it_out) {
   *it_out = NULL;

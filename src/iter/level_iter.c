@@ -153,8 +153,19 @@ static const char *li_next_key(st_iter *i, size_t *len_out) {
   return l->valid ? l->key : NULL;
 }
 
-static const st_iter_ops level_ops = {li_valid, li_seek_first, li_seek_last, li_seek, li_next,    li_prev,
-                                      li_key,   li_value,      li_status,    li_free, li_next_key};
+static const char *li_prev_key(st_iter *i, size_t *len_out) {
+  level_iter *l = (level_iter *)i;
+  const char *k = st_iter_prev_key(l->it, &l->klen);
+  if (k)
+    l->key = k;
+  else
+    skip_backward(l);
+  *len_out = l->klen;
+  return l->valid ? l->key : NULL;
+}
+
+static const st_iter_ops level_ops = {li_valid, li_seek_first, li_seek_last, li_seek, li_next,     li_prev,
+                                      li_key,   li_value,      li_status,    li_free, li_next_key, li_prev_key};
 
 int st_level_iter_new(st_table_cache *tc, st_file_meta *const *files, size_t n, st_iter **it_out) {
   *it_out = NULL;

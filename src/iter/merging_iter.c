@@ -366,8 +366,14 @@ static void mi_prev(st_iter *i) {
     st_iter_prev(m->child[m->heap[0]]);
     rebuild(m, 0);
   } else {
-    st_iter_prev(m->child[m->heap[0]]);
-    fix_top(m);
+    size_t c = m->heap[0];
+    const char *k = st_iter_prev_key(m->child[c], &m->keys[c].len);
+    if (k) {
+      m->keys[c].k = k;
+      sift_top(m);
+    } else {
+      fix_top(m); /* it ended */
+    }
   }
   skip_hidden(m);
 }
@@ -401,7 +407,7 @@ static void mi_free(st_iter *i) {
 }
 
 static const st_iter_ops merging_ops = {mi_valid, mi_seek_first, mi_seek_last, mi_seek, mi_next, mi_prev,
-                                        mi_key,   mi_value,      mi_status,    mi_free, NULL};
+                                        mi_key,   mi_value,      mi_status,    mi_free, NULL,    NULL};
 
 int st_merging_iter_new(st_iter **children, size_t n, st_iter **it_out) {
   *it_out = NULL;

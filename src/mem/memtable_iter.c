@@ -122,16 +122,25 @@ static void m_free(st_iter *i) {
   free(m);
 }
 
-static const char *m_next_key(st_iter *i, size_t *len_out) {
-  mem_iter *m = (mem_iter *)i;
-  m_next(i);
+/* The key after a move, or NULL at either end. */
+static const char *moved_key(const mem_iter *m, size_t *len_out) {
   if (!st_skiplist_iter_valid(&m->it)) return NULL;
   *len_out = m->klen;
   return m->key;
 }
 
-static const st_iter_ops mem_iter_ops = {m_valid, m_seek_first, m_seek_last, m_seek, m_next,    m_prev,
-                                         m_key,   m_value,      m_status,    m_free, m_next_key};
+static const char *m_next_key(st_iter *i, size_t *len_out) {
+  m_next(i);
+  return moved_key((const mem_iter *)i, len_out);
+}
+
+static const char *m_prev_key(st_iter *i, size_t *len_out) {
+  m_prev(i);
+  return moved_key((const mem_iter *)i, len_out);
+}
+
+static const st_iter_ops mem_iter_ops = {m_valid, m_seek_first, m_seek_last, m_seek, m_next,     m_prev,
+                                         m_key,   m_value,      m_status,    m_free, m_next_key, m_prev_key};
 
 int st_memtable_iter_new_at(st_memtable *m, uint64_t snapshot, st_iter **it_out) {
   int rc = st_memtable_iter_new(m, it_out);

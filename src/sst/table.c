@@ -553,16 +553,25 @@ void st_table_iter_on_free(st_iter *base, void (*fn)(void *, void *), void *a, v
   it->free_b = b;
 }
 
-static const char *ti_next_key(st_iter *base, size_t *n) {
-  table_iter *it = (table_iter *)base;
-  ti_next(base);
+/* The key after a move, or NULL when it left the table or failed. */
+static const char *moved_key(const table_iter *it, size_t *n) {
   if (it->status != STRATA_OK || !st_block_iter_valid(&it->data)) return NULL;
   *n = it->data.key_len;
   return it->data.key;
 }
 
-static const st_iter_ops table_iter_ops = {ti_valid, ti_seek_first, ti_seek_last, ti_seek, ti_next,    ti_prev,
-                                           ti_key,   ti_value,      ti_status,    ti_free, ti_next_key};
+static const char *ti_next_key(st_iter *base, size_t *n) {
+  ti_next(base);
+  return moved_key((const table_iter *)base, n);
+}
+
+static const char *ti_prev_key(st_iter *base, size_t *n) {
+  ti_prev(base);
+  return moved_key((const table_iter *)base, n);
+}
+
+static const st_iter_ops table_iter_ops = {ti_valid, ti_seek_first, ti_seek_last, ti_seek, ti_next,     ti_prev,
+                                           ti_key,   ti_value,      ti_status,    ti_free, ti_next_key, ti_prev_key};
 
 static void iter_init(table_iter *it, st_table *t) {
   memset(it, 0, sizeof *it);
