@@ -49,27 +49,20 @@ static void settle(level_iter *l, int valid) {
   if (valid) l->key = st_iter_key(l->it, &l->klen);
 }
 
-/* Past the end of the open table (and not failed): the next table's first
- * entry, and so on. */
-static void skip_forward(level_iter *l) {
+/* Past the end of the open table in the direction of travel (and not
+ * failed): the neighbouring table's first entry that way, and so on. */
+static void skip(level_iter *l, int forward) {
   for (;;) {
     int valid = l->it && st_iter_valid(l->it);
-    if (valid || !l->it || st_iter_status(l->it) != STRATA_OK || !open_table(l, l->cur + 1)) {
+    size_t next = forward ? l->cur + 1 : l->cur ? l->cur - 1 : l->n;
+    if (valid || !l->it || st_iter_status(l->it) != STRATA_OK || !open_table(l, next)) {
       settle(l, valid);
       return;
     }
-    st_iter_seek_first(l->it);
-  }
-}
-
-static void skip_backward(level_iter *l) {
-  for (;;) {
-    int valid = l->it && st_iter_valid(l->it);
-    if (valid || !l->it || st_iter_status(l->it) != STRATA_OK || !open_table(l, l->cur ? l->cur - 1 : l->n)) {
-      settle(l, valid);
-      return;
-    }
-    st_iter_seek_last(l->it);
+    if (forward)
+      st_iter_seek_first(l->it);
+    else
+      st_iter_seek_last(l->it);
   }
 }
 
@@ -79,14 +72,14 @@ static void li_seek_first(st_iter *i) {
   level_iter *l = (level_iter *)i;
   l->status = STRATA_OK;
   if (open_table(l, 0)) st_iter_seek_first(l->it);
-  skip_forward(l);
+  skip(l, 1);
 }
 
 static void li_seek_last(st_iter *i) {
   level_iter *l = (level_iter *)i;
   l->status = STRATA_OK;
   if (open_table(l, l->n - 1)) st_iter_seek_last(l->it);
-  skip_backward(l);
+  skip(l, 0);
 }
 
 static void li_seek(st_iter *i, const char *target, size_t len) {
@@ -104,19 +97,19 @@ static void li_seek(st_iter *i, const char *target, size_t len) {
       hi = mid;
   }
   if (open_table(l, lo)) st_iter_seek(l->it, target, len);
-  skip_forward(l);
+  skip(l, 1);
 }
 
 static void li_next(st_iter *i) {
   level_iter *l = (level_iter *)i;
   st_iter_next(l->it);
-  skip_forward(l);
+  skip(l, 1);
 }
 
 static void li_prev(st_iter *i) {
   level_iter *l = (level_iter *)i;
   st_iter_prev(l->it);
-  skip_backward(l);
+  skip(l, 0);
 }
 
 static const char *li_key(const st_iter *i, size_t *len_out) {
@@ -142,26 +135,25 @@ static void li_free(st_iter *i) {
   free(l);
 }
 
-static const char *li_next_key(st_iter *i, size_t *len_out) {
-  level_iter *l = (level_iter *)i;
-  const char *k = st_iter_next_key(l->it, &l->klen);
+/* After a step that gave key k (NULL: it left the open table): where the
+ * iterator stands, and its key or NULL. */
+static const char *stepped(level_iter *l, const char *k, int forward, size_t *len_out) {
   if (k)
     l->key = k;
   else
-    skip_forward(l);
+    skip(l, forward);
   *len_out = l->klen;
   return l->valid ? l->key : NULL;
 }
 
+static const char *li_next_key(st_iter *i, size_t *len_out) {
+  level_iter *l = (level_iter *)i;
+  return stepped(l, st_iter_next_key(l->it, &l->klen), 1, len_out);
+}
+
 static const char *li_prev_key(st_iter *i, size_t *len_out) {
   level_iter *l = (level_iter *)i;
-  const char *k = st_iter_prev_key(l->it, &l->klen);
-  if (k)
-    l->key = k;
-  else
-    skip_backward(l);
-  *len_out = l->klen;
-  return l->valid ? l->key : NULL;
+  return stepped(l, st_iter_prev_key(l->it, &l->klen), 0, len_out);
 }
 
 static const st_iter_ops level_ops = {li_valid, li_seek_first, li_seek_last, li_seek, li_next,     li_prev,

@@ -122,6 +122,20 @@ static void fix_top(merging_iter *m) {
   sift_top(m);
 }
 
+/* Moves the current child one entry in the heap's direction (its new key
+ * in the same call) and re-sorts it. */
+static void step_top(merging_iter *m) {
+  size_t c = m->heap[0];
+  const char *k =
+      m->forward ? st_iter_next_key(m->child[c], &m->keys[c].len) : st_iter_prev_key(m->child[c], &m->keys[c].len);
+  if (k) {
+    m->keys[c].k = k;
+    sift_top(m);
+  } else {
+    fix_top(m); /* it ended */
+  }
+}
+
 static int mi_valid(const st_iter *i) {
   const merging_iter *m = (const merging_iter *)i;
   return m->nheap > 0 && m->status == STRATA_OK;
@@ -347,14 +361,7 @@ static void mi_next(st_iter *i) {
     st_iter_next(m->child[m->heap[0]]);
     rebuild(m, 1);
   } else {
-    size_t c = m->heap[0];
-    const char *k = st_iter_next_key(m->child[c], &m->keys[c].len);
-    if (k) {
-      m->keys[c].k = k;
-      sift_top(m);
-    } else {
-      fix_top(m); /* it ended */
-    }
+    step_top(m);
   }
   skip_hidden(m);
 }
@@ -366,14 +373,7 @@ static void mi_prev(st_iter *i) {
     st_iter_prev(m->child[m->heap[0]]);
     rebuild(m, 0);
   } else {
-    size_t c = m->heap[0];
-    const char *k = st_iter_prev_key(m->child[c], &m->keys[c].len);
-    if (k) {
-      m->keys[c].k = k;
-      sift_top(m);
-    } else {
-      fix_top(m); /* it ended */
-    }
+    step_top(m);
   }
   skip_hidden(m);
 }

@@ -47,7 +47,7 @@ static void settle(mem_iter *m) {
   note(m);
   if (!m->summarize || !st_skiplist_iter_valid(&m->it)) return;
   uint64_t t = st_ikey_trailer(m->key, m->klen);
-  /* Plain entries, most of a scan, cost no second decode. */
+  /* Plain entries, most of a scan, need nothing more. */
   if (!st_kind_is_typed(st_trailer_kind(t)) || st_trailer_seq(t) > m->snapshot) return;
   m->in_run =
       st_memtable_run(st_skiplist_iter_entry(&m->it), m->sum, &m->run_val, &m->run_vlen, &m->run_bottom) && m->run_val;
