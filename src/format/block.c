@@ -1,6 +1,7 @@
 /*
  * block.c - the block iterator: decodes prefix-compressed entries in place,
- * binary-searches restart points for seek, rescans an interval for prev.
+ * binary-searches restart points for seek, steps back through a decoded
+ * copy of a restart interval for prev.
  */
 #include "format/block.h"
 
@@ -29,7 +30,90 @@ void st_block_iter_init(st_block_iter *it, st_key_cmp cmp, size_t key_min) {
   it->key_cap = sizeof it->key_inline;
 }
 
+/*
+ * Stepping back. Keys are prefix-compressed forward, so the entry before
+ * the current one is found by decoding its restart interval from its
+ * start. Doing that at every backward step decoded half an interval per
+ * step, most of a reverse scan's time; instead, decoding an interval on
+ * the way back (or to the last entry) keeps its entries and their keys,
+ * and each further step back inside it is a copy. The room is allocated
+ * on first use, so forward-only iterators never pay for it; when it
+ * cannot be allocated, or an interval does not fit, steps decode the
+ * interval again as before: slower, never wrong.
+ */
+#define BACK_ENTRIES 32     /* entries of one interval (blocks are written with 16) */
+#define BACK_KEY_BYTES 4096 /* their keys, end to end */
+
+typedef struct back_entry {
+  uint32_t off, next;       /* the entry's offset and the next one's */
+  uint32_t key_at, key_len; /* its key in keys[] */
+  uint32_t val_len;         /* its value ends where the next entry starts */
+  uint32_t shared;
+} back_entry;
+
+typedef struct st_block_back st_block_back;
+
+struct st_block_back {
+  size_t n;   /* entries kept, in order; 0: nothing kept */
+  size_t pos; /* the current entry's place among them, when it is one */
+  size_t used;
+  int full; /* the interval being kept did not fit: keep nothing of it */
+  back_entry e[BACK_ENTRIES];
+  char keys[BACK_KEY_BYTES];
+};
+
+/* Starts keeping an interval (allocating the room the first time). */
+static void back_begin(st_block_iter *it) {
+  if (!it->back && (it->back = malloc(sizeof *it->back)) == NULL) return;
+  it->back->n = it->back->used = 0;
+  it->back->full = 0;
+}
+
+/* Keeps the entry just decoded, if there is room. */
+static void back_keep(st_block_iter *it) {
+  st_block_back *b = it->back;
+  if (!b || b->full) return;
+  if (b->n == BACK_ENTRIES || it->key_len > BACK_KEY_BYTES - b->used || it->next > UINT32_MAX) {
+    b->full = 1;
+    b->n = 0;
+    return;
+  }
+  back_entry *e = &b->e[b->n];
+  e->off = (uint32_t)it->cur;
+  e->next = (uint32_t)it->next;
+  e->key_at = (uint32_t)b->used;
+  e->key_len = (uint32_t)it->key_len;
+  e->val_len = (uint32_t)it->val_len;
+  e->shared = (uint32_t)it->shared;
+  memcpy(b->keys + b->used, it->key, it->key_len);
+  b->used += it->key_len;
+  b->pos = b->n++;
+}
+
+/* Forgets the interval kept (the block changed). */
+static void back_forget(st_block_iter *it) {
+  if (it->back) it->back->n = 0;
+}
+
+/* Steps back inside the interval kept: 1 when the current entry is its
+ * pos'th and not its first, else 0 (nothing changed). */
+static int back_step(st_block_iter *it) {
+  st_block_back *b = it->back;
+  if (!b || b->n == 0 || b->pos == 0 || b->pos >= b->n || b->e[b->pos].off != it->cur) return 0;
+  const back_entry *e = &b->e[--b->pos];
+  /* The key was decoded by this iterator, so its buffer holds it. */
+  memcpy(it->key, b->keys + e->key_at, e->key_len);
+  it->key_len = e->key_len;
+  it->cur = e->off;
+  it->next = e->next;
+  it->val_len = e->val_len;
+  it->val = it->data + e->next - e->val_len;
+  it->shared = e->shared;
+  return 1;
+}
+
 void st_block_iter_detach(st_block_iter *it) {
+  back_forget(it);
   it->data = NULL;
   it->restarts = it->nrestarts = 0;
   it->cur = it->next = 0;
@@ -40,6 +124,8 @@ void st_block_iter_detach(st_block_iter *it) {
 
 void st_block_iter_destroy(st_block_iter *it) {
   if (it->key != it->key_inline) free(it->key);
+  free(it->back);
+  it->back = NULL;
   it->key = it->key_inline;
   it->key_cap = sizeof it->key_inline;
   st_block_iter_detach(it);
@@ -48,6 +134,7 @@ void st_block_iter_destroy(st_block_iter *it) {
 /* Damage: the error is recorded; the iterator becomes invalid. */
 static void corrupt(st_block_iter *it, int code) {
   it->status = code;
+  back_forget(it);
   it->cur = it->next = it->restarts;
   it->key_len = it->val_len = 0;
 }
@@ -170,6 +257,19 @@ static int seek_to_restart(st_block_iter *it, uint32_t i) {
   return parse_at(it, off);
 }
 
+/* Decodes restart interval i up to the entry that ends at `until`,
+ * keeping its entries for the steps back that follow. 0 on damage. */
+static int decode_interval(st_block_iter *it, uint32_t i, size_t until) {
+  back_begin(it);
+  if (!seek_to_restart(it, i)) return 0;
+  back_keep(it);
+  while (it->next < until) {
+    if (!parse_at(it, it->next)) return 0;
+    back_keep(it);
+  }
+  return 1;
+}
+
 void st_block_iter_seek_first(st_block_iter *it) {
   if (it->status || !it->data) return;
   if (it->nrestarts == 0) {
@@ -185,9 +285,7 @@ void st_block_iter_seek_last(st_block_iter *it) {
     invalidate(it);
     return;
   }
-  if (!seek_to_restart(it, it->nrestarts - 1)) return;
-  while (it->next < it->restarts)
-    if (!parse_at(it, it->next)) return;
+  decode_interval(it, it->nrestarts - 1, it->restarts);
 }
 
 void st_block_iter_next(st_block_iter *it) {
@@ -206,6 +304,7 @@ void st_block_iter_prev(st_block_iter *it) {
     invalidate(it); /* before the first entry */
     return;
   }
+  if (back_step(it)) return;
   /* The last restart point before the current entry; its interval holds
    * the previous entry. */
   uint32_t lo = 0, hi = it->nrestarts - 1;
@@ -216,9 +315,7 @@ void st_block_iter_prev(st_block_iter *it) {
     else
       hi = mid - 1;
   }
-  if (!seek_to_restart(it, lo)) return;
-  while (it->next < original)
-    if (!parse_at(it, it->next)) return;
+  if (!decode_interval(it, lo, original)) return;
   if (it->next != original)
     corrupt(it, st_error(STRATA_ECORRUPT, "expected an entry to end at block offset %zu, found one ending at %zu",
                          original, it->next));

@@ -1,7 +1,8 @@
 /*
  * block.h - reading one block (docs/FORMAT.md, "Block contents"): an
  * iterator over its entries with seek by binary search over the restart
- * points, and prev by rescanning from the restart point before the entry.
+ * points, and prev by decoding the restart interval before the entry once
+ * and stepping back through what it kept.
  * Every decode is bounds-checked: damaged bytes make the iterator invalid
  * with status STRATA_ECORRUPT, never a read outside the block.
  * Not thread-safe: one thread per iterator; the block's bytes are only read.
@@ -23,7 +24,7 @@ typedef struct st_block_iter {
   size_t cur;             /* offset of the current entry; == restarts when not valid */
   size_t next;            /* offset of the entry after the current one */
   uint32_t restart_index; /* the restart point last sought */
-  size_t shared;          /* shared prefix length of the current entry */
+  size_t shared;          /* shared prefix length of the current entry (st_block_check) */
   st_key_cmp cmp;
   size_t key_min; /* keys shorter than this are damage */
   char *key;      /* the current key, rebuilt from its prefix: key_inline or malloc'ed */
@@ -32,7 +33,8 @@ typedef struct st_block_iter {
   const char *val;     /* the current value, inside the block */
   size_t val_len;
   int status;
-  int heap; /* made by st_block_iter_new: free() releases the struct too */
+  int heap;                   /* made by st_block_iter_new: free() releases the struct too */
+  struct st_block_back *back; /* backward steps' copy of one interval (block.c); NULL until needed */
 } st_block_iter;
 
 /* Bytewise order (memcmp, then shorter first): for blocks of plain names. */
@@ -53,7 +55,8 @@ int st_block_iter_reset(st_block_iter *it, const char *data, size_t len);
 /* Forgets the block (not valid, status OK). */
 void st_block_iter_detach(st_block_iter *it);
 
-/* Frees the key buffer of an in-place iterator. */
+/* Frees the key buffer (and what backward steps kept) of an in-place
+ * iterator. */
 void st_block_iter_destroy(st_block_iter *it);
 
 /* A heap iterator over data[0, len) (free with st_iter_free). Only

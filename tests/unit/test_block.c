@@ -1,5 +1,6 @@
 /* test_block.c - blocks: builder/iterator round trips (seek, prev across
- * restart points, empty and huge blocks), damaged framing, block handles,
+ * restart points, steps back through the kept interval, empty and huge
+ * blocks), damaged framing, block handles,
  * trailers, the compression envelope and the footer. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -107,6 +108,72 @@ static void round_trip(void **state) {
       st_block_iter_destroy(&it);
       st_block_builder_destroy(&b);
     }
+  }
+}
+
+/* Backward steps go through a kept copy of the interval before the
+ * current entry (block.c): random walks of steps both ways, mostly back,
+ * over intervals that fit the copy and ones that do not (40 entries), and
+ * the copy forgotten when the iterator moves to another block, even one
+ * at the same address with the same layout. */
+static void steps_back_and_forth(void **state) {
+  (void)state;
+  int intervals[] = {1, 3, 16, 40};
+  for (size_t a = 0; a < sizeof intervals / sizeof *intervals; a++) {
+    int n = 300;
+    st_block_builder b;
+    const char *data;
+    size_t len;
+    build(&b, n, intervals[a], &data, &len);
+    st_block_iter it;
+    st_block_iter_init(&it, NULL, 0);
+    assert_int_equal(st_block_iter_reset(&it, data, len), STRATA_OK);
+    uint64_t r = 0x9e3779b97f4a7c15ull + a;
+    for (int walk = 0; walk < 50; walk++) {
+      r = st_hash64(&r, sizeof r, 1);
+      int i = (int)(r % (uint64_t)n);
+      char k[64];
+      st_block_iter_seek(&it, k, make_key(k, 2 * i));
+      for (int step = 0; step < 60 && st_block_iter_valid(&it); step++) {
+        expect_entry(&it, i);
+        r = st_hash64(&r, sizeof r, 2);
+        if (r % 4 == 0) {
+          st_block_iter_next(&it);
+          i++;
+        } else {
+          st_block_iter_prev(&it);
+          i--;
+        }
+      }
+      assert_true(st_block_iter_valid(&it) || i == -1 || i == n);
+    }
+    assert_int_equal(it.status, STRATA_OK);
+
+    /* Another block in the same memory: the same keys and value lengths
+     * (so the same offsets), other value bytes. */
+    char *buf = malloc(len), *other = malloc(len);
+    memcpy(buf, data, len);
+    memcpy(other, data, len);
+    assert_int_equal(st_block_iter_reset(&it, other, len), STRATA_OK);
+    for (st_block_iter_seek_first(&it); st_block_iter_valid(&it); st_block_iter_next(&it))
+      for (size_t v = 0; v < it.val_len; v++) other[it.val - other + (ptrdiff_t)v] ^= 0x20;
+    assert_int_equal(st_block_iter_reset(&it, buf, len), STRATA_OK);
+    st_block_iter_seek_last(&it);
+    for (int s = 0; s < 5; s++) st_block_iter_prev(&it);
+    expect_entry(&it, n - 6);
+    memcpy(buf, other, len);
+    assert_int_equal(st_block_iter_reset(&it, buf, len), STRATA_OK);
+    char k[64], v[64];
+    st_block_iter_seek(&it, k, make_key(k, 2 * (n - 6)));
+    st_block_iter_prev(&it);
+    size_t vl = make_val(v, 2 * (n - 7));
+    for (size_t c = 0; c < vl; c++) v[c] ^= 0x20;
+    assert_int_equal(it.val_len, vl);
+    assert_memory_equal(it.val, v, vl);
+    free(buf);
+    free(other);
+    st_block_iter_destroy(&it);
+    st_block_builder_destroy(&b);
   }
 }
 
@@ -381,9 +448,16 @@ static void footer(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(round_trip), cmocka_unit_test(generic_iter_and_reuse), cmocka_unit_test(empty_block),
-      cmocka_unit_test(huge_entry), cmocka_unit_test(damaged_blocks),         cmocka_unit_test(handles),
-      cmocka_unit_test(trailers),   cmocka_unit_test(compression_envelope),   cmocka_unit_test(footer),
+      cmocka_unit_test(round_trip),
+      cmocka_unit_test(steps_back_and_forth),
+      cmocka_unit_test(generic_iter_and_reuse),
+      cmocka_unit_test(empty_block),
+      cmocka_unit_test(huge_entry),
+      cmocka_unit_test(damaged_blocks),
+      cmocka_unit_test(handles),
+      cmocka_unit_test(trailers),
+      cmocka_unit_test(compression_envelope),
+      cmocka_unit_test(footer),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
