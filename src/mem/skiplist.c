@@ -6,6 +6,7 @@
 #include "mem/skiplist.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "strata.h"
 
@@ -105,6 +106,7 @@ void st_skiplist_iter_init(st_skiplist_iter *it, const st_skiplist *l) {
   it->list = l;
   it->node = NULL;
   it->run = it->ahead_pos = it->ahead_n = 0;
+  it->back_n = it->back_run = 0;
   it->fill_runs = 2;
   it->scan = 0;
   it->fetch = NULL;
@@ -121,6 +123,7 @@ static void pipeline_stop(st_skiplist_iter *it);
 static void reposition(st_skiplist_iter *it, const st_skip_node *n) {
   it->node = n;
   it->run = it->ahead_pos = it->ahead_n = 0;
+  it->back_n = it->back_run = 0;
   it->fill_runs = 2;
   pipeline_stop(it);
 }
@@ -199,6 +202,7 @@ void st_skiplist_iter_release(st_skiplist_iter *it) {
   free(it->fetch);
   it->fetch = NULL;
   it->ahead_pos = it->ahead_n = 0;
+  it->back_n = 0;
 }
 
 /*
@@ -303,6 +307,7 @@ out:
 }
 
 void st_skiplist_iter_next(st_skiplist_iter *it) {
+  it->back_n = it->back_run = 0; /* the buffer's nodes are behind: forget them */
   if (it->ahead_pos < it->ahead_n) {
     it->node = it->fetch->ahead[it->ahead_pos++];
     if (it->ahead_pos + TAKE_AHEAD < it->ahead_n) {
@@ -327,7 +332,100 @@ void st_skiplist_iter_next(st_skiplist_iter *it) {
   if (n) __builtin_prefetch(next_of(n, 0));
 }
 
-void st_skiplist_iter_prev(st_skiplist_iter *it) { reposition(it, find_lt(it->list, it->node->entry)); }
+/*
+ * Stepping back. Links lead forward only, so a step back is a search from
+ * the top of the list: in a big memtable, several cache misses one after
+ * the other for every entry of a reverse scan. A scanning iterator's steps
+ * back instead share a search, which finds the last node of height >
+ * BACK_LEVEL before the current one (about 64 nodes back) and the last
+ * node before it on every level below. The stretch between is then opened
+ * up a level at a time, each level's stretches walked together so that
+ * their misses overlap: level 2 from the start to the search's level-2
+ * node, level 1 between those, level 0 between those. The nodes of level
+ * 0, in order, serve the steps back that follow. Nodes inserted meanwhile
+ * may be missed, as by fetching ahead.
+ */
+#define BACK_LEVEL 3
+
+/* Fills fetch->ahead[0, back_n) with the nodes before it->node, from the
+ * last one of height > BACK_LEVEL on. 0 when the stretch outgrew its room
+ * (the caller steps back by a search alone). */
+static int fill_back(st_skiplist_iter *it) {
+  st_skiplist_fetch *f = it->fetch;
+  const st_skiplist *l = it->list;
+  st_skip_node *last[ST_SKIPLIST_MAX_HEIGHT];                         /* on each level, the last node before it->node */
+  for (int i = 0; i < ST_SKIPLIST_MAX_HEIGHT; i++) last[i] = l->head; /* levels above the search's */
+  find_ge(l, it->node->entry, last);
+  const st_skip_node *start[WINDOW];
+  int ns = 1;
+  start[0] = last[BACK_LEVEL];
+  run *runs = f->runs;
+  for (int lev = BACK_LEVEL - 1; lev >= 0; lev--) {
+    /* Stretch j: from start[j] along level lev up to start[j + 1]; the
+     * last one up to last[lev], included. */
+    int walking = 0;
+    for (int j = 0; j < ns; j++) {
+      run *r = &runs[j];
+      r->pos = r->buf[0] = start[j];
+      r->len = 1;
+      r->done = j == ns - 1 && start[j] == last[lev];
+      walking += !r->done;
+    }
+    while (walking > 0) {
+      for (int j = 0; j < ns; j++) {
+        run *r = &runs[j];
+        if (r->done) continue;
+        const st_skip_node *y = next_of(r->pos, lev);
+        if (j + 1 < ns && y == start[j + 1]) {
+          r->done = 1;
+          walking--;
+          continue;
+        }
+        if (!y || r->len == RUN_MAX) return 0;
+        __builtin_prefetch(y);
+        if (lev == 0) __builtin_prefetch((const char *)y + 64); /* the entry's key, for the reader */
+        r->buf[r->len++] = y;
+        r->pos = y;
+        if (j + 1 == ns && y == last[lev]) {
+          r->done = 1;
+          walking--;
+        }
+      }
+    }
+    /* The nodes found start the next level's stretches, or are the answer. */
+    const st_skip_node **out = lev ? start : f->ahead;
+    int cap = lev ? WINDOW : ST_SKIPLIST_AHEAD, n = 0;
+    for (int j = 0; j < ns; j++)
+      for (int k = 0; k < runs[j].len; k++) {
+        if (n == cap) return 0;
+        out[n++] = runs[j].buf[k];
+      }
+    ns = n;
+  }
+  /* The head is no node of the answer; it can only be first. */
+  int skip = f->ahead[0] == l->head;
+  if (skip) memmove(f->ahead, f->ahead + 1, (size_t)(ns - 1) * sizeof f->ahead[0]);
+  it->back_n = ns - skip;
+  return 1;
+}
+
+void st_skiplist_iter_prev(st_skiplist_iter *it) {
+  if (it->back_n > 0) {
+    it->node = it->fetch->ahead[--it->back_n];
+    return;
+  }
+  /* The buffer serves one direction at a time. */
+  it->run = it->ahead_pos = it->ahead_n = 0;
+  pipeline_stop(it);
+  if (it->scan && ++it->back_run >= 2) { /* a reverse scan, not one step back */
+    if (!it->fetch && (it->fetch = malloc(sizeof *it->fetch)) != NULL) it->fetch->live = 0;
+    if (it->fetch && fill_back(it)) {
+      it->node = it->back_n ? it->fetch->ahead[--it->back_n] : NULL;
+      return;
+    }
+  }
+  it->node = find_lt(it->list, it->node->entry);
+}
 
 void st_skiplist_iter_seek(st_skiplist_iter *it, const char *target) {
   reposition(it, find_ge(it->list, target, NULL));

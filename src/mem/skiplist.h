@@ -71,6 +71,8 @@ typedef struct st_skiplist_iter {
   int run;                  /* next() calls since the last positioning */
   int fill_runs;            /* runs the next fetch-ahead may walk: doubles from 2 */
   int ahead_pos, ahead_n;   /* fetch->ahead[ahead_pos, ahead_n): the nodes after node, in order */
+  int back_n;               /* fetch->ahead[0, back_n): the nodes just before node, in order */
+  int back_run;             /* prev() calls since the last positioning or forward step */
   int scan;                 /* fetching ahead allowed (st_skiplist_iter_init_scan) */
   st_skiplist_fetch *fetch; /* NULL until a long scan needs it */
 } st_skiplist_iter;
@@ -79,14 +81,17 @@ typedef struct st_skiplist_iter {
  * allocates, and needs no release. */
 void st_skiplist_iter_init(st_skiplist_iter *it, const st_skiplist *l);
 /* An iterator for scans: after some steps forward it fetches many nodes
- * ahead at once (about 40 KiB, allocated then; without the memory it
- * steps one node at a time). Release it with st_skiplist_iter_release. */
+ * ahead at once, and after a few steps back it finds the nodes before the
+ * current one a stretch at a time (about 40 KiB, allocated then; without
+ * the memory it steps one node at a time). Release it with
+ * st_skiplist_iter_release. */
 void st_skiplist_iter_init_scan(st_skiplist_iter *it, const st_skiplist *l);
 void st_skiplist_iter_release(st_skiplist_iter *it);
 static inline int st_skiplist_iter_valid(const st_skiplist_iter *it) { return it->node != NULL; }
 const char *st_skiplist_iter_entry(const st_skiplist_iter *it);
 void st_skiplist_iter_next(st_skiplist_iter *it);
-/* Moves to the last entry before the current one (O(log n)). */
+/* Moves to the last entry before the current one (a search, O(log n);
+ * a scanning iterator's steps back share one search per stretch). */
 void st_skiplist_iter_prev(st_skiplist_iter *it);
 /* Moves to the first entry >= target (target in entry form). */
 void st_skiplist_iter_seek(st_skiplist_iter *it, const char *target);

@@ -1,5 +1,5 @@
-/* test_skiplist.c - ordering, seeks and movement, and lock-free readers
- * racing one writer (run under TSan by the suite). */
+/* test_skiplist.c - ordering, seeks and movement, long scans both ways,
+ * and lock-free readers racing one writer (run under TSan by the suite). */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -194,11 +194,146 @@ static void long_scans_fetch_ahead(void **state) {
   st_arena_destroy(&a);
 }
 
+/* Scans back (skiplist.c: a stretch at a time) of a list filled in random
+ * order, from random places, turning forward and back now and then, and
+ * off the front: every key in order, none missing. */
+static void long_scans_back_and_forth(void **state) {
+  (void)state;
+  st_arena a;
+  st_arena_init(&a);
+  st_skiplist l;
+  assert_int_equal(st_skiplist_init(&l, &a, cmp), STRATA_OK);
+  enum { N = 50000 };
+  uint64_t *order = malloc(N * sizeof *order);
+  st_random r = shuffled_evens(order, N, 12);
+  for (int i = 0; i < N; i++) {
+    char *k = st_skiplist_alloc_entry(&l, 24);
+    snprintf(k, 24, "k%012llu", (unsigned long long)order[i]);
+    assert_int_equal(st_skiplist_insert(&l, k), STRATA_OK);
+  }
+  free(order);
+  st_skiplist_iter it;
+  st_skiplist_iter_init_scan(&it, &l);
+  int64_t want = 2 * N - 2, seen = 0;
+  for (st_skiplist_iter_seek_last(&it); st_skiplist_iter_valid(&it); st_skiplist_iter_prev(&it), want -= 2, seen++) {
+    unsigned long long got;
+    assert_int_equal(sscanf(st_skiplist_iter_entry(&it), "k%llu", &got), 1);
+    if ((int64_t)got != want) fail_msg("whole scan back: expected %lld, found %llu", (long long)want, got);
+  }
+  assert_int_equal(seen, N);
+  for (int scan = 0; scan < 300; scan++) {
+    uint64_t from = st_random_uniform(&r, 2 * N), len = st_random_uniform(&r, 2000);
+    char target[24];
+    snprintf(target, sizeof target, "k%012llu", (unsigned long long)from);
+    st_skiplist_iter_seek(&it, target);
+    want = (int64_t)(from + 1) / 2 * 2;
+    for (uint64_t i = 0; i < len; i++) {
+      if (want < 0 || want >= 2 * N) {
+        assert_false(st_skiplist_iter_valid(&it));
+        break;
+      }
+      assert_true(st_skiplist_iter_valid(&it));
+      unsigned long long got;
+      assert_int_equal(sscanf(st_skiplist_iter_entry(&it), "k%llu", &got), 1);
+      if ((int64_t)got != want)
+        fail_msg("scan %d from %llu, step %llu: expected %lld, found %llu", scan, (unsigned long long)from,
+                 (unsigned long long)i, (long long)want, got);
+      if (st_random_uniform(&r, 100) < 3) {
+        st_skiplist_iter_next(&it);
+        want += 2;
+      } else {
+        st_skiplist_iter_prev(&it);
+        want -= 2;
+      }
+    }
+  }
+  st_skiplist_iter_release(&it);
+  st_arena_destroy(&a);
+}
+
+/* One writer inserts even numbers in random order, marking each once
+ * linked; readers walk back from random places, each stretch while the
+ * writer links nodes inside it: keys strictly fall, and every key marked
+ * before the walk began is met. */
+typedef struct back_race {
+  st_skiplist list;
+  atomic_uchar *linked;
+  atomic_int stop, errors;
+} back_race;
+
+enum { BACK_RACE_N = 40000, BACK_RACE_WALK = 300 };
+
+static void *back_reader(void *arg) {
+  back_race *b = arg;
+  st_random rnd;
+  st_random_seed(&rnd, (uint64_t)(uintptr_t)pthread_self());
+  st_skiplist_iter it;
+  st_skiplist_iter_init_scan(&it, &b->list);
+  unsigned char *before = malloc(BACK_RACE_WALK);
+  while (!atomic_load(&b->stop)) {
+    uint64_t top = BACK_RACE_WALK + st_random_uniform(&rnd, BACK_RACE_N - BACK_RACE_WALK); /* a key number */
+    for (int i = 0; i < BACK_RACE_WALK; i++) before[i] = atomic_load(&b->linked[top - (uint64_t)i]);
+    char target[24];
+    snprintf(target, sizeof target, "k%012llu", (unsigned long long)(2 * top + 1));
+    st_skiplist_iter_seek(&it, target);
+    if (st_skiplist_iter_valid(&it))
+      st_skiplist_iter_prev(&it);
+    else
+      st_skiplist_iter_seek_last(&it);
+    /* The walk covers key numbers [low, top]: every one linked before
+     * it began is met, in falling order. */
+    int64_t low = (int64_t)top - BACK_RACE_WALK + 1, expect = (int64_t)top;
+    unsigned long long last = ~0ull;
+    for (; st_skiplist_iter_valid(&it) && expect >= low; st_skiplist_iter_prev(&it)) {
+      unsigned long long got;
+      if (sscanf(st_skiplist_iter_entry(&it), "k%llu", &got) != 1 || got >= last) {
+        atomic_fetch_add(&b->errors, 1);
+        break;
+      }
+      last = got;
+      if (got / 2 > top) continue; /* linked since the seek, between its target and where it landed */
+      for (; expect > (int64_t)(got / 2) && expect >= low; expect--)
+        if (before[top - (uint64_t)expect]) atomic_fetch_add(&b->errors, 1); /* passed a key linked before the walk */
+      expect = (int64_t)(got / 2) - 1;
+    }
+    if (!st_skiplist_iter_valid(&it)) /* ran off the front: nothing may be left */
+      for (; expect >= low; expect--)
+        if (before[top - (uint64_t)expect]) atomic_fetch_add(&b->errors, 1);
+  }
+  free(before);
+  st_skiplist_iter_release(&it);
+  return NULL;
+}
+
+static void back_walks_race_one_writer(void **state) {
+  (void)state;
+  st_arena a;
+  st_arena_init(&a);
+  back_race *b = calloc(1, sizeof *b);
+  b->linked = calloc(BACK_RACE_N, sizeof *b->linked);
+  assert_int_equal(st_skiplist_init(&b->list, &a, cmp), STRATA_OK);
+  uint64_t *order = malloc(BACK_RACE_N * sizeof *order);
+  shuffled_evens(order, BACK_RACE_N, 13);
+  pthread_t th[2];
+  for (int i = 0; i < 2; i++) pthread_create(&th[i], NULL, back_reader, b);
+  for (int i = 0; i < BACK_RACE_N; i++) {
+    assert_int_equal(st_skiplist_insert(&b->list, key_of(&a, order[i])), STRATA_OK);
+    atomic_store(&b->linked[order[i] / 2], 1);
+  }
+  atomic_store(&b->stop, 1);
+  for (int i = 0; i < 2; i++) pthread_join(th[i], NULL);
+  assert_int_equal(atomic_load(&b->errors), 0);
+  free(order);
+  free(b->linked);
+  free(b);
+  st_arena_destroy(&a);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(ordered_iteration_and_seek),
-      cmocka_unit_test(long_scans_fetch_ahead),
-      cmocka_unit_test(readers_race_one_writer),
+      cmocka_unit_test(ordered_iteration_and_seek), cmocka_unit_test(long_scans_fetch_ahead),
+      cmocka_unit_test(long_scans_back_and_forth),  cmocka_unit_test(readers_race_one_writer),
+      cmocka_unit_test(back_walks_race_one_writer),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
