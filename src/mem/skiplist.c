@@ -414,8 +414,10 @@ void st_skiplist_iter_prev(st_skiplist_iter *it) {
     it->node = it->fetch->ahead[--it->back_n];
     return;
   }
-  /* The buffer serves one direction at a time. */
+  /* The buffer serves one direction at a time: a turn forward starts
+   * fetching ahead afresh, as after a seek. */
   it->run = it->ahead_pos = it->ahead_n = 0;
+  it->fill_runs = 2;
   pipeline_stop(it);
   if (it->scan && ++it->back_run >= 2) { /* a reverse scan, not one step back */
     if (!it->fetch && (it->fetch = malloc(sizeof *it->fetch)) != NULL) it->fetch->live = 0;

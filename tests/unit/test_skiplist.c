@@ -150,23 +150,31 @@ static void readers_race_one_writer(void **state) {
   st_arena_destroy(&a);
 }
 
+enum { N = 50000 };
+
+/* A list of the even numbers below 2N, each in its node, inserted in an
+ * order shuffled from seed; the generator is returned for more draws. */
+static st_random random_list(st_arena *a, st_skiplist *l, uint64_t seed) {
+  st_arena_init(a);
+  assert_int_equal(st_skiplist_init(l, a, cmp), STRATA_OK);
+  uint64_t *order = malloc(N * sizeof *order);
+  st_random r = shuffled_evens(order, N, seed);
+  for (int i = 0; i < N; i++) {
+    char *k = st_skiplist_alloc_entry(l, 24);
+    snprintf(k, 24, "k%012llu", (unsigned long long)order[i]);
+    assert_int_equal(st_skiplist_insert(l, k), STRATA_OK);
+  }
+  free(order);
+  return r;
+}
+
 /* Long scans of a list filled in random order, from random places: the
  * nodes fetched ahead (skiplist.c) come in order, with none missing. */
 static void long_scans_fetch_ahead(void **state) {
   (void)state;
   st_arena a;
-  st_arena_init(&a);
   st_skiplist l;
-  assert_int_equal(st_skiplist_init(&l, &a, cmp), STRATA_OK);
-  enum { N = 50000 };
-  uint64_t *order = malloc(N * sizeof *order);
-  st_random r = shuffled_evens(order, N, 11);
-  for (int i = 0; i < N; i++) {
-    char *k = st_skiplist_alloc_entry(&l, 24);
-    snprintf(k, 24, "k%012llu", (unsigned long long)order[i]);
-    assert_int_equal(st_skiplist_insert(&l, k), STRATA_OK);
-  }
-  free(order);
+  st_random r = random_list(&a, &l, 11);
   st_skiplist_iter it;
   st_skiplist_iter_init_scan(&it, &l);
   for (int scan = 0; scan < 300; scan++) {
@@ -200,18 +208,8 @@ static void long_scans_fetch_ahead(void **state) {
 static void long_scans_back_and_forth(void **state) {
   (void)state;
   st_arena a;
-  st_arena_init(&a);
   st_skiplist l;
-  assert_int_equal(st_skiplist_init(&l, &a, cmp), STRATA_OK);
-  enum { N = 50000 };
-  uint64_t *order = malloc(N * sizeof *order);
-  st_random r = shuffled_evens(order, N, 12);
-  for (int i = 0; i < N; i++) {
-    char *k = st_skiplist_alloc_entry(&l, 24);
-    snprintf(k, 24, "k%012llu", (unsigned long long)order[i]);
-    assert_int_equal(st_skiplist_insert(&l, k), STRATA_OK);
-  }
-  free(order);
+  st_random r = random_list(&a, &l, 12);
   st_skiplist_iter it;
   st_skiplist_iter_init_scan(&it, &l);
   int64_t want = 2 * N - 2, seen = 0;
