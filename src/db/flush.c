@@ -27,7 +27,7 @@ int st_db_switch_memtable(strata_db *db) {
   char path[PATH_MAX];
   st_memtable *fresh;
   st_wal_writer *wal = NULL;
-  int rc = st_memtable_new(&fresh);
+  int rc = st_memtable_new(db->opt.memtable_bytes, &fresh);
   if (rc) return rc;
   uint64_t number = st_version_set_new_file_number(db->vs);
   st_db_log_path(db, number, path, sizeof path);
@@ -84,7 +84,7 @@ typedef struct key_chain {
   strata_db *db;
   st_version *older; /* the tables at the flush's start: all older data is in them */
   st_table_builder *b;
-  uint64_t added; /* entries written to b */
+  uint64_t added;      /* entries written to b */
   const st_rtombs *rt; /* the memtable's range tombstones, or NULL */
 } key_chain;
 

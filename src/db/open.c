@@ -34,8 +34,7 @@ static int ensure_dir(st_env *env, const char *dir, const strata_options *o) {
     return STRATA_OK;
   }
   if (rc != STRATA_NOTFOUND) return rc;
-  if (!o->create_if_missing)
-    return st_error(STRATA_EINVAL, "open %s: no such directory (create_if_missing is 0)", dir);
+  if (!o->create_if_missing) return st_error(STRATA_EINVAL, "open %s: no such directory (create_if_missing is 0)", dir);
   rc = env->mkdir(env, dir);
   if (rc == STRATA_NOTFOUND)
     return st_error(STRATA_EINVAL, "open %s: cannot create it: its parent directory does not exist", dir);
@@ -177,10 +176,10 @@ int st_db_open(const char *dir, const strata_options *o, st_env *env, strata_db 
   if (!exists && (rc = create_marker(db))) goto fail;
   if (o->block_cache_bytes && (rc = st_block_cache_new(o->block_cache_bytes, &db->block_cache))) goto fail;
   if ((rc = st_table_cache_new(env, db->dir, (size_t)o->max_open_files, db->block_cache,
-                                   o->mmap_reads ? ST_TABLE_MAP : 0, &db->table_cache)))
+                               o->mmap_reads ? ST_TABLE_MAP : 0, &db->table_cache)))
     goto fail;
   if ((rc = st_version_set_open(env, db->dir, &db->vs))) goto fail;
-  if ((rc = st_memtable_new(&db->mem))) goto fail;
+  if ((rc = st_memtable_new(o->memtable_bytes, &db->mem))) goto fail;
   if ((rc = st_db_recover(db))) goto fail;
 
   /* New writes go to a new log, so that a log is never appended to
@@ -195,7 +194,7 @@ int st_db_open(const char *dir, const strata_options *o, st_env *env, strata_db 
   if (o->sync_mode == STRATA_SYNC_PERIODIC && (rc = st_db_sync_thread_start(db))) goto fail;
   *db_out = db;
   return STRATA_OK;
-fail: {
+fail : {
   st_errsave first;
   st_error_save(&first);
   st_db_compaction_threads_stop(db);
@@ -233,8 +232,10 @@ int strata_close(strata_db *db) {
    * durable; after a failed fsync, a retry proves nothing, and the caller
    * must hear that writes it was told succeeded may not be durable. */
   if (readonly) {
-    rc = st_error(STRATA_EREADONLY, "close: the database was read-only after %s; writes acknowledged without "
-                  "STRATA_SYNC since the last good fsync may not be durable", strata_strerror(readonly));
+    rc = st_error(STRATA_EREADONLY,
+                  "close: the database was read-only after %s; writes acknowledged without "
+                  "STRATA_SYNC since the last good fsync may not be durable",
+                  strata_strerror(readonly));
   } else {
     int cut = st_wal_finish(db->wal); /* synced even if the cut failed: the records matter more */
     rc = st_wal_sync(db->wal);

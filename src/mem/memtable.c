@@ -50,13 +50,19 @@ void st_memtable_entry_decode(const char *entry, const char **ikey_out, size_t *
   *vlen_out = (size_t)vlen;
 }
 
-int st_memtable_new(st_memtable **m_out) {
+int st_memtable_new(size_t budget, st_memtable **m_out) {
   *m_out = NULL;
   st_memtable *m = calloc(1, sizeof *m);
   if (!m) return st_error(STRATA_ENOMEM, "memtable: out of memory");
+  int rc = st_memtable_filter_init(&m->filter, budget / ST_MEMTABLE_FILTER_SHARE);
+  if (rc) {
+    free(m);
+    return rc;
+  }
   st_arena_init(&m->arena);
   if (st_skiplist_init(&m->list, &m->arena, entry_cmp) || st_skiplist_init(&m->rdel, &m->arena, entry_cmp)) {
     st_arena_destroy(&m->arena);
+    st_memtable_filter_destroy(&m->filter);
     free(m);
     return st_error(STRATA_ENOMEM, "memtable: out of memory");
   }
@@ -77,6 +83,7 @@ void st_memtable_unref(st_memtable *m) {
     st_rtombs_unref(m->rdel_cache);
     st_mutex_destroy(&m->rdel_mu);
     st_arena_destroy(&m->arena);
+    st_memtable_filter_destroy(&m->filter);
     free(m);
   }
 }
@@ -107,10 +114,11 @@ static uint64_t latest_ts(const char *entry) {
   return st_get_fixed64(v);
 }
 
-/* st_skiplist_place_fn of an operand entry: its run continues the run of
- * the entry below when that one is of the same key and kind. */
-static void place_run(void *arg, const st_skip_node *self, const st_skip_node *next) {
-  const char *entry = arg, *ik, *v;
+/* The run summary of an operand entry, written as it is placed: its run
+ * continues the run of the entry below (next) when that one is of the
+ * same key and kind. */
+static void place_run(const char *entry, const st_skip_node *self, const st_skip_node *next) {
+  const char *ik, *v;
   size_t iklen, vlen;
   st_memtable_entry_decode(entry, &ik, &iklen, &v, &vlen);
   unsigned kind = kind_of(ik, iklen);
@@ -138,6 +146,23 @@ static void place_run(void *arg, const st_skip_node *self, const st_skip_node *n
   memcpy((char *)v + vlen, &r, sizeof r);
 }
 
+/* What st_skiplist_insert_with hands place_entry. */
+typedef struct placing {
+  st_memtable *m;
+  const char *entry;
+  uint64_t hash; /* for the key filter */
+  int operand;
+} placing;
+
+/* Once the entry's place is found and before it is linked: its key goes
+ * into the filter (whose line was asked for before the search, so it has
+ * arrived by now), and an operand gets its run summary. */
+static void place_entry(void *arg, const st_skip_node *self, const st_skip_node *next) {
+  placing *p = arg;
+  st_memtable_filter_add(&p->m->filter, p->hash);
+  if (p->operand) place_run(p->entry, self, next);
+}
+
 int st_memtable_add(st_memtable *m, uint64_t seq, unsigned kind, const void *key, size_t klen, const void *val,
                     size_t vlen) {
   size_t iklen = klen + ST_IKEY_TRAILER, extra = is_operand(kind) ? sizeof(run) : 0;
@@ -152,9 +177,11 @@ int st_memtable_add(st_memtable *m, uint64_t seq, unsigned kind, const void *key
   if (kind == ST_KIND_RANGE_DELETE) {
     if (st_skiplist_insert(&m->rdel, e)) return st_error(STRATA_ENOMEM, "memtable: out of memory");
     atomic_fetch_add_explicit(&m->rdel_count, 1, memory_order_release);
-  } else if (st_skiplist_insert_with(&m->list, e, extra ? place_run : NULL, e)) {
-    return st_error(STRATA_ENOMEM, "memtable: out of memory");
   } else {
+    placing pl = {m, e, st_memtable_filter_hash(key, klen), extra != 0};
+    st_memtable_filter_prefetch(&m->filter, pl.hash);
+    if (st_skiplist_insert_with(&m->list, e, place_entry, &pl))
+      return st_error(STRATA_ENOMEM, "memtable: out of memory");
     atomic_store_explicit(&m->max_data_seq, seq, memory_order_relaxed); /* writes come in seq order */
   }
   atomic_store_explicit(&m->usage, st_arena_used(&m->arena), memory_order_relaxed);
@@ -255,6 +282,13 @@ int st_memtable_merge(st_memtable *mt, const void *key, size_t klen, uint64_t sn
     cover = st_rtombs_cover(l, key, klen, snapshot);
     st_rtombs_unref(l);
   }
+  /* No entry of the key here: only a range tombstone of this memtable
+   * over it can answer (as at the end of the walk below). The filter is
+   * asked only of a memtable big enough that its search costs more than
+   * the filter's own miss (a small one's upper levels stay cached). */
+  if (atomic_load_explicit(&mt->entries, memory_order_relaxed) >= ST_MEMTABLE_FILTER_MIN_ENTRIES &&
+      !st_memtable_filter_may_contain(&mt->filter, st_memtable_filter_hash(key, klen)))
+    return cover ? st_merge_feed(m, ST_KIND_DELETE, NULL, 0) : 0;
   char small[256];
   size_t iklen = klen + ST_IKEY_TRAILER;
   size_t tlen = st_varint64_len(iklen) + iklen;

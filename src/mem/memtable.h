@@ -16,12 +16,14 @@
 #include "base/iter.h"
 #include "env/sync.h"
 #include "format/range_del.h"
+#include "mem/memtable_filter.h"
 #include "mem/skiplist.h"
 #include "merge/merge.h"
 
 typedef struct st_memtable {
   st_arena arena; /* writer only */
   st_skiplist list;
+  st_memtable_filter filter; /* the user keys in list */
   /* Range tombstones, apart: entries of the same form keyed by begin, the
    * value the end (format/range_del.h). Readers ask a fragmented list of
    * them, built when first asked after a change and shared. */
@@ -30,14 +32,18 @@ typedef struct st_memtable {
   st_mutex rdel_mu; /* guards rdel_cache and rdel_cache_count */
   st_rtombs *rdel_cache;
   size_t rdel_cache_count; /* rdel_count loaded before rdel_cache was built */
-  atomic_size_t usage; /* arena bytes in use (entries and nodes), published for readers */
+  atomic_size_t usage;     /* arena bytes in use (entries and nodes), published for readers */
   atomic_uint_fast64_t entries;
   atomic_uint_fast64_t max_data_seq; /* the newest entry's seq (range tombstones not counted) */
   atomic_int refs;
 } st_memtable;
 
-/* A new empty memtable with one reference. STRATA_ENOMEM. */
-int st_memtable_new(st_memtable **m_out);
+/* A new empty memtable with one reference. budget is the size it will
+ * grow to (options.memtable_bytes): its key filter takes budget / 32
+ * bytes (0: no filter). STRATA_ENOMEM. */
+#define ST_MEMTABLE_FILTER_SHARE 32
+#define ST_MEMTABLE_FILTER_MIN_ENTRIES 16384 /* smaller memtables are searched without asking it */
+int st_memtable_new(size_t budget, st_memtable **m_out);
 void st_memtable_ref(st_memtable *m);
 /* Drops a reference; the last one frees the memtable. */
 void st_memtable_unref(st_memtable *m);

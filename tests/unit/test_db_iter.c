@@ -14,6 +14,8 @@
 #include "mem/memtable.h"
 #include "testutil.h"
 
+#define TEST_BUDGET (1u << 20) /* a memtable with a key filter of 32 KiB */
+
 #define KEYS 60
 #define SOURCES 4
 
@@ -77,12 +79,14 @@ static void random_walks(void **state) {
   int rounds = (int)tu_env_long("STRATA_TEST_ITER_ROUNDS", 300);
   for (int round = 0; round < rounds; round++) {
     st_memtable *mem[SOURCES];
-    for (int s = 0; s < SOURCES; s++) assert_int_equal(st_memtable_new(&mem[s]), STRATA_OK);
+    for (int s = 0; s < SOURCES; s++) assert_int_equal(st_memtable_new(TEST_BUDGET, &mem[s]), STRATA_OK);
     int nops = 1 + (int)st_random_uniform(&r, 200);
     op *ops = calloc((size_t)nops, sizeof *ops);
     for (int i = 0; i < nops; i++) {
-      ops[i] = (op){.seq = (uint64_t)i + 1, .key = (int)st_random_uniform(&r, KEYS),
-                    .del = st_random_uniform(&r, 4) == 0, .val = (int)st_random_uniform(&r, 1000)};
+      ops[i] = (op){.seq = (uint64_t)i + 1,
+                    .key = (int)st_random_uniform(&r, KEYS),
+                    .del = st_random_uniform(&r, 4) == 0,
+                    .val = (int)st_random_uniform(&r, 1000)};
       char name[16], v[32];
       key_name(name, ops[i].key);
       snprintf(v, sizeof v, "v%d", ops[i].val);
@@ -109,8 +113,8 @@ static void random_walks(void **state) {
     st_iter *merged;
     assert_int_equal(st_merging_iter_new(children, SOURCES, &merged), STRATA_OK);
     st_db_iter *it;
-    assert_int_equal(st_db_iter_new(merged, snap, bounded ? lo_name : NULL, strlen(lo_name),
-                                    bounded ? hi_name : NULL, strlen(hi_name), &it),
+    assert_int_equal(st_db_iter_new(merged, snap, bounded ? lo_name : NULL, strlen(lo_name), bounded ? hi_name : NULL,
+                                    strlen(hi_name), &it),
                      STRATA_OK);
     int cur = -1;
     for (int step = 0; step < 60; step++) {
@@ -119,26 +123,32 @@ static void random_walks(void **state) {
       char name[16];
       key_name(name, k < 0 ? 0 : k);
       switch (what) {
-      case 0: st_db_iter_seek_first(it); cur = next_live(live, lo, lo, hi); break;
-      case 1: st_db_iter_seek_last(it); cur = prev_live(live, hi - 1, lo, hi); break;
-      case 2:
-        st_db_iter_seek(it, name, strlen(name));
-        cur = next_live(live, k < 0 ? 0 : k, lo, hi);
-        break;
-      case 3:
-        st_db_iter_seek_for_prev(it, name, strlen(name));
-        cur = prev_live(live, k < 0 ? 0 : k, lo, hi);
-        break;
-      case 4:
-        if (cur < 0) continue;
-        st_db_iter_next(it);
-        cur = next_live(live, cur + 1, lo, hi);
-        break;
-      default:
-        if (cur < 0) continue;
-        st_db_iter_prev(it);
-        cur = prev_live(live, cur - 1, lo, hi);
-        break;
+        case 0:
+          st_db_iter_seek_first(it);
+          cur = next_live(live, lo, lo, hi);
+          break;
+        case 1:
+          st_db_iter_seek_last(it);
+          cur = prev_live(live, hi - 1, lo, hi);
+          break;
+        case 2:
+          st_db_iter_seek(it, name, strlen(name));
+          cur = next_live(live, k < 0 ? 0 : k, lo, hi);
+          break;
+        case 3:
+          st_db_iter_seek_for_prev(it, name, strlen(name));
+          cur = prev_live(live, k < 0 ? 0 : k, lo, hi);
+          break;
+        case 4:
+          if (cur < 0) continue;
+          st_db_iter_next(it);
+          cur = next_live(live, cur + 1, lo, hi);
+          break;
+        default:
+          if (cur < 0) continue;
+          st_db_iter_prev(it);
+          cur = prev_live(live, cur - 1, lo, hi);
+          break;
       }
       expect_at(it, cur, val);
     }
@@ -153,7 +163,7 @@ static void random_walks(void **state) {
 static void inner_must_be_merging(void **state) {
   (void)state;
   st_memtable *mem;
-  assert_int_equal(st_memtable_new(&mem), STRATA_OK);
+  assert_int_equal(st_memtable_new(TEST_BUDGET, &mem), STRATA_OK);
   st_iter *inner;
   assert_int_equal(st_memtable_iter_new(mem, &inner), STRATA_OK);
   st_db_iter *it = (st_db_iter *)&it;

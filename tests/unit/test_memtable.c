@@ -1,12 +1,17 @@
-/* test_memtable.c - reads by snapshot, kinds, key order, and the run
- * summaries of counter and latest-wins fragments. */
+/* test_memtable.c - reads by snapshot, kinds, key order, the run
+ * summaries of counter and latest-wins fragments, and the key filter. */
 #include <stdio.h>
 #include <string.h>
 
 #include "format/kind.h"
+#include "format/range_del.h"
 #include "format/typed_value.h"
 #include "mem/memtable.h"
 #include "testutil.h"
+
+/* A small budget, so that the key filter is small (2 KiB) and says "may
+ * be there" for absent keys now and then too. */
+#define TEST_BUDGET (64u << 10)
 
 /* What a read of key at snap finds in m alone: 1 when m holds a base (or
  * a type error) that decides it, and the read's result in *rc and out. */
@@ -29,7 +34,7 @@ static int mget(st_memtable *m, const char *key, size_t klen, uint64_t snap, int
 static void get_sees_newest_at_snapshot(void **state) {
   (void)state;
   st_memtable *m;
-  assert_int_equal(st_memtable_new(&m), STRATA_OK);
+  assert_int_equal(st_memtable_new(TEST_BUDGET, &m), STRATA_OK);
   assert_int_equal(st_memtable_add(m, 1, ST_KIND_PUT, "a", 1, "v1", 2), STRATA_OK);
   assert_int_equal(st_memtable_add(m, 2, ST_KIND_PUT, "a", 1, "v2", 2), STRATA_OK);
   assert_int_equal(st_memtable_add(m, 3, ST_KIND_DELETE, "a", 1, NULL, 0), STRATA_OK);
@@ -96,7 +101,7 @@ static void expect(st_memtable *m, const char *key, uint64_t snap, int decided, 
 static void runs_are_summarized(void **state) {
   (void)state;
   st_memtable *m;
-  assert_int_equal(st_memtable_new(&m), STRATA_OK);
+  assert_int_equal(st_memtable_new(TEST_BUDGET, &m), STRATA_OK);
   uint64_t seq = 1;
   assert_int_equal(st_memtable_add(m, seq++, ST_KIND_PUT, "c", 1, "100", 3), STRATA_OK);
   for (int i = 1; i <= 1000; i++) {
@@ -133,7 +138,7 @@ static void runs_are_summarized(void **state) {
 static void list_runs_read_at_every_snapshot(void **state) {
   (void)state;
   st_memtable *m;
-  assert_int_equal(st_memtable_new(&m), STRATA_OK);
+  assert_int_equal(st_memtable_new(TEST_BUDGET, &m), STRATA_OK);
   uint64_t seq = 1;
   char v[8];
   for (int i = 0; i < 100; i++) {
@@ -183,10 +188,77 @@ static void list_runs_read_at_every_snapshot(void **state) {
   st_memtable_unref(m);
 }
 
+/* The filter never hides a key that was added (a blocked bloom filter of
+ * any size, none at all included), and says no to most keys that were
+ * not when it has room. */
+static void filter_has_no_false_negatives(void **state) {
+  (void)state;
+  size_t sizes[] = {0, 63, 64, 1000, 4096, 1 << 16};
+  for (size_t s = 0; s < sizeof sizes / sizeof *sizes; s++) {
+    st_memtable_filter f;
+    assert_int_equal(st_memtable_filter_init(&f, sizes[s]), STRATA_OK);
+    assert_true(st_memtable_filter_bytes(&f) <= sizes[s]);
+    char k[32];
+    for (int i = 0; i < 2000; i++)
+      st_memtable_filter_add(&f, st_memtable_filter_hash(k, (size_t)snprintf(k, sizeof k, "key%d", 2 * i)));
+    int absent_yes = 0;
+    for (int i = 0; i < 2000; i++) {
+      assert_true(st_memtable_filter_may_contain(
+          &f, st_memtable_filter_hash(k, (size_t)snprintf(k, sizeof k, "key%d", 2 * i))));
+      absent_yes += st_memtable_filter_may_contain(
+          &f, st_memtable_filter_hash(k, (size_t)snprintf(k, sizeof k, "key%d", 2 * i + 1)));
+    }
+    if (!f.words)
+      assert_int_equal(absent_yes, 2000); /* no filter: everything may be there */
+    else if (sizes[s] >= 4096)
+      assert_true(absent_yes < 200); /* 16 bits a key or more: well under 10% */
+    st_memtable_filter_destroy(&f);
+  }
+}
+
+/* A read of a key the memtable does not hold (the filter says so, or the
+ * search finds nothing) leaves the answer to older sources, unless a
+ * range tombstone of the memtable covers the key at the snapshot. The
+ * memtable is big enough for reads to ask its filter, and the filter
+ * roomy enough to say no. */
+static void absent_keys_and_range_tombstones(void **state) {
+  (void)state;
+  enum { KEYS = ST_MEMTABLE_FILTER_MIN_ENTRIES + 1000 };
+  st_memtable *m;
+  assert_int_equal(st_memtable_new(4u << 20, &m), STRATA_OK);
+  char k[32], end[8];
+  for (int i = 0; i < KEYS; i++) {
+    size_t kl = (size_t)snprintf(k, sizeof k, "k%06d", 2 * i);
+    assert_int_equal(st_memtable_add(m, (uint64_t)i + 1, ST_KIND_PUT, k, kl, "v", 1), STRATA_OK);
+  }
+  /* [k001000, k001100) deleted at seq KEYS + 1. */
+  const uint64_t del = KEYS + 1;
+  size_t elen = st_range_end_put(end, "k001100", 7, 0);
+  assert_int_equal(st_memtable_add(m, del, ST_KIND_RANGE_DELETE, "k001000", 7, end, elen), STRATA_OK);
+  int rc, said_no = 0;
+  char v[64];
+  size_t n;
+  for (int i = 0; i < 2 * KEYS; i++) {
+    size_t kl = (size_t)snprintf(k, sizeof k, "k%06d", i);
+    int covered = i >= 1000 && i < 1100;
+    if (i % 2 == 0) {
+      assert_int_equal(mget(m, k, kl, del, &rc, v, &n), 1);
+      assert_int_equal(rc, covered ? STRATA_NOTFOUND : STRATA_OK);
+    } else {
+      assert_int_equal(mget(m, k, kl, del, &rc, v, &n), covered); /* covered: decided, deleted */
+      if (covered) assert_int_equal(rc, STRATA_NOTFOUND);
+      assert_int_equal(mget(m, k, kl, del - 1, &rc, v, &n), 0); /* before the tombstone: not decided here */
+      said_no += !st_memtable_filter_may_contain(&m->filter, st_memtable_filter_hash(k, kl));
+    }
+  }
+  assert_true(said_no > KEYS * 9 / 10); /* the reads above took the filter's way */
+  st_memtable_unref(m);
+}
+
 static void references_keep_it_alive(void **state) {
   (void)state;
   st_memtable *m;
-  assert_int_equal(st_memtable_new(&m), STRATA_OK);
+  assert_int_equal(st_memtable_new(TEST_BUDGET, &m), STRATA_OK);
   st_memtable_ref(m);
   st_memtable_unref(m);
   assert_int_equal(st_memtable_add(m, 1, ST_KIND_PUT, "k", 1, "v", 1), STRATA_OK);
@@ -195,10 +267,9 @@ static void references_keep_it_alive(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(get_sees_newest_at_snapshot),
-      cmocka_unit_test(runs_are_summarized),
-      cmocka_unit_test(list_runs_read_at_every_snapshot),
-      cmocka_unit_test(references_keep_it_alive),
+      cmocka_unit_test(get_sees_newest_at_snapshot),      cmocka_unit_test(runs_are_summarized),
+      cmocka_unit_test(list_runs_read_at_every_snapshot), cmocka_unit_test(filter_has_no_false_negatives),
+      cmocka_unit_test(absent_keys_and_range_tombstones), cmocka_unit_test(references_keep_it_alive),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
