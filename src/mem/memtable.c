@@ -54,11 +54,7 @@ int st_memtable_new(size_t budget, st_memtable **m_out) {
   *m_out = NULL;
   st_memtable *m = calloc(1, sizeof *m);
   if (!m) return st_error(STRATA_ENOMEM, "memtable: out of memory");
-  int rc = st_memtable_filter_init(&m->filter, budget / ST_MEMTABLE_FILTER_SHARE);
-  if (rc) {
-    free(m);
-    return rc;
-  }
+  st_memtable_filter_init(&m->filter, budget / ST_MEMTABLE_FILTER_SHARE);
   st_arena_init(&m->arena);
   if (st_skiplist_init(&m->list, &m->arena, entry_cmp) || st_skiplist_init(&m->rdel, &m->arena, entry_cmp)) {
     st_arena_destroy(&m->arena);

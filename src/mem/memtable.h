@@ -40,7 +40,7 @@ typedef struct st_memtable {
 
 /* A new empty memtable with one reference. budget is the size it will
  * grow to (options.memtable_bytes): its key filter takes budget / 32
- * bytes (0: no filter). STRATA_ENOMEM. */
+ * bytes, capped (memtable_filter.h; 0: no filter). STRATA_ENOMEM. */
 #define ST_MEMTABLE_FILTER_SHARE 32
 #define ST_MEMTABLE_FILTER_MIN_ENTRIES 16384 /* smaller memtables are searched without asking it */
 int st_memtable_new(size_t budget, st_memtable **m_out);

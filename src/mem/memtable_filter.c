@@ -10,25 +10,24 @@
 
 #include <stdlib.h>
 
-#include "base/error.h"
 #include "base/hash.h"
 
 #define PROBES 6
 #define LINE_WORDS 8 /* 64 bytes */
 
-int st_memtable_filter_init(st_memtable_filter *f, size_t bytes) {
+void st_memtable_filter_init(st_memtable_filter *f, size_t bytes) {
   f->words = NULL;
   f->line_mask = 0;
+  if (bytes > ST_MEMTABLE_FILTER_MAX_BYTES) bytes = ST_MEMTABLE_FILTER_MAX_BYTES;
+  if (bytes < 64) return;
   uint64_t lines = 1;
   while (lines * 2 * 64 <= bytes) lines *= 2;
-  if (bytes < 64) return STRATA_OK;
   /* calloc: zeroed pages come from the kernel lazily, so a memtable that
-   * stays small touches little of its filter. */
+   * stays small touches little of its filter. Without the memory the
+   * memtable goes without a filter: reads search it, as before there was
+   * one. */
   f->words = calloc(lines * LINE_WORDS, sizeof *f->words);
-  if (!f->words)
-    return st_error(STRATA_ENOMEM, "memtable: out of memory for a %llu-byte filter", (unsigned long long)(lines * 64));
-  f->line_mask = lines - 1;
-  return STRATA_OK;
+  if (f->words) f->line_mask = lines - 1;
 }
 
 void st_memtable_filter_destroy(st_memtable_filter *f) {

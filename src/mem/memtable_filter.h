@@ -20,9 +20,14 @@ typedef struct st_memtable_filter {
   uint64_t line_mask;      /* lines - 1 (a power of two) */
 } st_memtable_filter;
 
-/* A filter of about `bytes` (rounded down to a power of two lines; 0, or
- * less than a line: none). STRATA_ENOMEM. */
-int st_memtable_filter_init(st_memtable_filter *f, size_t bytes);
+/* The most a filter takes, whatever the memtable's budget (a budget set
+ * huge so that nothing flushes by size must not ask for a huge filter). */
+#define ST_MEMTABLE_FILTER_MAX_BYTES ((size_t)64 << 20)
+
+/* A filter of about `bytes` (at most ST_MEMTABLE_FILTER_MAX_BYTES, rounded
+ * down to a power of two lines). Less than a line, or no memory for it:
+ * no filter (every key may be there). Never fails. */
+void st_memtable_filter_init(st_memtable_filter *f, size_t bytes);
 void st_memtable_filter_destroy(st_memtable_filter *f);
 
 /* A key's hash, which the calls below take. */

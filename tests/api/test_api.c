@@ -294,6 +294,24 @@ static void bad_options_are_refused(void **state) {
   assert_int_equal(tu_file_size(path), -1);
 }
 
+/* A memtable budget too big to ever fill (nothing flushes by size) opens
+ * and works: its key filter is capped, not sized from it. */
+static void huge_memtable_budget_opens(void **state) {
+  strata_options o;
+  strata_options_init(&o);
+  o.memtable_bytes = SIZE_MAX;
+  strata_db *db = tu_open(*state, &o);
+  assert_int_equal(strata_put(db, "k", 1, "v", 1), STRATA_OK);
+  void *v;
+  size_t n;
+  assert_int_equal(strata_get(db, "k", 1, &v, &n), STRATA_OK);
+  assert_memory_equal(v, "v", 1);
+  strata_free(v);
+  assert_int_equal(strata_flush(db), STRATA_OK); /* a switch makes a new memtable of the same budget */
+  assert_int_equal(strata_put(db, "k2", 2, "w", 1), STRATA_OK);
+  assert_int_equal(strata_close(db), STRATA_OK);
+}
+
 static void directory_rules(void **state) {
   char path[4096];
   strata_options o;
@@ -418,10 +436,10 @@ static void unwritable_directory_is_a_clear_error(void **state) {
 
 static void strerror_names_every_code(void **state) {
   (void)state;
-  int codes[] = {STRATA_OK, STRATA_NOTFOUND, STRATA_EINVAL, STRATA_ETYPE, STRATA_ECORRUPT,
-                 STRATA_EIO, STRATA_ENOSPC, STRATA_ENOMEM, STRATA_EBUSY, STRATA_EREADONLY};
-  const char *names[] = {"STRATA_OK", "STRATA_NOTFOUND", "STRATA_EINVAL", "STRATA_ETYPE", "STRATA_ECORRUPT",
-                         "STRATA_EIO", "STRATA_ENOSPC", "STRATA_ENOMEM", "STRATA_EBUSY", "STRATA_EREADONLY"};
+  int codes[] = {STRATA_OK,  STRATA_NOTFOUND, STRATA_EINVAL, STRATA_ETYPE, STRATA_ECORRUPT,
+                 STRATA_EIO, STRATA_ENOSPC,   STRATA_ENOMEM, STRATA_EBUSY, STRATA_EREADONLY};
+  const char *names[] = {"STRATA_OK",  "STRATA_NOTFOUND", "STRATA_EINVAL", "STRATA_ETYPE", "STRATA_ECORRUPT",
+                         "STRATA_EIO", "STRATA_ENOSPC",   "STRATA_ENOMEM", "STRATA_EBUSY", "STRATA_EREADONLY"};
   for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
     assert_int_equal(strncmp(strata_strerror(codes[i]), names[i], strlen(names[i])), 0);
     assert_int_equal(strata_strerror(codes[i])[strlen(names[i])], ':');
@@ -480,6 +498,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(default_limits_accept_large_values, setup, teardown),
       cmocka_unit_test_setup_teardown(null_arguments_are_einval, setup, teardown),
       cmocka_unit_test_setup_teardown(bad_options_are_refused, setup, teardown),
+      cmocka_unit_test_setup_teardown(huge_memtable_budget_opens, setup, teardown),
       cmocka_unit_test_setup_teardown(directory_rules, setup, teardown),
       cmocka_unit_test_setup_teardown(foreign_directory_is_refused, setup, teardown),
       cmocka_unit_test_setup_teardown(unwritable_directory_is_a_clear_error, setup, teardown),
