@@ -307,7 +307,9 @@ out:
 }
 
 void st_skiplist_iter_next(st_skiplist_iter *it) {
-  it->back_n = it->back_run = 0; /* the buffer's nodes are behind: forget them */
+  /* A step back empties the nodes fetched ahead (prev), so a step forward
+   * after steps back never takes them: it comes below, where the nodes
+   * kept for steps back are forgotten. */
   if (it->ahead_pos < it->ahead_n) {
     it->node = it->fetch->ahead[it->ahead_pos++];
     if (it->ahead_pos + TAKE_AHEAD < it->ahead_n) {
@@ -317,6 +319,7 @@ void st_skiplist_iter_next(st_skiplist_iter *it) {
     }
     return;
   }
+  it->back_n = it->back_run = 0;     /* the buffer's nodes are behind: forget them */
   if (it->scan && ++it->run >= 16) { /* a long scan: fetch many nodes at once */
     if (!it->fetch && (it->fetch = malloc(sizeof *it->fetch)) != NULL) it->fetch->live = 0;
     if (it->fetch) {
