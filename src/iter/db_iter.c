@@ -61,7 +61,7 @@ static int buf_set(buf *b, const char *p, size_t n) {
 /* Splits the inner iterator's current entry. */
 static void parse(const st_db_iter *d, const char **ukey, size_t *ulen, uint64_t *seq, unsigned *kind) {
   size_t len;
-  const char *k = st_iter_key(d->it, &len);
+  const char *k = st_merging_iter_key(d->it, &len);
   uint64_t t = st_ikey_trailer(k, len);
   *ukey = k;
   *ulen = len - ST_IKEY_TRAILER;
@@ -117,14 +117,14 @@ static int resolve_key(st_db_iter *d) {
   st_merge *m = &d->merge;
   st_merge_reset(m);
   int rc = 0;
-  for (; rc == 0 && st_iter_valid(d->it); st_iter_next(d->it)) {
+  for (; rc == 0 && st_merging_iter_valid(d->it); st_merging_iter_next(d->it)) {
     const char *ukey;
     size_t ulen, vlen;
     uint64_t seq;
     unsigned kind;
     parse(d, &ukey, &ulen, &seq, &kind);
     if (st_ukey_compare(ukey, ulen, d->saved_key.p, d->saved_key.len) != 0) break;
-    const char *v = st_iter_value(d->it, &vlen);
+    const char *v = st_merging_iter_value(d->it, &vlen);
     rc = st_merge_feed(m, kind, v, vlen);
   }
   if (rc >= 0 && st_iter_status(d->it)) rc = st_iter_status(d->it);
@@ -163,7 +163,7 @@ static int resolve_backward(st_db_iter *d) {
   rc = resolve_key(d);
   if (rc != STRATA_OK && rc != STRATA_NOTFOUND && rc != STRATA_ETYPE) return rc;
   int moved = seek_internal(d, d->saved_key.p, d->saved_key.len, UINT64_MAX);
-  if (!moved && st_iter_valid(d->it))
+  if (!moved && st_merging_iter_valid(d->it))
     st_iter_prev(d->it);
   else if (!moved && st_iter_status(d->it) == STRATA_OK)
     st_iter_seek_last(d->it);
@@ -175,7 +175,7 @@ static int resolve_backward(st_db_iter *d) {
  * live value. With skipping, entries of user keys <= saved_key are
  * passed over (what is left of a key resolved before). */
 static void find_next_user_entry(st_db_iter *d, int skipping) {
-  for (; st_iter_valid(d->it); st_iter_next(d->it)) {
+  for (; st_merging_iter_valid(d->it); st_merging_iter_next(d->it)) {
   moved:; /* the inner iterator moved on by itself: look at where it is */
     const char *ukey;
     size_t ulen;
@@ -192,7 +192,7 @@ static void find_next_user_entry(st_db_iter *d, int skipping) {
        * The loop's own step is not taken. */
       d->skipped += 1 + st_merging_iter_next_key(d->it);
       skipping = 0;
-      if (!st_iter_valid(d->it)) break;
+      if (!st_merging_iter_valid(d->it)) break;
       goto moved;
     }
     if (st_kind_is_typed(kind)) {
@@ -215,7 +215,7 @@ static void find_next_user_entry(st_db_iter *d, int skipping) {
  * ends up before all of its entries. */
 static void find_prev_user_entry(st_db_iter *d) {
   unsigned value_kind = ST_KIND_DELETE;
-  while (st_iter_valid(d->it)) {
+  while (st_merging_iter_valid(d->it)) {
     const char *ukey;
     size_t ulen;
     uint64_t seq;
@@ -246,7 +246,7 @@ static void find_prev_user_entry(st_db_iter *d) {
       d->skipped++;
     } else {
       size_t vlen;
-      const char *v = st_iter_value(d->it, &vlen);
+      const char *v = st_merging_iter_value(d->it, &vlen);
       if ((rc = buf_set(&d->saved_value, v, vlen))) return fail(d, rc);
     }
     st_iter_prev(d->it);
@@ -295,7 +295,7 @@ static void prev_from(st_db_iter *d, const char *ukey, size_t ulen, uint64_t tra
   if (ukey) {
     int rc = seek_internal(d, ukey, ulen, trailer);
     if (rc) return fail(d, rc);
-    if (st_iter_valid(d->it))
+    if (st_merging_iter_valid(d->it))
       st_iter_prev(d->it);
     else if (st_iter_status(d->it) == STRATA_OK)
       st_iter_seek_last(d->it);
@@ -331,8 +331,8 @@ void st_db_iter_next(st_db_iter *d) {
     /* The inner iterator is before the current key's entries: step into
      * them, then skip them like any hidden entry. */
     d->forward = 1;
-    if (st_iter_valid(d->it))
-      st_iter_next(d->it);
+    if (st_merging_iter_valid(d->it))
+      st_merging_iter_next(d->it);
     else
       st_iter_seek_first(d->it);
   } else {
@@ -360,7 +360,7 @@ void st_db_iter_prev(st_db_iter *d) {
     if (rc) return fail(d, rc);
     for (;;) {
       st_iter_prev(d->it);
-      if (!st_iter_valid(d->it)) break;
+      if (!st_merging_iter_valid(d->it)) break;
       const char *k;
       size_t kl;
       uint64_t seq;
@@ -369,7 +369,7 @@ void st_db_iter_prev(st_db_iter *d) {
       if (st_ukey_compare(k, kl, d->saved_key.p, d->saved_key.len) < 0) break;
     }
     d->forward = 0;
-    if (!st_iter_valid(d->it) && st_iter_status(d->it)) return fail(d, st_iter_status(d->it));
+    if (!st_merging_iter_valid(d->it) && st_iter_status(d->it)) return fail(d, st_iter_status(d->it));
   }
   find_prev_user_entry(d);
 }
@@ -382,7 +382,7 @@ const char *st_db_iter_key(const st_db_iter *d, size_t *len_out) {
     return d->saved_key.p;
   }
   size_t len;
-  const char *k = st_iter_key(d->it, &len);
+  const char *k = st_merging_iter_key(d->it, &len);
   *len_out = len - ST_IKEY_TRAILER;
   return k;
 }
@@ -396,7 +396,7 @@ const char *st_db_iter_value(const st_db_iter *d, size_t *len_out) {
     *len_out = d->saved_value.len;
     return d->saved_value.p;
   }
-  return st_iter_value(d->it, len_out);
+  return st_merging_iter_value(d->it, len_out);
 }
 
 int st_db_iter_status(const st_db_iter *d) { return d->status; }

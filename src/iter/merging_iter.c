@@ -476,6 +476,11 @@ uint64_t st_merging_iter_hidden_stepped(const st_iter *it) { return ((const merg
 
 int st_is_merging_iter(const st_iter *it) { return it->ops == &merging_ops; }
 
+int st_merging_iter_valid(const st_iter *it) { return mi_valid(it); }
+void st_merging_iter_next(st_iter *it) { mi_next(it); }
+const char *st_merging_iter_key(const st_iter *it, size_t *len_out) { return mi_key(it, len_out); }
+const char *st_merging_iter_value(const st_iter *it, size_t *len_out) { return mi_value(it, len_out); }
+
 uint64_t st_merging_iter_next_key(st_iter *it) {
   merging_iter *m = (merging_iter *)it;
   const child_key *top = &m->keys[m->heap[0]];

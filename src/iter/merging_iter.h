@@ -41,6 +41,14 @@ int st_merging_iter_set_bounds(st_iter *it, const void *lower, size_t llen, cons
 /* 1 when it was made by st_merging_iter_new or _new_ranged. */
 int st_is_merging_iter(const st_iter *it);
 
+/* st_iter_valid, _next, _key and _value of a merging iterator as direct
+ * calls: the database iterator, whose inner iterator is always one, makes
+ * several per entry it returns, and an indirect call is not inlined. */
+int st_merging_iter_valid(const st_iter *it);
+void st_merging_iter_next(st_iter *it);
+const char *st_merging_iter_key(const st_iter *it, size_t *len_out);
+const char *st_merging_iter_value(const st_iter *it, size_t *len_out);
+
 /* Moves forward past every entry of the current entry's user key (the
  * current one included): what stepping until the user key changes does,
  * without a call through the interface and a parse per entry. Returns the
