@@ -11,19 +11,44 @@
 
 #define ST_VARINT64_MAX 10
 
+/* Little-endian machines copy the bytes as they are: a byte loop is
+ * merged into one load or store at -O3 but not at -O2, the default build,
+ * where it cost a loop per key trailer read (measured with callgrind). */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define ST_CODING_LE 1
+#else
+#define ST_CODING_LE 0
+#endif
+
 static inline void st_put_fixed32(char *p, uint32_t v) {
+  if (ST_CODING_LE) {
+    memcpy(p, &v, 4);
+    return;
+  }
   for (int i = 0; i < 4; i++) p[i] = (char)(v >> (8 * i));
 }
 static inline void st_put_fixed64(char *p, uint64_t v) {
+  if (ST_CODING_LE) {
+    memcpy(p, &v, 8);
+    return;
+  }
   for (int i = 0; i < 8; i++) p[i] = (char)(v >> (8 * i));
 }
 static inline uint32_t st_get_fixed32(const char *p) {
   uint32_t v = 0;
+  if (ST_CODING_LE) {
+    memcpy(&v, p, 4);
+    return v;
+  }
   for (int i = 0; i < 4; i++) v |= (uint32_t)(unsigned char)p[i] << (8 * i);
   return v;
 }
 static inline uint64_t st_get_fixed64(const char *p) {
   uint64_t v = 0;
+  if (ST_CODING_LE) {
+    memcpy(&v, p, 8);
+    return v;
+  }
   for (int i = 0; i < 8; i++) v |= (uint64_t)(unsigned char)p[i] << (8 * i);
   return v;
 }
