@@ -122,18 +122,26 @@ static void fix_top(merging_iter *m) {
   sift_top(m);
 }
 
-/* Moves the current child one entry in the heap's direction (its new key
- * in the same call) and re-sorts it. */
-static void step_top(merging_iter *m) {
+/* Moves the current child one entry in the given direction, the heap's
+ * (its new key in the same call), and re-sorts it. Inlined into the
+ * loops of a scan with the direction known. */
+static inline __attribute__((always_inline)) void step_dir(merging_iter *m, int forward) {
   size_t c = m->heap[0];
   const char *k =
-      m->forward ? st_iter_next_key(m->child[c], &m->keys[c].len) : st_iter_prev_key(m->child[c], &m->keys[c].len);
+      forward ? st_iter_next_key(m->child[c], &m->keys[c].len) : st_iter_prev_key(m->child[c], &m->keys[c].len);
   if (k) {
     m->keys[c].k = k;
     sift_top(m);
   } else {
     fix_top(m); /* it ended */
   }
+}
+
+static void step_top(merging_iter *m) {
+  if (m->forward)
+    step_dir(m, 1);
+  else
+    step_dir(m, 0);
 }
 
 static int mi_valid(const st_iter *i) {
@@ -497,7 +505,12 @@ uint64_t st_merging_iter_next_key(st_iter *it) {
   st_copy_short(m->pass, top->k, ulen);
   uint64_t passed = 0;
   for (;;) {
-    mi_next(it);
+    if (m->forward) {
+      step_dir(m, 1);
+      skip_hidden(m);
+    } else {
+      mi_next(it);
+    }
     if (!mi_valid(it)) return passed;
     top = &m->keys[m->heap[0]];
     if (st_ukey_compare(top->k, top->len - ST_IKEY_TRAILER, m->pass, ulen) != 0) return passed;
