@@ -32,6 +32,10 @@ check "hello counts the plays" grep -qx "plays: 2" "$work/hello.out"
 check "build hello (static)" cc -std=c11 -Wall -Werror "$src/examples/hello.c" $cflags \
   "$libdir/libstrata.a" $(pkg-config --static --libs-only-l strata | sed 's/-lstrata//') -o "$work/hello-static"
 check "run hello (static)" "$work/hello-static" "$work/db2"
+# The installed bench links libstrata.so and must find it without help.
+if [ -e "$work/prefix/bin/strata-bench" ]; then
+  check "installed strata-bench starts" env -u LD_LIBRARY_PATH "$work/prefix/bin/strata-bench" --help
+fi
 if command -v c++ >/dev/null; then
   check "the header compiles as C++" sh -c "echo '#include <strata.h>' | c++ -x c++ -fsyntax-only $cflags -"
 fi
