@@ -82,7 +82,9 @@ typedef struct strata_options {
   int error_if_exists;       /* fail with STRATA_EINVAL if a database exists. Default 0 */
   size_t memtable_bytes;     /* memtable size at which it is sealed and flushed to a table;
                                 each memtable also holds a key filter of 1/32 of it
-                                (at most 64 MiB; none when that memory is not there).
+                                and a key index of 1/8 of it, for point reads (each at
+                                most 64 MiB, touched only as keys come; none when that
+                                memory is not there).
                                 Default 64 MiB; min 4096 */
   int sync_mode;             /* STRATA_SYNC_*. Default STRATA_SYNC_NONE */
   uint32_t sync_interval_ms; /* period of STRATA_SYNC_PERIODIC. Default 1000; min 1 */

@@ -38,6 +38,13 @@ static int entry_cmp(const char *a, const char *b) {
   return st_ikey_compare(ak, alen, bk, blen);
 }
 
+/* st_memtable_index_same_fn: whether node holds an entry of user key. */
+static int same_key(const st_skip_node *node, const void *key, size_t klen) {
+  size_t iklen;
+  const char *ik = ikey_of(st_skiplist_node_entry(node), &iklen);
+  return st_ukey_compare(ik, iklen - ST_IKEY_TRAILER, key, klen) == 0;
+}
+
 void st_memtable_entry_decode(const char *entry, const char **ikey_out, size_t *ikey_len_out, const char **val_out,
                               size_t *vlen_out) {
   size_t klen;
@@ -55,10 +62,12 @@ int st_memtable_new(size_t budget, st_memtable **m_out) {
   st_memtable *m = calloc(1, sizeof *m);
   if (!m) return st_error(STRATA_ENOMEM, "memtable: out of memory");
   st_memtable_filter_init(&m->filter, budget / ST_MEMTABLE_FILTER_SHARE);
+  st_memtable_index_init(&m->index, budget / ST_MEMTABLE_INDEX_SHARE);
   st_arena_init(&m->arena);
   if (st_skiplist_init(&m->list, &m->arena, entry_cmp) || st_skiplist_init(&m->rdel, &m->arena, entry_cmp)) {
     st_arena_destroy(&m->arena);
     st_memtable_filter_destroy(&m->filter);
+    st_memtable_index_destroy(&m->index);
     free(m);
     return st_error(STRATA_ENOMEM, "memtable: out of memory");
   }
@@ -80,6 +89,7 @@ void st_memtable_unref(st_memtable *m) {
     st_mutex_destroy(&m->rdel_mu);
     st_arena_destroy(&m->arena);
     st_memtable_filter_destroy(&m->filter);
+    st_memtable_index_destroy(&m->index);
     free(m);
   }
 }
@@ -146,8 +156,12 @@ static void place_run(const char *entry, const st_skip_node *self, const st_skip
 typedef struct placing {
   st_memtable *m;
   const char *entry;
-  uint64_t hash; /* for the key filter */
+  uint64_t hash; /* for the key filter and index */
   int operand;
+  const void *key;
+  size_t klen;
+  const st_skip_node *node;  /* set by place_entry */
+  const st_skip_node *older; /* set by place_entry: the key's entry right below, or NULL */
 } placing;
 
 /* Once the entry's place is found and before it is linked: its key goes
@@ -155,6 +169,10 @@ typedef struct placing {
  * arrived by now), and an operand gets its run summary. */
 static void place_entry(void *arg, const st_skip_node *self, const st_skip_node *next) {
   placing *p = arg;
+  p->node = self;
+  /* The search has just read the key below: whether it is this key's
+   * costs nothing now, and saves the index a miss to tell. */
+  p->older = next && same_key(next, p->key, p->klen) ? next : NULL;
   st_memtable_filter_add(&p->m->filter, p->hash);
   if (p->operand) place_run(p->entry, self, next);
 }
@@ -174,10 +192,12 @@ int st_memtable_add(st_memtable *m, uint64_t seq, unsigned kind, const void *key
     if (st_skiplist_insert(&m->rdel, e)) return st_error(STRATA_ENOMEM, "memtable: out of memory");
     atomic_fetch_add_explicit(&m->rdel_count, 1, memory_order_release);
   } else {
-    placing pl = {m, e, st_memtable_filter_hash(key, klen), extra != 0};
+    placing pl = {m, e, st_memtable_filter_hash(key, klen), extra != 0, key, klen, NULL, NULL};
     st_memtable_filter_prefetch(&m->filter, pl.hash);
+    st_memtable_index_prefetch(&m->index, pl.hash);
     if (st_skiplist_insert_with(&m->list, e, place_entry, &pl))
       return st_error(STRATA_ENOMEM, "memtable: out of memory");
+    st_memtable_index_put(&m->index, pl.hash, pl.node, pl.older, key, klen, same_key);
     atomic_store_explicit(&m->max_data_seq, seq, memory_order_relaxed); /* writes come in seq order */
   }
   atomic_store_explicit(&m->usage, st_arena_used(&m->arena), memory_order_relaxed);
@@ -282,9 +302,15 @@ int st_memtable_merge(st_memtable *mt, const void *key, size_t klen, uint64_t sn
    * over it can answer (as at the end of the walk below). The filter is
    * asked only of a memtable big enough that its search costs more than
    * the filter's own miss (a small one's upper levels stay cached). */
-  if (atomic_load_explicit(&mt->entries, memory_order_relaxed) >= ST_MEMTABLE_FILTER_MIN_ENTRIES &&
-      !st_memtable_filter_may_contain(&mt->filter, st_memtable_filter_hash(key, klen)))
-    return cover ? st_merge_feed(m, ST_KIND_DELETE, NULL, 0) : 0;
+  /* The index, asked under the same condition, finds the key's newest
+   * entry without a search, or tells that the memtable holds none. */
+  const st_skip_node *newest = NULL;
+  if (atomic_load_explicit(&mt->entries, memory_order_relaxed) >= ST_MEMTABLE_FILTER_MIN_ENTRIES) {
+    uint64_t h = st_memtable_filter_hash(key, klen);
+    int absent = !st_memtable_filter_may_contain(&mt->filter, h);
+    if (!absent) newest = st_memtable_index_find(&mt->index, h, key, klen, same_key, &absent);
+    if (absent) return cover ? st_merge_feed(m, ST_KIND_DELETE, NULL, 0) : 0;
+  }
   char small[256];
   size_t iklen = klen + ST_IKEY_TRAILER;
   size_t tlen = st_varint64_len(iklen) + iklen;
@@ -294,7 +320,15 @@ int st_memtable_merge(st_memtable *mt, const void *key, size_t klen, uint64_t sn
 
   st_skiplist_iter it;
   st_skiplist_iter_init(&it, &mt->list);
-  st_skiplist_iter_seek(&it, target);
+  if (newest) {
+    /* From the key's newest entry to its newest visible at snapshot (the
+     * seek's target), over the few written since the snapshot. */
+    st_skiplist_iter_at(&it, newest);
+    while (st_skiplist_iter_valid(&it) && entry_cmp(st_skiplist_iter_entry(&it), target) < 0)
+      st_skiplist_iter_next(&it);
+  } else {
+    st_skiplist_iter_seek(&it, target);
+  }
   int rc = 0;
   while (rc == 0 && st_skiplist_iter_valid(&it)) {
     const char *ik, *v;

@@ -17,6 +17,7 @@
 #include "env/sync.h"
 #include "format/range_del.h"
 #include "mem/memtable_filter.h"
+#include "mem/memtable_index.h"
 #include "mem/skiplist.h"
 #include "merge/merge.h"
 
@@ -24,6 +25,7 @@ typedef struct st_memtable {
   st_arena arena; /* writer only */
   st_skiplist list;
   st_memtable_filter filter; /* the user keys in list */
+  st_memtable_index index;   /* each user key in list to its newest node */
   /* Range tombstones, apart: entries of the same form keyed by begin, the
    * value the end (format/range_del.h). Readers ask a fragmented list of
    * them, built when first asked after a change and shared. */
@@ -40,9 +42,11 @@ typedef struct st_memtable {
 
 /* A new empty memtable with one reference. budget is the size it will
  * grow to (options.memtable_bytes): its key filter takes budget / 32
- * bytes, capped (memtable_filter.h; 0: no filter). STRATA_ENOMEM. */
+ * bytes and its key index budget / 8, each capped (memtable_filter.h,
+ * memtable_index.h; 0: none). STRATA_ENOMEM. */
 #define ST_MEMTABLE_FILTER_SHARE 32
-#define ST_MEMTABLE_FILTER_MIN_ENTRIES 16384 /* smaller memtables are searched without asking it */
+#define ST_MEMTABLE_INDEX_SHARE 8
+#define ST_MEMTABLE_FILTER_MIN_ENTRIES 16384 /* smaller memtables are searched without asking filter or index */
 int st_memtable_new(size_t budget, st_memtable **m_out);
 void st_memtable_ref(st_memtable *m);
 /* Drops a reference; the last one frees the memtable. */

@@ -438,6 +438,8 @@ void st_skiplist_iter_seek(st_skiplist_iter *it, const char *target) {
 
 void st_skiplist_iter_seek_after(st_skiplist_iter *it, const st_skip_node *n) { reposition(it, next_of(n, 0)); }
 
+void st_skiplist_iter_at(st_skiplist_iter *it, const st_skip_node *n) { reposition(it, n); }
+
 const char *st_skiplist_node_entry(const st_skip_node *n) { return n->entry; }
 
 void st_skiplist_iter_seek_first(st_skiplist_iter *it) { reposition(it, next_of(it->list->head, 0)); }

@@ -98,6 +98,8 @@ void st_skiplist_iter_seek(st_skiplist_iter *it, const char *target);
 void st_skiplist_iter_seek_first(st_skiplist_iter *it);
 /* Moves to the entry after node n, a node of the list. */
 void st_skiplist_iter_seek_after(st_skiplist_iter *it, const st_skip_node *n);
+/* Positions on node n itself (a linked node of this list). */
+void st_skiplist_iter_at(st_skiplist_iter *it, const st_skip_node *n);
 void st_skiplist_iter_seek_last(st_skiplist_iter *it);
 
 #endif

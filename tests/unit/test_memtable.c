@@ -1,6 +1,11 @@
 /* test_memtable.c - reads by snapshot, kinds, key order, the run
- * summaries of counter and latest-wins fragments, and the key filter. */
+ * summaries of counter and latest-wins fragments, the key filter and the
+ * key index. */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "format/kind.h"
@@ -256,6 +261,233 @@ static void absent_keys_and_range_tombstones(void **state) {
   st_memtable_unref(m);
 }
 
+/* The index alone, with nodes of the test's own making (it reads a node
+ * only through `same`) and hashes chosen so that keys share a slot and a
+ * tag: probing, the tag check, `same`, the older-node shortcut, absence,
+ * fullness and the cases without an index. */
+typedef struct fake_node {
+  const char *key;
+} fake_node;
+
+static int same_calls;
+
+static int fake_same(const st_skip_node *n, const void *key, size_t klen) {
+  same_calls++;
+  const fake_node *f = (const fake_node *)n;
+  return strlen(f->key) == klen && memcmp(f->key, key, klen) == 0;
+}
+
+#define NODE(f) ((const st_skip_node *)(f))
+
+static const st_skip_node *ifind(const st_memtable_index *x, uint64_t h, const char *key, int *absent) {
+  return st_memtable_index_find(x, h, key, strlen(key), fake_same, absent);
+}
+
+static void index_finds_newest_and_knows_absence(void **state) {
+  (void)state;
+  st_memtable_index x;
+  st_memtable_index_init(&x, 64 * 8); /* 64 slots, 48 taken at most */
+  assert_non_null(x.slots);
+  assert_int_equal(x.mask, 63);
+  const uint64_t h = 0xabcd000000000000ull | (5ull << 24); /* every key below: slot 5, one tag */
+  static const char *keys[] = {"a", "b", "c", "d"};
+  fake_node v1[4], v2[4];
+  for (int i = 0; i < 4; i++) {
+    v1[i].key = v2[i].key = keys[i];
+    st_memtable_index_put(&x, h, NODE(&v1[i]), NULL, keys[i], 1, fake_same);
+  }
+  int absent;
+  for (int i = 0; i < 4; i++) {
+    assert_ptr_equal(ifind(&x, h, keys[i], &absent), NODE(&v1[i]));
+    assert_int_equal(absent, 0);
+  }
+  assert_null(ifind(&x, h, "e", &absent)); /* same slot and tag, not there */
+  assert_int_equal(absent, 1);
+  assert_null(ifind(&x, h ^ (1ull << 48), "a", &absent)); /* another tag: not "a" */
+  assert_int_equal(absent, 1);
+  /* Newer nodes replace older ones in place: by `same`, or at once when
+   * the writer names the older node. */
+  st_memtable_index_put(&x, h, NODE(&v2[1]), NULL, "b", 1, fake_same);
+  same_calls = 0;
+  st_memtable_index_put(&x, h, NODE(&v2[0]), NODE(&v1[0]), "a", 1, fake_same);
+  assert_int_equal(same_calls, 0);
+  assert_ptr_equal(ifind(&x, h, "a", &absent), NODE(&v2[0]));
+  assert_ptr_equal(ifind(&x, h, "b", &absent), NODE(&v2[1]));
+  assert_ptr_equal(ifind(&x, h, "c", &absent), NODE(&v1[2]));
+  assert_int_equal(x.used, 4);
+  /* Filled to its limit: keys new to it are left out, and a key it does
+   * not find may then be there. */
+  static fake_node many[64];
+  static char names[64][8];
+  for (int i = 0; i < 60; i++) {
+    snprintf(names[i], sizeof names[i], "m%d", i);
+    many[i].key = names[i];
+    st_memtable_index_put(&x, (uint64_t)i << 24, NODE(&many[i]), NULL, names[i], strlen(names[i]), fake_same);
+  }
+  assert_int_equal(x.used, 48);
+  assert_int_equal(atomic_load(&x.full), 1);
+  assert_ptr_equal(ifind(&x, 0, "m0", &absent), NODE(&many[0]));               /* indexed before it filled */
+  assert_null(ifind(&x, 59ull << 24, "m59", &absent));                         /* left out */
+  assert_int_equal(absent, 0);                                                 /* so: search for it */
+  st_memtable_index_put(&x, h, NODE(&v1[3]), NODE(&v1[3]), "d", 1, fake_same); /* keys in it still move */
+  assert_ptr_equal(ifind(&x, h, "d", &absent), NODE(&v1[3]));
+  st_memtable_index_destroy(&x);
+
+  /* A node above 48 bits of address cannot be stored: the index is full. */
+  st_memtable_index_init(&x, 1024);
+  st_memtable_index_put(&x, h, (const st_skip_node *)(uintptr_t)0xffff000000001000ull, NULL, "a", 1, fake_same);
+  assert_int_equal(atomic_load(&x.full), 1);
+  assert_null(ifind(&x, h, "a", &absent));
+  assert_int_equal(absent, 0);
+  st_memtable_index_destroy(&x);
+
+  /* No index (too small; capped when huge): keys are searched for. */
+  size_t sizes[] = {0, 63, SIZE_MAX};
+  for (size_t i = 0; i < 3; i++) {
+    st_memtable_index_init(&x, sizes[i]);
+    assert_true((x.slots ? (x.mask + 1) * 8 : 0) <= ST_MEMTABLE_INDEX_MAX_BYTES);
+    if (sizes[i] < 64) {
+      assert_null(x.slots);
+      st_memtable_index_put(&x, h, NODE(&v1[0]), NULL, "a", 1, fake_same);
+      assert_null(ifind(&x, h, "a", &absent));
+      assert_int_equal(absent, 0);
+    }
+    st_memtable_index_destroy(&x);
+  }
+}
+
+/* Reads through the index give what a search gives: every key of a
+ * memtable big enough to ask it, with versions written in turns so that
+ * a key's entries lie among other keys' in time, read at snapshots
+ * before, between and after its versions; plain values, deletes and
+ * counter runs; with an index that holds every key and with one that
+ * filled early (the keys it left out are searched for). */
+static void reads_through_the_index_at_every_snapshot(void **state) {
+  (void)state;
+  enum { KEYS = ST_MEMTABLE_FILTER_MIN_ENTRIES / 2 + 500, TURNS = 3 };
+  size_t budgets[] = {8u << 20, 16u << 10}; /* the second: an index of 2 KiB, full at 192 keys */
+  for (size_t b = 0; b < 2; b++) {
+    st_memtable *m;
+    assert_int_equal(st_memtable_new(budgets[b], &m), STRATA_OK);
+    char k[32], v[32];
+    uint64_t seq = 0;
+    for (int t = 0; t < TURNS; t++)
+      for (int i = 0; i < KEYS; i++) {
+        size_t kl = (size_t)snprintf(k, sizeof k, "k%06d", i);
+        if (i % 3 == 0) {
+          char d[ST_COUNTER_BYTES];
+          st_counter_encode(d, t + 1);
+          assert_int_equal(st_memtable_add(m, ++seq, ST_KIND_ADD, k, kl, d, sizeof d), STRATA_OK);
+        } else if (i % 3 == 1 && t == TURNS - 1) {
+          assert_int_equal(st_memtable_add(m, ++seq, ST_KIND_DELETE, k, kl, NULL, 0), STRATA_OK);
+        } else {
+          size_t vl = (size_t)snprintf(v, sizeof v, "%d.%d", i, t);
+          assert_int_equal(st_memtable_add(m, ++seq, ST_KIND_PUT, k, kl, v, vl), STRATA_OK);
+        }
+      }
+    assert_true(atomic_load(&m->entries) >= ST_MEMTABLE_FILTER_MIN_ENTRIES);
+    assert_int_equal(atomic_load(&m->index.full), b == 1);
+    int rc;
+    char out[64];
+    size_t n;
+    for (int i = 0; i < KEYS; i++) {
+      size_t kl = (size_t)snprintf(k, sizeof k, "k%06d", i);
+      for (int t = 0; t <= TURNS; t++) {
+        /* Snapshots: before turn t's write of the key (t = 0: before any),
+         * and the last one. */
+        uint64_t snap = t < TURNS ? (uint64_t)t * KEYS + (uint64_t)i : seq;
+        int seen = t; /* versions visible */
+        int decided = mget(m, k, kl, snap, &rc, out, &n);
+        if (seen == 0) {
+          assert_int_equal(decided, 0);
+          assert_int_equal(rc, STRATA_NOTFOUND);
+        } else if (i % 3 == 0) {
+          assert_int_equal(decided, 0); /* counters: older sources may add */
+          assert_int_equal(rc, STRATA_OK);
+          size_t vl = (size_t)snprintf(v, sizeof v, "%d", seen * (seen + 1) / 2); /* shown in decimal */
+          assert_int_equal(n, vl);
+          assert_memory_equal(out, v, vl);
+        } else if (i % 3 == 1 && seen == TURNS) {
+          assert_int_equal(decided, 1);
+          assert_int_equal(rc, STRATA_NOTFOUND);
+        } else {
+          assert_int_equal(decided, 1);
+          assert_int_equal(rc, STRATA_OK);
+          size_t vl = (size_t)snprintf(v, sizeof v, "%d.%d", i, seen - 1);
+          assert_int_equal(n, vl);
+          assert_memory_equal(out, v, vl);
+        }
+      }
+      /* A key between two written ones is in neither index nor list. */
+      kl = (size_t)snprintf(k, sizeof k, "k%06d+", i);
+      assert_int_equal(mget(m, k, kl, seq, &rc, out, &n), 0);
+      assert_int_equal(rc, STRATA_NOTFOUND);
+    }
+    st_memtable_unref(m);
+  }
+}
+
+/* A writer adds new keys and new versions of old ones, publishing each
+ * write's seq after the add as the database does; readers read published
+ * keys at the published seq and must find the newest version as of it,
+ * and never a key not yet published. Run under TSan by the suite. */
+enum { RACE_KEYS = 40000, RACE_READERS = 2 };
+
+typedef struct index_race {
+  st_memtable *m;
+  _Atomic uint64_t published; /* writes 1..published are in */
+  atomic_int stop, errors;
+} index_race;
+
+/* Write number w (from 1): key w / 2 (keys come twice), value its w. */
+static size_t race_key(char *k, uint64_t w) { return (size_t)snprintf(k, 16, "r%07llu", (unsigned long long)(w / 2)); }
+
+static void *index_reader(void *arg) {
+  index_race *r = arg;
+  uint64_t x = (uint64_t)(uintptr_t)&x | 1;
+  while (!atomic_load(&r->stop)) {
+    uint64_t pub = atomic_load_explicit(&r->published, memory_order_acquire);
+    if (pub < 4) continue;
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    uint64_t w = 2 + x % (pub - 1); /* a published write, 2..pub */
+    char k[16], out[32];
+    size_t kl = race_key(k, w), n;
+    int rc;
+    int decided = mget(r->m, k, kl, pub, &rc, out, &n);
+    /* The key's newest write as of pub: w | 1 when that is published. */
+    uint64_t newest = (w | 1) <= pub ? (w | 1) : (w & ~1ull);
+    char want[32];
+    size_t wl = (size_t)snprintf(want, sizeof want, "%llu", (unsigned long long)newest);
+    if (!decided || rc != STRATA_OK || n != wl || memcmp(out, want, wl) != 0) atomic_fetch_add(&r->errors, 1);
+    /* Keys beyond the published ones are not there yet, as of pub. */
+    kl = race_key(k, pub + 4 + x % 64);
+    decided = mget(r->m, k, kl, pub, &rc, out, &n);
+    if (decided || rc != STRATA_NOTFOUND) atomic_fetch_add(&r->errors, 1);
+  }
+  return NULL;
+}
+
+static void index_reads_race_one_writer(void **state) {
+  (void)state;
+  index_race *r = calloc(1, sizeof *r);
+  assert_non_null(r);
+  assert_int_equal(st_memtable_new(8u << 20, &r->m), STRATA_OK);
+  pthread_t th[RACE_READERS];
+  for (int i = 0; i < RACE_READERS; i++) pthread_create(&th[i], NULL, index_reader, r);
+  for (uint64_t w = 2; w < 2 * RACE_KEYS; w++) {
+    char k[16], v[32];
+    size_t kl = race_key(k, w), vl = (size_t)snprintf(v, sizeof v, "%llu", (unsigned long long)w);
+    assert_int_equal(st_memtable_add(r->m, w, ST_KIND_PUT, k, kl, v, vl), STRATA_OK);
+    atomic_store_explicit(&r->published, w, memory_order_release);
+  }
+  atomic_store(&r->stop, 1);
+  for (int i = 0; i < RACE_READERS; i++) pthread_join(th[i], NULL);
+  assert_int_equal(atomic_load(&r->errors), 0);
+  assert_int_equal(atomic_load(&r->m->index.full), 0);
+  st_memtable_unref(r->m);
+  free(r);
+}
+
 static void references_keep_it_alive(void **state) {
   (void)state;
   st_memtable *m;
@@ -268,9 +500,15 @@ static void references_keep_it_alive(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(get_sees_newest_at_snapshot),      cmocka_unit_test(runs_are_summarized),
-      cmocka_unit_test(list_runs_read_at_every_snapshot), cmocka_unit_test(filter_has_no_false_negatives),
-      cmocka_unit_test(absent_keys_and_range_tombstones), cmocka_unit_test(references_keep_it_alive),
+      cmocka_unit_test(get_sees_newest_at_snapshot),
+      cmocka_unit_test(runs_are_summarized),
+      cmocka_unit_test(list_runs_read_at_every_snapshot),
+      cmocka_unit_test(filter_has_no_false_negatives),
+      cmocka_unit_test(absent_keys_and_range_tombstones),
+      cmocka_unit_test(index_finds_newest_and_knows_absence),
+      cmocka_unit_test(reads_through_the_index_at_every_snapshot),
+      cmocka_unit_test(index_reads_race_one_writer),
+      cmocka_unit_test(references_keep_it_alive),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
