@@ -94,6 +94,10 @@ void st_memtable_unref(st_memtable *m) {
   }
 }
 
+/* Entries newer than a read's snapshot stepped over from the key index's
+ * node before the read searches instead. */
+#define INDEX_STEPS 8
+
 static int is_operand(unsigned kind) { return kind == ST_KIND_ADD || kind == ST_KIND_LATEST || kind == ST_KIND_APPEND; }
 
 /* The run summary of an operand entry (just after its value). */
@@ -320,15 +324,17 @@ int st_memtable_merge(st_memtable *mt, const void *key, size_t klen, uint64_t sn
 
   st_skiplist_iter it;
   st_skiplist_iter_init(&it, &mt->list);
+  /* From the key's newest entry to its newest visible at snapshot (the
+   * seek's target), over the few written since the snapshot; past
+   * INDEX_STEPS of them (an old snapshot of a hot key) a search is
+   * cheaper. */
+  int steps = 0;
   if (newest) {
-    /* From the key's newest entry to its newest visible at snapshot (the
-     * seek's target), over the few written since the snapshot. */
     st_skiplist_iter_at(&it, newest);
-    while (st_skiplist_iter_valid(&it) && entry_cmp(st_skiplist_iter_entry(&it), target) < 0)
+    while (st_skiplist_iter_valid(&it) && entry_cmp(st_skiplist_iter_entry(&it), target) < 0 && steps++ < INDEX_STEPS)
       st_skiplist_iter_next(&it);
-  } else {
-    st_skiplist_iter_seek(&it, target);
   }
+  if (!newest || steps > INDEX_STEPS) st_skiplist_iter_seek(&it, target);
   int rc = 0;
   while (rc == 0 && st_skiplist_iter_valid(&it)) {
     const char *ik, *v;

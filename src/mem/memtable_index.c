@@ -1,8 +1,9 @@
 /*
  * memtable_index.c - the memtable's key index (memtable_index.h). A slot
  * is 0 (empty) or tag << 48 | node address: user-space addresses fit in 48
- * bits on the machines we build for, and a node that does not fit leaves
- * the index full rather than stored wrong.
+ * bits on the machines we build for, and a node that does not fit turns
+ * the index off rather than being stored wrong (or leaving its key's slot
+ * behind).
  */
 #include "mem/memtable_index.h"
 
@@ -16,6 +17,7 @@ void st_memtable_index_init(st_memtable_index *x, size_t bytes) {
   x->mask = 0;
   x->used = x->limit = 0;
   atomic_init(&x->full, 0);
+  atomic_init(&x->off, 0);
   if (bytes > ST_MEMTABLE_INDEX_MAX_BYTES) bytes = ST_MEMTABLE_INDEX_MAX_BYTES;
   if (bytes < 64) return;
   uint64_t n = 8;
@@ -40,7 +42,9 @@ void st_memtable_index_put(st_memtable_index *x, uint64_t h, const st_skip_node 
   if (!x->slots) return;
   uint64_t addr = (uint64_t)(uintptr_t)node, tag = tag_of(h);
   if (addr & ~ADDR_MASK) {
-    atomic_store_explicit(&x->full, 1, memory_order_relaxed);
+    /* Published with the write's seq, as a slot would be: a reader whose
+     * snapshot holds this node sees the index off. */
+    atomic_store_explicit(&x->off, 1, memory_order_relaxed);
     return;
   }
   for (uint64_t i = (h >> 24) & x->mask;; i = (i + 1) & x->mask) {
@@ -64,7 +68,7 @@ void st_memtable_index_put(st_memtable_index *x, uint64_t h, const st_skip_node 
 const st_skip_node *st_memtable_index_find(const st_memtable_index *x, uint64_t h, const void *key, size_t klen,
                                            st_memtable_index_same_fn same, int *absent) {
   *absent = 0;
-  if (!x->slots) return NULL;
+  if (!x->slots || atomic_load_explicit(&x->off, memory_order_relaxed)) return NULL;
   uint64_t tag = tag_of(h);
   /* The probe ends at an empty slot, which a quarter of them stay. */
   for (uint64_t i = (h >> 24) & x->mask;; i = (i + 1) & x->mask) {

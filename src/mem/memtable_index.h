@@ -9,7 +9,9 @@
  * Its size is fixed when the memtable is made. Once 3/4 of its slots are
  * taken it is full: keys new to it are no longer indexed (the keys in it
  * still are, their slots following their newest entries), and a key it
- * does not find may be in the memtable all the same.
+ * does not find may be in the memtable all the same. A node whose address
+ * does not fit in a slot turns the index off: from then on it answers
+ * nothing, since that key's slot, if any, would fall behind.
  *
  * Thread-safety: one writer (the memtable's) puts a node after linking it;
  * readers find without locks. A reader whose snapshot holds a write finds
@@ -31,6 +33,7 @@ typedef struct st_memtable_index {
   uint64_t mask;           /* slots - 1 (a power of two) */
   size_t used, limit;      /* writer only: slots taken, and the most it takes */
   atomic_int full;         /* a key was left out: a key not found may be there */
+  atomic_int off;          /* a node could not be stored: slots may be stale, ask none */
 } st_memtable_index;
 
 /* The most an index takes, whatever the memtable's budget. */
@@ -58,8 +61,8 @@ void st_memtable_index_put(st_memtable_index *x, uint64_t h, const st_skip_node 
 
 /* The node of the key's newest entry that the index holds. NULL with
  * *absent 1: the memtable holds no entry of the key (as of the reader's
- * snapshot); NULL with *absent 0: no index, or a full one, so the key is
- * to be searched for. */
+ * snapshot); NULL with *absent 0: no index, a full one without the key,
+ * or one turned off, so the key is to be searched for. */
 const st_skip_node *st_memtable_index_find(const st_memtable_index *x, uint64_t h, const void *key, size_t klen,
                                            st_memtable_index_same_fn same, int *absent);
 

@@ -333,11 +333,15 @@ static void index_finds_newest_and_knows_absence(void **state) {
   assert_ptr_equal(ifind(&x, h, "d", &absent), NODE(&v1[3]));
   st_memtable_index_destroy(&x);
 
-  /* A node above 48 bits of address cannot be stored: the index is full. */
+  /* A node above 48 bits of address cannot be stored: the index turns
+   * off, and answers nothing, not even for a key it held (whose slot would
+   * name an older node now). */
   st_memtable_index_init(&x, 1024);
-  st_memtable_index_put(&x, h, (const st_skip_node *)(uintptr_t)0xffff000000001000ull, NULL, "a", 1, fake_same);
-  assert_int_equal(atomic_load(&x.full), 1);
+  st_memtable_index_put(&x, h, NODE(&v1[0]), NULL, "a", 1, fake_same);
+  st_memtable_index_put(&x, h, (const st_skip_node *)(uintptr_t)0x0100000000001000ull, NODE(&v1[0]), "a", 1, fake_same);
   assert_null(ifind(&x, h, "a", &absent));
+  assert_int_equal(absent, 0);
+  assert_null(ifind(&x, h, "b", &absent));
   assert_int_equal(absent, 0);
   st_memtable_index_destroy(&x);
 
@@ -422,6 +426,21 @@ static void reads_through_the_index_at_every_snapshot(void **state) {
       kl = (size_t)snprintf(k, sizeof k, "k%06d+", i);
       assert_int_equal(mget(m, k, kl, seq, &rc, out, &n), 0);
       assert_int_equal(rc, STRATA_NOTFOUND);
+    }
+    /* A hot key written many times after each snapshot read: from the
+     * index's node a read steps over a few newer entries, and searches
+     * when there are more. */
+    const uint64_t hot0 = seq;
+    for (int t = 0; t < 40; t++) {
+      size_t vl = (size_t)snprintf(v, sizeof v, "hot.%d", t);
+      assert_int_equal(st_memtable_add(m, ++seq, ST_KIND_PUT, "hot", 3, v, vl), STRATA_OK);
+    }
+    assert_int_equal(mget(m, "hot", 3, hot0, &rc, out, &n), 0);
+    for (int t = 0; t < 40; t++) {
+      assert_int_equal(mget(m, "hot", 3, hot0 + 1 + (uint64_t)t, &rc, out, &n), 1);
+      size_t vl = (size_t)snprintf(v, sizeof v, "hot.%d", t);
+      assert_int_equal(n, vl);
+      assert_memory_equal(out, v, vl);
     }
     st_memtable_unref(m);
   }
