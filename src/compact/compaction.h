@@ -118,6 +118,29 @@ st_compaction *st_compaction_pick(st_version *v, const st_compaction_options *o,
 st_compaction *st_compaction_range(st_version *v, int level, const void *begin, size_t blen, const void *end,
                                    size_t elen, int force_rewrite);
 
+/* A flushed table goes at most this deep. LevelDB goes to level 2; here
+ * that made the sort-key churn of tests/api/test_compaction.c step over
+ * 3-4x the tombstones: a first flush at level 2 holds old rows under
+ * level 1, so level 0's compactions into level 1 can no longer drop the
+ * deletes (they drop only where nothing older lies below). */
+#define ST_FLUSH_MAX_LEVEL 1
+
+/*
+ * The level for a new table f of flushed data (newer than everything in
+ * v): 0 when it shares a user key with a level-0 table; otherwise as deep
+ * as ST_FLUSH_MAX_LEVEL while the level it would go to holds nothing
+ * overlapping it, no running compaction (running[0, nrunning)) may write
+ * an overlapping output at that level or above, and it would overlap at
+ * most ST_COMPACT_GRANDPARENT_FILES x target_file_bytes one level further
+ * down (the trivial move's rule). Such a table never needs the rewrite of
+ * a level-0 compaction, and level 0 stays short for the reads and the
+ * write stall. The caller must keep new compactions from starting until
+ * the edit adding f at that level is applied: one picked from v could
+ * write overlapping outputs above f.
+ */
+int st_compaction_flush_level(const st_version *v, const st_compaction_options *o, const st_file_meta *f,
+                              st_compaction *const *running, size_t nrunning);
+
 void st_compaction_free(st_compaction *c);
 
 /* Bytes of the compaction's inputs. */

@@ -1,7 +1,8 @@
 /*
  * picker.c - choosing a compaction: level scores (level 0 by file count,
  * deeper levels by bytes over target), the inputs of a level, trivial
- * moves, tombstone-dense tables, and manual range compactions.
+ * moves, tombstone-dense tables, and manual range compactions; and the
+ * level a flushed table goes to.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -434,6 +435,45 @@ st_compaction *st_compaction_range(st_version *v, int level, const void *begin, 
   if (q.n0 > 0) build(&q, &c);
   free(l0);
   return c;
+}
+
+/* ---- where a flushed table goes -------------------------------------- */
+
+/* a and b (each grown over at least one file) share a user key. */
+static int ranges_overlap(const ukey_range *a, const ukey_range *b) {
+  if (a->hi && st_ukey_compare(b->lo, b->lo_len, a->hi, a->hi_len) > 0) return 0;
+  if (b->hi && st_ukey_compare(a->lo, a->lo_len, b->hi, b->hi_len) > 0) return 0;
+  return 1;
+}
+
+/* A running compaction writes its outputs anywhere within the user keys
+ * of its inputs, gaps between them included. */
+static int writes_into(const st_compaction *c, int level, const ukey_range *r) {
+  ukey_range hull = {0};
+  if (c->output_level > level) return 0;
+  for (int w = 0; w < 2; w++)
+    for (size_t i = 0; i < c->ninputs[w]; i++) range_add(&hull, c->inputs[w][i]);
+  return hull.lo && ranges_overlap(&hull, r);
+}
+
+int st_compaction_flush_level(const st_version *v, const st_compaction_options *o, const st_file_meta *f,
+                              st_compaction *const *running, size_t nrunning) {
+  ukey_range r = {0};
+  int level = 0;
+  range_add(&r, f);
+  for (size_t i = 0; i < v->nfiles[0]; i++)
+    if (file_overlaps(v->files[0][i], &r)) return 0;
+  while (level < ST_FLUSH_MAX_LEVEL) {
+    int next = level + 1;
+    size_t lo, hi;
+    span_of(v, next, &r, &lo, &hi);
+    if (lo < hi) break;
+    for (size_t i = 0; i < nrunning; i++)
+      if (writes_into(running[i], next, &r)) return level;
+    if (overlap_bytes(v, next + 1, &r) > grand_limit(o)) break;
+    level = next;
+  }
+  return level;
 }
 
 void st_compaction_free(st_compaction *c) {

@@ -18,8 +18,10 @@
 
 void st_db_maybe_schedule_compaction(strata_db *db) { st_cond_broadcast(&db->work_cv); }
 
-/* Marks c's inputs busy (mu held); 0 when one already is (or ENOMEM). */
-static int claim(strata_db *db, const st_compaction *c) {
+/* Marks c's inputs busy and adds c to the running ones (mu held); 0 when
+ * an input already is busy (or ENOMEM). Every compaction has an input, so
+ * the running ones fit in cap_busy. */
+static int claim(strata_db *db, st_compaction *c) {
   size_t n = c->ninputs[0] + c->ninputs[1];
   st_busy_files busy = {db->busy, db->nbusy};
   if (st_compaction_is_busy(c, &busy)) return 0;
@@ -29,10 +31,14 @@ static int claim(strata_db *db, const st_compaction *c) {
     uint64_t *b = realloc(db->busy, cap * sizeof *b);
     if (!b) return 0;
     db->busy = b;
+    st_compaction **r = realloc(db->running, cap * sizeof *r);
+    if (!r) return 0;
+    db->running = r;
     db->cap_busy = cap;
   }
   for (int w = 0; w < 2; w++)
     for (size_t i = 0; i < c->ninputs[w]; i++) db->busy[db->nbusy++] = c->inputs[w][i]->number;
+  db->running[db->nrunning++] = c;
   return 1;
 }
 
@@ -44,6 +50,11 @@ static void release(strata_db *db, const st_compaction *c) {
           db->busy[k] = db->busy[--db->nbusy];
           break;
         }
+  for (size_t k = 0; k < db->nrunning; k++)
+    if (db->running[k] == c) {
+      db->running[k] = db->running[--db->nrunning];
+      break;
+    }
 }
 
 /* The outputs one run has numbered: all of them stop being pending when
@@ -156,7 +167,7 @@ static void *compact_main(void *arg) {
   while (!db->stopping) {
     st_compaction *c = NULL;
     uint64_t now = db->env->now_micros(db->env);
-    if (!db->bg_error && now >= db->retry_compaction_at && !db->manual_compactions) {
+    if (!db->bg_error && now >= db->retry_compaction_at && !db->manual_compactions && !db->flush_placing) {
       st_version *v = st_version_set_current(db->vs);
       st_busy_files busy = {db->busy, db->nbusy};
       c = st_compaction_pick(v, &db->copt, &busy);
@@ -228,6 +239,12 @@ int strata_compact_range(strata_db *db, const void *begin, size_t blen, const vo
   /* What is in memory goes down too. */
   int rc = strata_flush(db);
   if (rc) return rc;
+  st_mutex_lock(&db->mu);
+  db->manual_compactions++; /* no background compaction starts now */
+  /* One running could still move the range's tables below the deepest
+   * level found next: let those end first. */
+  while (db->ncompacting && !db->bg_error) st_cond_wait(&db->compacted_cv, &db->mu);
+  st_mutex_unlock(&db->mu);
   /* Every level down to the deepest holding the range is rewritten, that
    * one included (into the next level, or in place at the last), so that
    * garbage kept for snapshots since released goes too. */
@@ -235,13 +252,16 @@ int strata_compact_range(strata_db *db, const void *begin, size_t blen, const vo
   /* Tables numbered above this one are written by this call. */
   uint64_t first_new = st_version_set_new_file_number(db->vs);
   st_mutex_lock(&db->mu);
-  db->manual_compactions++;
   for (int level = 0; level <= deepest && !rc; level++) {
     for (;;) {
       if (db->bg_error) {
         rc = st_error(STRATA_EREADONLY, "compaction stopped: the database is read-only after %s",
                       strata_strerror(db->bg_error));
         break;
+      }
+      if (db->flush_placing) { /* its table may land in this range */
+        st_cond_wait(&db->flushed_cv, &db->mu);
+        continue;
       }
       st_version *v = st_version_set_current(db->vs);
       st_compaction *c = st_compaction_range(v, level, begin, blen, end, elen, 1);

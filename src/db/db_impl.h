@@ -82,6 +82,10 @@ struct strata_db {
   st_cond compacted_cv;               /* a compaction ended (stalled writers, compact_range) */
   uint64_t *busy;                     /* input tables of running compactions */
   size_t nbusy, cap_busy;
+  st_compaction **running; /* the running compactions (cap_busy of room) */
+  size_t nrunning;
+  int flush_placing; /* a flush is installing a table below level 0:
+                      * no compaction may start (compaction.h) */
   uint64_t *pending;                  /* tables being written: not obsolete */
   size_t npending, cap_pending;
   int pending_lost;                   /* a pending number could not be recorded: sweep no tables */

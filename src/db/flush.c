@@ -1,7 +1,8 @@
 /*
- * flush.c - turning a full memtable into a level-0 table: sealing it (a new
- * log, the memtable becomes immutable), the background thread that writes
- * the table and installs it with a manifest edit, and strata_flush.
+ * flush.c - turning a full memtable into a table: sealing it (a new log,
+ * the memtable becomes immutable), the background thread that writes the
+ * table and installs it with a manifest edit (at level 0, or deeper when
+ * nothing there overlaps it), and strata_flush.
  * Order on disk: table written and fsynced, directory fsynced, edit
  * appended to the manifest and fsynced, then the logs it covers removed:
  * a crash at any point leaves either the logs or the table to recover from.
@@ -162,14 +163,14 @@ static int add_ranges(st_table_builder *b, const st_rtombs *rt, const uint64_t *
   return rc;
 }
 
-/* Writes mem (the oldest memtable) to a new level-0 table; mu not held.
+/* Writes mem (the oldest memtable) to a new table; mu not held.
  * *meta_out is NULL when nothing is left to write: an empty memtable, or
  * one whose chains all collapsed to nothing (a counter added to, then
  * deleted, with nothing older below). Chains of typed
  * fragments are collapsed as far as the live snapshots (ascending) allow;
  * older fragments can only be in the current version's tables (whatever
  * compactions move meanwhile, they add no data). */
-static int write_level0_table(strata_db *db, st_memtable *mem, const uint64_t *snaps, size_t nsnaps, int keep_whole,
+static int write_table(strata_db *db, st_memtable *mem, const uint64_t *snaps, size_t nsnaps, int keep_whole,
                               st_file_meta **meta_out) {
   char path[PATH_MAX];
   st_iter *it = NULL;
@@ -244,6 +245,19 @@ done:
   return rc;
 }
 
+/* The level for the flushed table meta (mu not held): below level 0 when
+ * nothing there or running stands in the way (st_compaction_flush_level).
+ * Then no compaction starts until the caller clears flush_placing. */
+static int place_table(strata_db *db, const st_file_meta *meta) {
+  st_mutex_lock(&db->mu);
+  st_version *v = st_version_set_current(db->vs);
+  int level = st_compaction_flush_level(v, &db->copt, meta, db->running, db->nrunning);
+  st_version_unref(v);
+  if (level > 0) db->flush_placing = 1;
+  st_mutex_unlock(&db->mu);
+  return level;
+}
+
 /* Flushes the oldest immutable memtable (there is one; mu held on entry
  * and exit, released meanwhile). */
 static int flush_imm(strata_db *db) {
@@ -262,17 +276,18 @@ static int flush_imm(strata_db *db) {
   for (int attempt = 1; attempt <= FLUSH_ATTEMPTS; attempt++) {
     /* Without the snapshot list nothing may be collapsed, but the flush
      * can still go on: collapsing only saves space. */
-    rc = write_level0_table(db, imm, snaps, nsnaps, no_snaps, &meta);
+    rc = write_table(db, imm, snaps, nsnaps, no_snaps, &meta);
     if (rc == STRATA_OK) break;
     atomic_fetch_add_explicit(&db->stats.flush_failures, 1, memory_order_relaxed);
     if (attempt < FLUSH_ATTEMPTS) db->env->sleep_micros(db->env, FLUSH_RETRY_MICROS * (uint64_t)attempt);
   }
   int fatal = rc != STRATA_OK;
   uint64_t table = meta ? meta->number : 0;
+  int level = meta ? place_table(db, meta) : 0;
   if (rc == STRATA_OK) {
     st_version_edit edit;
     st_version_edit_init(&edit);
-    if (meta) rc = st_version_edit_add_file(&edit, 0, meta);
+    if (meta) rc = st_version_edit_add_file(&edit, level, meta);
     edit.has_log_number = 1;
     edit.log_number = next_log;
     st_version_set_set_last_seq(db->vs, last_seq);
@@ -291,6 +306,10 @@ static int flush_imm(strata_db *db) {
   }
 
   st_mutex_lock(&db->mu);
+  if (level > 0) {
+    db->flush_placing = 0;
+    st_cond_broadcast(&db->work_cv);
+  }
   st_memtable *done = NULL;
   if (rc == STRATA_OK) {
     done = db->imm[0];

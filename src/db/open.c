@@ -101,6 +101,7 @@ static void destroy(strata_db *db) {
   if (db->mem) st_memtable_unref(db->mem);
   for (int i = 0; i < db->nimm; i++) st_memtable_unref(db->imm[i]);
   free(db->busy);
+  free(db->running);
   free(db->pending);
   if (db->table_cache) st_table_cache_free(db->table_cache);
   if (db->block_cache) st_block_cache_free(db->block_cache);

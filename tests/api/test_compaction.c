@@ -1,7 +1,8 @@
 /* test_compaction.c - compaction through the public API: space reclaimed
  * after overwrites and deletes, no tombstone left at the bottom, the
  * conversation list's sort-key churn kept cheap to scan, write stalls
- * counted, and failures during compaction losing nothing. */
+ * counted, failures during compaction losing nothing, and flushed tables
+ * placed below level 0. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -319,6 +320,82 @@ static void write_stalls_are_counted(void **state) {
   assert_int_equal(strata_close(db), STRATA_OK);
 }
 
+/* Files at level of strata.levels. */
+static unsigned long long level_files(strata_db *db, int level) {
+  char *text, name[16];
+  unsigned long long n = 0, bytes;
+  assert_int_equal(strata_property(db, "strata.levels", &text), STRATA_OK);
+  snprintf(name, sizeof name, "level.%d:", level);
+  char *at = strstr(text, name);
+  assert_non_null(at);
+  assert_int_equal(sscanf(at + strlen(name), " %llu files, %llu bytes", &n, &bytes), 2);
+  strata_free(text);
+  return n;
+}
+
+/* A flushed table that overlaps nothing goes straight to level 1 (no
+ * level-0 compaction rewrites it); one that overlaps stays at level 0.
+ * Then disjoint and overlapping flushes race compactions of tiny levels:
+ * every key reads back, also after a reopen. */
+static void flushes_skip_level0_when_nothing_overlaps(void **state) {
+  strata_options o;
+  strata_options_init(&o);
+  o.memtable_bytes = 64 << 10;
+  strata_db *db = tu_open(*state, &o);
+  char key[17], val[32];
+  for (long i = 0; i < 3000; i++) { /* about 6 memtables, ascending keys */
+    key16(key, i);
+    snprintf(val, sizeof val, "v%ld", i);
+    assert_int_equal(strata_put(db, key, 16, val, strlen(val)), STRATA_OK);
+    if (i % 500 == 499) assert_int_equal(strata_flush(db), STRATA_OK);
+  }
+  assert_int_equal(strata_flush(db), STRATA_OK);
+  assert_int_equal(level_files(db, 0), 0);
+  assert_int_equal(level_files(db, 1), 6);
+  assert_int_equal(tu_stat(db, "compaction.count"), 0);
+  key16(key, 1500); /* overlaps the fourth table of level 1 */
+  assert_int_equal(strata_put(db, key, 16, "new", 3), STRATA_OK);
+  assert_int_equal(strata_flush(db), STRATA_OK);
+  assert_int_equal(level_files(db, 0), 1);
+  tu_expect_value(db, key, "new");
+  key16(key, 1499);
+  tu_expect_value(db, key, "v1499");
+  assert_int_equal(strata_close(db), STRATA_OK);
+
+  /* The race: each round writes one band of keys far from the others (its
+   * table may go to level 1) and a few keys across all of them (level 0),
+   * while compactions of tiny levels move tables down. */
+  tu_options_tiny_levels(&o);
+  o.memtable_bytes = 32 << 10;
+  db = tu_open(*state, &o);
+  enum { ROUNDS = 200, BAND = 40 };
+  for (long r = 0; r < ROUNDS; r++) {
+    long band = (r * 7919) % ROUNDS;
+    for (long i = 0; i < BAND; i++) {
+      key16(key, 100000 + band * BAND + i);
+      snprintf(val, sizeof val, "b%ld-%ld", r, i);
+      assert_int_equal(strata_put(db, key, 16, val, strlen(val)), STRATA_OK);
+    }
+    assert_int_equal(strata_flush(db), STRATA_OK);
+    key16(key, 100000 + ((r * 31) % (ROUNDS * BAND)));
+    snprintf(val, sizeof val, "x%ld", r);
+    assert_int_equal(strata_put(db, key, 16, val, strlen(val)), STRATA_OK);
+  }
+  assert_true(tu_stat(db, "compaction.count") > 0);
+  for (int reopen = 0; reopen < 2; reopen++) {
+    for (long k = 0; k < ROUNDS * BAND; k++) {
+      for (long q = 0; q < ROUNDS; q++) { /* replay the writes of key k */
+        if ((q * 7919) % ROUNDS == k / BAND) snprintf(val, sizeof val, "b%ld-%ld", q, k % BAND);
+        if ((q * 31) % (ROUNDS * BAND) == k) snprintf(val, sizeof val, "x%ld", q);
+      }
+      key16(key, 100000 + k);
+      tu_expect_value(db, key, val);
+    }
+    assert_int_equal(strata_close(db), STRATA_OK);
+    if (!reopen) db = tu_open(*state, &o);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(overwrites_and_deletes_are_reclaimed, setup, teardown),
@@ -326,6 +403,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(failed_compaction_loses_nothing, setup, teardown),
       cmocka_unit_test_setup_teardown(failed_compaction_edit_is_fatal_for_writes_only, setup, teardown),
       cmocka_unit_test_setup_teardown(write_stalls_are_counted, setup, teardown),
+      cmocka_unit_test_setup_teardown(flushes_skip_level0_when_nothing_overlaps, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,7 +1,8 @@
 /* test_compaction_picker.c - choosing compactions over versions made of
  * file metadata only (no table files): options and level targets, scores,
  * the level-0 trigger, size-based picks, busy files, trivial moves,
- * tombstone-dense tables, and manual ranges. Running compactions:
+ * tombstone-dense tables, manual ranges, and the level of a flushed
+ * table. Running compactions:
  * test_compaction_run.c. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -565,6 +566,74 @@ static void manual_range(void **state) {
   st_version_unref(v);
 }
 
+/* ---- where a flushed table goes --------------------------------------- */
+
+static int flush_level(st_version *v, const st_compaction_options *o, const char *lo, const char *hi,
+                       st_compaction *const *running, size_t nrunning) {
+  st_file_meta *f = mk(99, 100, lo, 50, hi, 60);
+  int level = st_compaction_flush_level(v, o, f, running, nrunning);
+  st_file_meta_unref(f);
+  return level;
+}
+
+static void flushed_table_level(void **state) {
+  (void)state;
+  st_compaction_options o;
+  small_options(&o);
+  vb b;
+  vb_init(&b);
+  st_version *v = vb_finish(&b);
+  assert_int_equal(flush_level(v, &o, "a", "z", NULL, 0), 1); /* empty: as deep as allowed */
+  st_version_unref(v);
+
+  vb_init(&b);
+  vb_file(&b, 0, 10, 100, "m", "p");
+  vb_file(&b, 1, 1, 100, "a", "c");
+  vb_file(&b, 1, 2, 100, "x", "z");
+  vb_file(&b, 2, 3, 6 * KIB, "d0", "k");
+  vb_file(&b, 2, 4, 6 * KIB, "l", "l");
+  v = vb_finish(&b);
+  assert_int_equal(flush_level(v, &o, "o", "q", NULL, 0), 0); /* a level-0 table shares "o".."p" */
+  assert_int_equal(flush_level(v, &o, "p", "p", NULL, 0), 0); /* ... its last key */
+  assert_int_equal(flush_level(v, &o, "c", "d", NULL, 0), 0); /* level 1 holds "c" */
+  assert_int_equal(flush_level(v, &o, "q", "r", NULL, 0), 1); /* in a gap of both */
+  assert_int_equal(flush_level(v, &o, "d", "f", NULL, 0), 1); /* 6 KiB below: within 10 x 1 KiB */
+  assert_int_equal(flush_level(v, &o, "d", "l", NULL, 0), 0); /* 12 KiB below: too much */
+  o.target_file_bytes = 2 * KIB;
+  assert_int_equal(flush_level(v, &o, "d", "l", NULL, 0), 1); /* within 10 x 2 KiB */
+  small_options(&o);
+
+  st_version_unref(v);
+
+  /* Running compactions write anywhere between their inputs' keys, gaps
+   * included: level 0's "a".."b" and "x".."y" compacting into level 1 may
+   * write a table from "b" to "x" there, so "m".."n", which overlaps no
+   * table, must stay at level 0 while it runs. */
+  vb_init(&b);
+  vb_file(&b, 0, 10, 100, "a", "b");
+  vb_file(&b, 0, 11, 100, "x", "y");
+  v = vb_finish(&b);
+  st_compaction *c = st_compaction_range(v, 0, NULL, 0, NULL, 0, 1);
+  expect_inputs(c, "0:11,10 1:");
+  assert_int_equal(flush_level(v, &o, "m", "n", NULL, 0), 1);
+  assert_int_equal(flush_level(v, &o, "m", "n", &c, 1), 0);
+  assert_int_equal(flush_level(v, &o, "z", "z", &c, 1), 1); /* past its last key */
+  st_compaction_free(c);
+  st_version_unref(v);
+
+  /* One writing level 2 only leaves level 1 free: what it writes is older
+   * than the flushed table, and lies below it. */
+  vb_init(&b);
+  vb_file(&b, 1, 10, 100, "a", "b");
+  vb_file(&b, 1, 11, 100, "x", "y");
+  v = vb_finish(&b);
+  c = st_compaction_range(v, 1, NULL, 0, NULL, 0, 1);
+  expect_inputs(c, "1:10,11 2:");
+  assert_int_equal(flush_level(v, &o, "m", "n", &c, 1), 1);
+  st_compaction_free(c);
+  st_version_unref(v);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(options_and_targets),
@@ -577,6 +646,7 @@ int main(void) {
       cmocka_unit_test(boundary_keys_taken_together),
       cmocka_unit_test(tombstone_dense),
       cmocka_unit_test(manual_range),
+      cmocka_unit_test(flushed_table_level),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
