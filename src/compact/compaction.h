@@ -57,6 +57,7 @@ typedef enum st_compaction_reason {
   ST_COMPACT_SIZE,       /* a level >= 1 is over its target */
   ST_COMPACT_TOMBSTONES, /* a table is tombstone-dense */
   ST_COMPACT_MANUAL,     /* strata_compact_range */
+  ST_COMPACT_READS,      /* reads looked into a table in vain too often */
 } st_compaction_reason;
 
 typedef struct st_compaction {
@@ -83,7 +84,8 @@ typedef struct st_busy_files {
 /*
  * The most urgent compaction of v (the level with the highest score >= 1:
  * level 0 by file count, levels >= 1 by bytes over target; then, when no
- * level is due, the most tombstone-dense table over tombstone_ratio), or
+ * level is due, a table that reads made due (allowed_seeks spent,
+ * version.h), then the most tombstone-dense table over tombstone_ratio), or
  * NULL when nothing is due or everything due is busy. ENOMEM also gives
  * NULL. The result references v and its inputs; free with
  * st_compaction_free.

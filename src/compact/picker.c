@@ -1,8 +1,8 @@
 /*
  * picker.c - choosing a compaction: level scores (level 0 by file count,
  * deeper levels by bytes over target), the inputs of a level, trivial
- * moves, tombstone-dense tables, and manual range compactions; and the
- * level a flushed table goes to.
+ * moves, tables reads made due, tombstone-dense tables, and manual range
+ * compactions; and the level a flushed table goes to.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -344,6 +344,32 @@ static int pick_tombstones(st_version *v, const st_compaction_options *o, const 
   return rc;
 }
 
+/*
+ * No level is due: a table whose allowed_seeks reads have spent, at a
+ * level above the last, with the tables below it (at level 0: the whole
+ * level, as always there), so that later reads find the key in fewer
+ * tables. The first such table whose compaction is not busy.
+ */
+static int pick_read_due(st_version *v, const st_compaction_options *o, const st_busy_files *busy,
+                         st_compaction **c_out) {
+  *c_out = NULL;
+  for (int level = 0; level < ST_LEVELS - 1; level++)
+    for (size_t i = 0; i < v->nfiles[level]; i++) {
+      if (atomic_load_explicit(&v->files[level][i]->allowed_seeks, memory_order_relaxed) > 0) continue;
+      int rc;
+      if (level == 0) {
+        rc = pick_level0(v, o, busy, ST_COMPACT_READS, c_out);
+      } else {
+        pick_req q;
+        file_req(v, o, busy, level, i, ST_COMPACT_READS, &q);
+        rc = build(&q, c_out);
+      }
+      if (rc || *c_out) return rc;
+      if (level == 0) break; /* the whole level was tried */
+    }
+  return STRATA_OK;
+}
+
 void st_compaction_scores(const st_version *v, const st_compaction_options *o, double *scores_out) {
   int trigger = o->l0_trigger > 0 ? o->l0_trigger : 1;
   scores_out[0] = (double)v->nfiles[0] / (double)trigger;
@@ -367,9 +393,11 @@ st_compaction *st_compaction_pick(st_version *v, const st_compaction_options *o,
     order[j] = i;
   }
   if (!(scores[order[0]] >= 1)) {
-    /* Nothing due: the tombstones. (While something due is busy, the
-     * next pick after it finishes decides again.) */
-    if (pick_tombstones(v, o, busy, &c)) return NULL;
+    /* Nothing due: what reads made due, then the tombstones. (While
+     * something due is busy, the next pick after it finishes decides
+     * again.) */
+    if (pick_read_due(v, o, busy, &c)) return NULL;
+    if (!c && pick_tombstones(v, o, busy, &c)) return NULL;
     return c;
   }
   for (int i = 0; i < ST_LEVELS && scores[order[i]] >= 1; i++) {

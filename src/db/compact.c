@@ -132,6 +132,7 @@ static int run_compaction(strata_db *db, st_compaction *c) {
   st_version_edit_clear(&edit);
   free(snaps);
   if (!rc) {
+    if (c->reason == ST_COMPACT_READS) atomic_fetch_add_explicit(&db->stats.read_compactions, 1, memory_order_relaxed);
     if (c->trivial_move) {
       atomic_fetch_add_explicit(&db->stats.trivial_moves, 1, memory_order_relaxed);
     } else {

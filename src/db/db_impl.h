@@ -40,6 +40,7 @@ typedef struct st_db_stats {
   atomic_uint_fast64_t slowdown_micros;      /* writes slept: level 0 at l0_slowdown_trigger */
   atomic_uint_fast64_t stop_micros;          /* writes waited: flushes or level 0 behind */
   atomic_uint_fast64_t compactions, trivial_moves, compaction_failures;
+  atomic_uint_fast64_t read_compactions; /* installed, picked because reads made a table due */
   atomic_uint_fast64_t compaction_bytes_read, compaction_bytes_written;
   atomic_uint_fast64_t tombstones_dropped, versions_dropped;
   atomic_uint_fast64_t tombstones_skipped; /* by iterators */
@@ -108,6 +109,7 @@ struct strata_db {
   void *compact_threads[16];
   int ncompact_threads;
   atomic_int stop_compacting;   /* close is waiting: running compactions give up */
+  atomic_uint_fast64_t sample_seed; /* iterators' read-sample spacing (iterator.c) */
   st_mutex obsolete_mu;         /* one obsolete-file sweep at a time */
   st_compaction_options copt;
   st_db_stats stats;
@@ -159,6 +161,17 @@ uint64_t *st_db_snapshot_seqs(strata_db *db, size_t *n_out);
 /* 0 when no table of v can hold key (key ranges and bloom filters say
  * so); 1 on any doubt (read.c). */
 int st_db_version_may_hold(strata_db *db, const st_version *v, const void *key, size_t klen);
+
+/* An iterator's read sample (read.c): when more than one table of v may
+ * hold key, the first of them is charged one of its allowed_seeks, as a
+ * point read that looked past it is (version.h). Any thread. */
+void st_db_read_sample(strata_db *db, const st_version *v, const void *key, size_t klen);
+
+/* Iterators take a read sample about once per this many entries they
+ * stand on (at random, so that a regular layout cannot dodge it). About
+ * LevelDB's 1 MiB of keys and values between samples, for 128-byte
+ * entries. */
+#define ST_DB_READ_SAMPLE_ENTRIES 8192
 
 /* Feeds m (initialized by the caller) every visible fragment of key at
  * snapshot snap (UINT64_MAX = latest) newest first and finishes it: returns

@@ -18,7 +18,27 @@ struct strata_iter {
   st_db_iter *it;
   st_iter *merged; /* owned by it: its count of entries range tombstones hid */
   st_version *version;
+  int64_t until_sample; /* entries to stand on before the next read sample */
+  uint64_t rnd;         /* xorshift state of the sample spacing */
 };
+
+/* Entries until the next read sample: uniform in [1, 2 x the average]. */
+static int64_t sample_spacing(strata_iter *it) {
+  it->rnd ^= it->rnd << 13;
+  it->rnd ^= it->rnd >> 7;
+  it->rnd ^= it->rnd << 17;
+  return 1 + (int64_t)(it->rnd % (2 * ST_DB_READ_SAMPLE_ENTRIES));
+}
+
+/* After each move: counts the entry stood on, and takes a read sample of
+ * it when its turn comes. */
+static inline void moved(strata_iter *it) {
+  if (--it->until_sample > 0 || !st_db_iter_valid(it->it)) return;
+  size_t n;
+  const char *k = st_db_iter_key(it->it, &n);
+  st_db_read_sample(it->db, it->version, k, n);
+  it->until_sample = sample_spacing(it);
+}
 
 /* The range tombstones of table f (a reference), or NULL. A table known
  * to hold none is not opened to ask; what an opening learns is kept in f
@@ -182,6 +202,9 @@ int strata_iter_new(strata_db *db, const strata_read_options *ro, strata_iter **
   it->version = view.version;
   st_version_ref(it->version);
   st_db_view_put(&view);
+  /* Each iterator its own spacing: short scans still add up to samples. */
+  it->rnd = (atomic_fetch_add_explicit(&db->sample_seed, 1, memory_order_relaxed) + 1) * 0x9e3779b97f4a7c15ull;
+  it->until_sample = sample_spacing(it);
   if (rc) {
     strata_iter_free(it);
     return rc;
@@ -206,10 +229,14 @@ void strata_iter_free(strata_iter *it) {
 }
 
 void strata_iter_seek_first(strata_iter *it) {
-  if (it) st_db_iter_seek_first(it->it);
+  if (!it) return;
+  st_db_iter_seek_first(it->it);
+  moved(it);
 }
 void strata_iter_seek_last(strata_iter *it) {
-  if (it) st_db_iter_seek_last(it->it);
+  if (!it) return;
+  st_db_iter_seek_last(it->it);
+  moved(it);
 }
 /* A NULL key with a length is refused: the iterator ends with EINVAL. */
 static int seek_args_ok(strata_iter *it, const void *key, size_t klen) {
@@ -219,16 +246,24 @@ static int seek_args_ok(strata_iter *it, const void *key, size_t klen) {
 }
 
 void strata_iter_seek(strata_iter *it, const void *key, size_t klen) {
-  if (it && seek_args_ok(it, key, klen)) st_db_iter_seek(it->it, key, klen);
+  if (!it || !seek_args_ok(it, key, klen)) return;
+  st_db_iter_seek(it->it, key, klen);
+  moved(it);
 }
 void strata_iter_seek_for_prev(strata_iter *it, const void *key, size_t klen) {
-  if (it && seek_args_ok(it, key, klen)) st_db_iter_seek_for_prev(it->it, key, klen);
+  if (!it || !seek_args_ok(it, key, klen)) return;
+  st_db_iter_seek_for_prev(it->it, key, klen);
+  moved(it);
 }
 void strata_iter_next(strata_iter *it) {
-  if (it) st_db_iter_next(it->it);
+  if (!it) return;
+  st_db_iter_next(it->it);
+  moved(it);
 }
 void strata_iter_prev(strata_iter *it) {
-  if (it) st_db_iter_prev(it->it);
+  if (!it) return;
+  st_db_iter_prev(it->it);
+  moved(it);
 }
 int strata_iter_valid(const strata_iter *it) { return it && st_db_iter_valid(it->it); }
 

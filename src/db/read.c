@@ -3,8 +3,10 @@
  * newest first, from the memtable, the immutable memtables, level-0 tables
  * newest first, then one table per deeper level by key range, fed to the
  * merge rules (merge/merge.h) until they reach the key's base; a table's
- * bloom filter is asked before its blocks are read. Also the typed reads
- * (strata_get_int, strata_get_latest) and strata_list_next.
+ * bloom filter is asked before its blocks are read. A read that looks
+ * into more than one table charges the first one (read-triggered
+ * compaction, version.h); iterators' read samples do the same. Also the
+ * typed reads (strata_get_int, strata_get_latest) and strata_list_next.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -75,7 +77,7 @@ static int in_range(const st_file_meta *m, const void *key, size_t klen) {
 /* The table of level (>= 1) of v whose key range holds key, or NULL.
  * Outputs are cut at user-key boundaries: one table of a level holds all
  * of a key's fragments in it. */
-static const st_file_meta *level_table(const st_version *v, int level, const char *key, size_t klen) {
+static st_file_meta *level_table(const st_version *v, int level, const char *key, size_t klen) {
   size_t lo = 0, hi = v->nfiles[level];
   while (lo < hi) { /* the first table whose largest key is >= key */
     size_t mid = (lo + hi) / 2;
@@ -88,21 +90,48 @@ static const st_file_meta *level_table(const st_version *v, int level, const cha
   return lo < v->nfiles[level] && in_range(v->files[level][lo], key, klen) ? v->files[level][lo] : NULL;
 }
 
+/* A read looked into f and on into another table: one of the reads f
+ * allows (version.h). Spending the last one wakes the compaction workers,
+ * which then pick f when no level is due. */
+static void charge(strata_db *db, st_file_meta *f) {
+  if (atomic_fetch_sub_explicit(&f->allowed_seeks, 1, memory_order_relaxed) != 1) return;
+  st_mutex_lock(&db->mu);
+  st_db_maybe_schedule_compaction(db);
+  st_mutex_unlock(&db->mu);
+}
+
 /* Feeds m from the tables of v, newest first, until it is decided. */
 static int from_version(strata_db *db, const st_version *v, const char *target, size_t tlen, st_merge *m) {
   const char *key = target;
   size_t klen = tlen - ST_IKEY_TRAILER;
-  int decided = 0, rc;
+  int decided = 0, rc = STRATA_OK, looked = 0;
+  st_file_meta *first = NULL;
   /* Level 0: newest table first; a newer table holds newer fragments. */
-  for (size_t i = 0; i < v->nfiles[0] && !decided; i++) {
+  for (size_t i = 0; i < v->nfiles[0] && !decided && !rc; i++) {
     if (!in_range(v->files[0][i], key, klen)) continue;
-    if ((rc = from_table(db, v->files[0][i], target, tlen, m, &decided))) return rc;
+    if (!looked++) first = v->files[0][i];
+    rc = from_table(db, v->files[0][i], target, tlen, m, &decided);
   }
-  for (int level = 1; level < ST_LEVELS && !decided; level++) {
-    const st_file_meta *f = level_table(v, level, key, klen);
-    if (f && (rc = from_table(db, f, target, tlen, m, &decided))) return rc;
+  for (int level = 1; level < ST_LEVELS && !decided && !rc; level++) {
+    st_file_meta *f = level_table(v, level, key, klen);
+    if (!f) continue;
+    if (!looked++) first = f;
+    rc = from_table(db, f, target, tlen, m, &decided);
   }
-  return STRATA_OK;
+  if (looked > 1) charge(db, first);
+  return rc;
+}
+
+void st_db_read_sample(strata_db *db, const st_version *v, const void *key, size_t klen) {
+  st_file_meta *first = NULL;
+  int holders = 0;
+  for (size_t i = 0; i < v->nfiles[0]; i++)
+    if (in_range(v->files[0][i], key, klen) && !holders++) first = v->files[0][i];
+  for (int level = 1; level < ST_LEVELS; level++) {
+    st_file_meta *f = level_table(v, level, key, klen);
+    if (f && !holders++) first = f;
+  }
+  if (holders > 1) charge(db, first);
 }
 
 int st_db_version_may_hold(strata_db *db, const st_version *v, const void *key, size_t klen) {

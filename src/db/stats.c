@@ -85,6 +85,7 @@ static void stats_text(strata_db *db, FILE *f) {
           "flush.failures: %llu\n"
           "compaction.count: %llu\n"
           "compaction.trivial_moves: %llu\n"
+          "compaction.read_triggered: %llu\n"
           "compaction.failures: %llu\n"
           "compaction.bytes_read: %llu\n"
           "compaction.bytes_written: %llu\n"
@@ -113,7 +114,8 @@ static void stats_text(strata_db *db, FILE *f) {
           LOAD(s->wal_syncs), LOAD(s->gets), LOAD(s->get_hits), LOAD(s->table_lookups), LOAD(s->tombstones_skipped),
           LOAD(s->bloom_checked), LOAD(s->bloom_useful), (unsigned long long)cs.hits, (unsigned long long)cs.misses,
           cs.usage, cs.capacity, mem_bytes, mem_entries, imm_bytes, LOAD(s->flushes), LOAD(s->flush_bytes),
-          LOAD(s->flush_failures), LOAD(s->compactions), LOAD(s->trivial_moves), LOAD(s->compaction_failures),
+          LOAD(s->flush_failures), LOAD(s->compactions), LOAD(s->trivial_moves), LOAD(s->read_compactions),
+          LOAD(s->compaction_failures),
           LOAD(s->compaction_bytes_read), LOAD(s->compaction_bytes_written), (unsigned long long)shape.pending_bytes,
           compacting, LOAD(s->tombstones_dropped), LOAD(s->versions_dropped), LOAD(s->user_bytes),
           LOAD(s->slowdown_micros), LOAD(s->stop_micros), write_amp, shape.space_amp, LOAD(s->obsolete_files_deleted), LOAD(db->last_seq), snaps, iters,

@@ -30,7 +30,23 @@ typedef struct st_file_meta {
    * with tombstones; the first iterator that opens the table sets it). */
   atomic_int range_dels;
   atomic_int refs;
+  /* Reads that may still look into this table before one that did not
+   * find its key there: at 0 the table is due for a compaction (read.c,
+   * picker.c). Set when a version adds the table; any thread decrements. */
+  atomic_int_fast64_t allowed_seeks;
 } st_file_meta;
+
+/* A table allows a read that looks into it in vain per this many bytes of
+ * it, and at least ST_FILE_MIN_SEEKS (LevelDB's figures: one such read
+ * costs about what compacting 16 KiB does). */
+#define ST_FILE_SEEK_BYTES 16384
+#define ST_FILE_MIN_SEEKS 100
+
+/* The allowed_seeks of a table of size bytes when a version adds it. */
+static inline int64_t st_file_allowed_seeks(uint64_t size) {
+  uint64_t n = size / ST_FILE_SEEK_BYTES;
+  return n < ST_FILE_MIN_SEEKS ? ST_FILE_MIN_SEEKS : n > INT64_MAX ? INT64_MAX : (int64_t)n;
+}
 
 /* A new meta with copies of the keys and one reference; the other fields
  * (min_seq ... tombstones) are 0 for the caller to fill in before the meta

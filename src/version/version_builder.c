@@ -159,6 +159,9 @@ static int add_file(st_version_builder *b, const st_edit_file *a, int code) {
   files = b->files[level];
   memmove(files + pos + 1, files + pos, (n - pos) * sizeof *files);
   st_file_meta_ref(a->meta);
+  /* A table moved down starts afresh too: the reads it made wait were
+   * about the level it left. */
+  atomic_store_explicit(&a->meta->allowed_seeks, st_file_allowed_seeks(f->size), memory_order_relaxed);
   files[pos] = a->meta;
   b->nfiles[level]++;
   memmove(b->numbers + npos + 1, b->numbers + npos, (b->nnumbers - npos) * sizeof *b->numbers);

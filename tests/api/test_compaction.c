@@ -1,11 +1,12 @@
 /* test_compaction.c - compaction through the public API: space reclaimed
  * after overwrites and deletes, no tombstone left at the bottom, the
  * conversation list's sort-key churn kept cheap to scan, write stalls
- * counted, failures during compaction losing nothing, and flushed tables
- * placed below level 0. */
+ * counted, failures during compaction losing nothing, flushed tables
+ * placed below level 0, and compactions triggered by reads. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "db/db_impl.h"
 #include "fault_env.h"
@@ -396,6 +397,87 @@ static void flushes_skip_level0_when_nothing_overlaps(void **state) {
   }
 }
 
+/* Waits (10 s at most) until reads have triggered a compaction and level
+ * 0 is empty again. */
+static void await_read_compaction(strata_db *db) {
+  for (int i = 0; i < 1000 && (tu_stat(db, "compaction.read_triggered") == 0 || level_files(db, 0) > 0); i++)
+    usleep(10000);
+  assert_true(tu_stat(db, "compaction.read_triggered") >= 1);
+  assert_int_equal(level_files(db, 0), 0);
+}
+
+/* A table at level 1 holding even keys and one at level 0 over the same
+ * range holding odd ones: a read of an even key looks into both. */
+static strata_db *two_overlapping_tables(const char *dir, strata_options *o) {
+  strata_options_init(o);
+  o->l0_compaction_trigger = 100;
+  o->l0_slowdown_trigger = 100;
+  o->l0_stop_trigger = 100;
+  strata_db *db = tu_open(dir, o);
+  char key[17];
+  for (int odd = 0; odd < 2; odd++) {
+    for (long i = odd; i < 4000; i += 2) {
+      key16(key, i);
+      assert_int_equal(strata_put(db, key, 16, key, 16), STRATA_OK);
+    }
+    assert_int_equal(strata_flush(db), STRATA_OK);
+  }
+  assert_int_equal(level_files(db, 0), 1);
+  assert_int_equal(level_files(db, 1), 1);
+  return db;
+}
+
+/* Reads that keep looking into a table that does not hold their keys
+ * make it due for a compaction when no level is (LevelDB's seek
+ * compaction): point reads charge it directly, scans by samples. Every
+ * key reads back afterwards. */
+static void reads_compact_tables_they_look_into_in_vain(void **state) {
+  strata_options o;
+  char key[17];
+  strata_db *db = two_overlapping_tables(*state, &o);
+  /* The level-0 table allows 100 such reads (it is under 1.6 MB): the
+   * 100th makes it due. Reads of odd keys stop at it and charge nothing,
+   * and 99 reads of even keys are not enough. */
+  for (long i = 1; i < 4000; i += 2) {
+    key16(key, i);
+    tu_expect_value(db, key, key);
+  }
+  for (long i = 2; i < 2 * ST_FILE_MIN_SEEKS; i += 2) { /* key 0 is below the level-0 table */
+    key16(key, i);
+    tu_expect_value(db, key, key);
+  }
+  usleep(50000);
+  assert_int_equal(tu_stat(db, "compaction.read_triggered"), 0);
+  key16(key, 2 * ST_FILE_MIN_SEEKS);
+  tu_expect_value(db, key, key);
+  await_read_compaction(db);
+  for (long i = 0; i < 4000; i++) {
+    key16(key, i);
+    tu_expect_value(db, key, key);
+  }
+  assert_int_equal(strata_close(db), STRATA_OK);
+
+  /* Scans: a sample at a random spacing of 1 .. 16384 entries, each
+   * charging the level-0 table (both tables hold every key's range). Each
+   * iterator starts its spacing afresh, so scans of 4000 keys take about
+   * one sample per four: 100 samples after some 1.5 million entries. 1000
+   * scans give 4 million. */
+  char dir[4096];
+  snprintf(dir, sizeof dir, "%s/scans", (const char *)*state);
+  db = two_overlapping_tables(dir, &o);
+  long seen = 0;
+  for (int s = 0; s < 1000 && tu_stat(db, "compaction.read_triggered") == 0; s++) {
+    strata_iter *it;
+    assert_int_equal(strata_iter_new(db, NULL, &it), STRATA_OK);
+    for (strata_iter_seek_first(it); strata_iter_valid(it); strata_iter_next(it)) seen++;
+    strata_iter_free(it);
+  }
+  printf("reads: a compaction after %ld entries scanned\n", seen);
+  await_read_compaction(db);
+  assert_true(seen >= 8192L * ST_FILE_MIN_SEEKS / 4);
+  assert_int_equal(strata_close(db), STRATA_OK);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(overwrites_and_deletes_are_reclaimed, setup, teardown),
@@ -404,6 +486,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(failed_compaction_edit_is_fatal_for_writes_only, setup, teardown),
       cmocka_unit_test_setup_teardown(write_stalls_are_counted, setup, teardown),
       cmocka_unit_test_setup_teardown(flushes_skip_level0_when_nothing_overlaps, setup, teardown),
+      cmocka_unit_test_setup_teardown(reads_compact_tables_they_look_into_in_vain, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,8 +1,8 @@
 /* test_compaction_picker.c - choosing compactions over versions made of
  * file metadata only (no table files): options and level targets, scores,
  * the level-0 trigger, size-based picks, busy files, trivial moves,
- * tombstone-dense tables, manual ranges, and the level of a flushed
- * table. Running compactions:
+ * tombstone-dense tables, tables reads made due, manual ranges, and the
+ * level of a flushed table. Running compactions:
  * test_compaction_run.c. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -566,6 +566,66 @@ static void manual_range(void **state) {
   st_version_unref(v);
 }
 
+/* ---- tables reads made due ---------------------------------------------- */
+
+static void spend(st_file_meta *f) { atomic_store(&f->allowed_seeks, 0); }
+
+static void read_due(void **state) {
+  (void)state;
+  st_compaction_options o;
+  small_options(&o);
+  vb b;
+  vb_init(&b);
+  st_file_meta *l0 = vb_file(&b, 0, 10, 100, "c", "f");
+  vb_file(&b, 0, 11, 100, "x", "y");
+  st_file_meta *l1 = vb_file(&b, 1, 1, 100, "a", "b");
+  vb_file(&b, 1, 2, 100, "c", "d");
+  vb_file(&b, 2, 3, 100, "a", "a");
+  st_file_meta *l6 = vb_file(&b, 6, 4, 100, "a", "z");
+  st_version *v = vb_finish(&b);
+  /* A version adds each table with its allowance: size / 16 KiB, at
+   * least 100. */
+  assert_int_equal(atomic_load(&l0->allowed_seeks), ST_FILE_MIN_SEEKS);
+  assert_int_equal(st_file_allowed_seeks(100 * MIB), 100 * MIB / ST_FILE_SEEK_BYTES);
+  assert_null(st_compaction_pick(v, &o, NULL)); /* nothing due */
+  spend(l6);
+  assert_null(st_compaction_pick(v, &o, NULL)); /* the last level: nowhere to go */
+  spend(l1);
+  st_compaction *c = st_compaction_pick(v, &o, NULL);
+  expect_inputs(c, "1:1 2:3");
+  assert_int_equal(c->reason, ST_COMPACT_READS);
+  st_compaction_free(c);
+  /* At level 0, the whole level goes, as always there; it comes first. */
+  spend(l0);
+  c = st_compaction_pick(v, &o, NULL);
+  expect_inputs(c, "0:11,10 1:2");
+  assert_int_equal(c->reason, ST_COMPACT_READS);
+  st_compaction_free(c);
+  /* Busy: the next one due. */
+  uint64_t b10[] = {10};
+  st_busy_files busy = {b10, 1};
+  c = st_compaction_pick(v, &o, &busy);
+  expect_inputs(c, "1:1 2:3");
+  st_compaction_free(c);
+  /* A level that is due comes before. */
+  o.l0_trigger = 2;
+  c = st_compaction_pick(v, &o, NULL);
+  assert_int_equal(c->reason, ST_COMPACT_LEVEL0);
+  st_compaction_free(c);
+  st_version_unref(v);
+
+  /* A table a version adds again (a trivial move) starts afresh. */
+  vb_init(&b);
+  st_file_meta *moved = mk(20, 32 * MIB, "m", 10, "n", 5);
+  atomic_store(&moved->allowed_seeks, -5);
+  st_file_meta_ref(moved);
+  vb_add(&b, 2, moved);
+  v = vb_finish(&b);
+  assert_int_equal(atomic_load(&moved->allowed_seeks), 32 * MIB / ST_FILE_SEEK_BYTES);
+  st_file_meta_unref(moved);
+  st_version_unref(v);
+}
+
 /* ---- where a flushed table goes --------------------------------------- */
 
 static int flush_level(st_version *v, const st_compaction_options *o, const char *lo, const char *hi,
@@ -647,6 +707,7 @@ int main(void) {
       cmocka_unit_test(tombstone_dense),
       cmocka_unit_test(manual_range),
       cmocka_unit_test(flushed_table_level),
+      cmocka_unit_test(read_due),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
