@@ -94,6 +94,9 @@ static st_file_meta *level_table(const st_version *v, int level, const char *key
  * allows (version.h). Spending the last one wakes the compaction workers,
  * which then pick f when no level is due. */
 static void charge(strata_db *db, st_file_meta *f) {
+  /* Once spent, no more writes: readers on several threads would fight
+   * over the line for nothing. */
+  if (atomic_load_explicit(&f->allowed_seeks, memory_order_relaxed) <= 0) return;
   if (atomic_fetch_sub_explicit(&f->allowed_seeks, 1, memory_order_relaxed) != 1) return;
   st_mutex_lock(&db->mu);
   st_db_maybe_schedule_compaction(db);
