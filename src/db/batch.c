@@ -18,8 +18,7 @@ int st_batch_init(strata_batch *b) {
   b->buf = malloc(INITIAL_CAP);
   if (!b->buf) return st_error(STRATA_ENOMEM, "batch: out of memory");
   b->cap = INITIAL_CAP;
-  b->len = ST_WAL_HEADER + ST_BATCH_HEADER;
-  memset(b->buf, 0, b->len);
+  b->len = ST_BATCH_ROOM;
   return STRATA_OK;
 }
 
@@ -49,7 +48,6 @@ int st_batch_add_parts(strata_batch *b, unsigned kind, const void *key, size_t k
   st_batch_record_put_parts(b->buf + b->len, kind, key, klen, head, hlen, val, vlen);
   b->len += n;
   b->count++;
-  st_batch_set_header(st_batch_rep(b), 0, b->count);
   if (klen > b->max_klen) b->max_klen = klen;
   if (vlen > b->max_vlen) b->max_vlen = vlen;
   b->user_bytes += klen + hlen + vlen;
@@ -71,13 +69,12 @@ size_t st_batch_typed_head(unsigned kind, char head[16], int64_t delta, uint64_t
 
 int st_batch_append_batch(strata_batch *dst, const strata_batch *src) {
   if (src->count > UINT32_MAX - dst->count) return st_error(STRATA_ENOMEM, "batch: group too large");
-  size_t n = src->len - ST_WAL_HEADER - ST_BATCH_HEADER;
+  size_t n = st_batch_records_len(src);
   int rc = reserve(dst, n);
   if (rc) return rc;
-  memcpy(dst->buf + dst->len, src->buf + ST_WAL_HEADER + ST_BATCH_HEADER, n);
+  memcpy(dst->buf + dst->len, src->buf + ST_BATCH_ROOM, n);
   dst->len += n;
   dst->count += src->count;
-  st_batch_set_header(st_batch_rep(dst), 0, dst->count);
   if (src->max_klen > dst->max_klen) dst->max_klen = src->max_klen;
   if (src->max_vlen > dst->max_vlen) dst->max_vlen = src->max_vlen;
   dst->user_bytes += src->user_bytes;
@@ -102,11 +99,10 @@ void strata_batch_free(strata_batch *b) {
 
 void strata_batch_clear(strata_batch *b) {
   if (!b) return;
-  b->len = ST_WAL_HEADER + ST_BATCH_HEADER;
+  b->len = ST_BATCH_ROOM;
   b->count = 0;
   b->max_klen = b->max_vlen = 0;
   b->user_bytes = 0;
-  st_batch_set_header(st_batch_rep(b), 0, 0);
 }
 
 /* Keys and values may be NULL only when empty, and no longer than a log

@@ -1,7 +1,8 @@
 /*
- * batch.h - the inside of strata_batch: the encoded batch (format/
- * batch_rep.h) kept behind ST_WAL_HEADER bytes of room, so that the write
- * path can frame it as a log record without copying.
+ * batch.h - the inside of strata_batch: the records of a batch encoding
+ * (format/batch_rep.h) kept behind ST_BATCH_ROOM bytes of room, so that the
+ * write path can put the header, whose length depends on the sequence
+ * number it gets, and the log record's framing before them without copying.
  */
 #ifndef STRATA_DB_BATCH_H
 #define STRATA_DB_BATCH_H
@@ -9,11 +10,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "format/batch_rep.h"
 #include "strata.h"
 #include "wal/wal_format.h"
 
+#define ST_BATCH_ROOM (ST_WAL_HEADER + ST_BATCH_HEADER_MAX)
+
 struct strata_batch {
-  char *buf;       /* ST_WAL_HEADER bytes of room, then the batch encoding */
+  char *buf;       /* ST_BATCH_ROOM bytes of room, then the records */
   size_t len;      /* bytes of buf in use, room included */
   size_t cap;
   uint32_t count;  /* records */
@@ -22,9 +26,9 @@ struct strata_batch {
   uint64_t user_bytes; /* key and value bytes of all records (statistics) */
 };
 
-/* The encoding (header + records) and its length. */
-static inline char *st_batch_rep(strata_batch *b) { return b->buf + ST_WAL_HEADER; }
-static inline size_t st_batch_rep_len(const strata_batch *b) { return b->len - ST_WAL_HEADER; }
+/* The records and their length. */
+static inline char *st_batch_records(strata_batch *b) { return b->buf + ST_BATCH_ROOM; }
+static inline size_t st_batch_records_len(const strata_batch *b) { return b->len - ST_BATCH_ROOM; }
 
 /* Initializes an embedded batch (strata_batch_new allocates one). */
 int st_batch_init(strata_batch *b);

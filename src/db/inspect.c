@@ -49,20 +49,25 @@ static int verify_log(st_env *env, const char *path, int manifest, int newest, F
                       uint64_t *records_out) {
   st_wal_reader *r;
   *records_out = 0;
-  int rc = st_wal_reader_open(env, path, !manifest && newest ? ST_WAL_ZERO_TAIL_ENDS : 0, &r);
+  int rc = st_wal_reader_open(env, path, manifest ? ST_WAL_TYPE0_ONLY : newest ? ST_WAL_ZERO_TAIL_ENDS : 0, &r);
   if (rc) return rc;
   const char *data;
   size_t len;
+  int format; /* a WAL record's type is its batch's header format (recovery.c) */
   uint64_t last_seq = 0;
-  while ((rc = st_wal_read(r, &data, &len)) == STRATA_OK) {
-    if (!manifest && len >= ST_BATCH_HEADER) last_seq = st_batch_seq(data) + st_batch_count(data) - 1;
+  while ((rc = st_wal_read(r, &data, &len, &format)) == STRATA_OK) {
+    uint64_t seq;
+    uint32_t count;
+    size_t hlen;
+    if (!manifest && st_batch_header_get(data, len, format, &seq, &count, &hlen) == STRATA_OK)
+      last_seq = seq + count - 1;
     if (manifest) {
       st_version_edit e;
       st_version_edit_init(&e);
       rc = st_version_edit_decode(&e, data, len);
       st_version_edit_clear(&e);
     } else {
-      rc = st_batch_rep_walk(data, len, NULL, NULL);
+      rc = st_batch_rep_walk(data, len, format, NULL, NULL);
     }
     if (rc) break;
     (*records_out)++;

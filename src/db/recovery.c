@@ -15,7 +15,11 @@
 #include "db/db_impl.h"
 #include "format/batch_rep.h"
 #include "format/ikey.h"
+#include "wal/wal_format.h"
 #include "wal/wal_reader.h"
+
+_Static_assert(ST_BATCH_FIXED == ST_WAL_TYPE0 && ST_BATCH_VARINT == ST_WAL_TYPE1,
+               "a log record's type names its batch's header format");
 
 typedef struct log_list {
   uint64_t *nums;
@@ -61,9 +65,13 @@ static int insert_record(void *arg, uint64_t seq, unsigned kind, const char *key
 /* Sequence numbers only grow from record to record and log to log (a
  * failed append is cut back and never reuses one); a record that breaks
  * this is damage, not history. */
-static int check_sequence(strata_db *db, const char *rep) {
+static int check_sequence(strata_db *db, const char *rep, size_t len, int format) {
   uint64_t last = atomic_load_explicit(&db->last_seq, memory_order_relaxed);
-  uint64_t first = st_batch_seq(rep), count = st_batch_count(rep);
+  uint64_t first;
+  uint32_t count;
+  size_t hlen;
+  int rc = st_batch_header_get(rep, len, format, &first, &count, &hlen);
+  if (rc) return rc;
   if (first <= last || first + count - 1 > ST_SEQ_MAX)
     return st_error(STRATA_ECORRUPT, "batch: sequence %llu (+%llu) does not follow %llu", (unsigned long long)first,
                     (unsigned long long)count, (unsigned long long)last);
@@ -107,7 +115,8 @@ static int replay_log(strata_db *db, const char *path, int newest, uint64_t *dam
   for (;;) {
     const char *rec;
     size_t len;
-    rc = st_wal_read(r, &rec, &len);
+    int format; /* a record's type is its batch's header format */
+    rc = st_wal_read(r, &rec, &len, &format);
     if (rc == STRATA_NOTFOUND) {
       rc = STRATA_OK;
       break;
@@ -117,8 +126,8 @@ static int replay_log(strata_db *db, const char *path, int newest, uint64_t *dam
        * whole. A well-framed record that does not decode is damage in
        * the middle, never a torn tail. */
       uint64_t at = st_wal_reader_offset(r) - len - ST_WAL_HEADER;
-      rc = st_batch_rep_walk(rec, len, NULL, NULL);
-      if (rc == STRATA_OK) rc = check_sequence(db, rec);
+      rc = st_batch_rep_walk(rec, len, format, NULL, NULL);
+      if (rc == STRATA_OK) rc = check_sequence(db, rec, len, format);
       if (rc == STRATA_ECORRUPT) {
         st_errsave why;
         st_error_save(&why);
@@ -127,7 +136,7 @@ static int replay_log(strata_db *db, const char *path, int newest, uint64_t *dam
                  (unsigned long long)at, why.msg);
         break;
       }
-      if (!rc) rc = st_batch_rep_walk(rec, len, insert_record, db);
+      if (!rc) rc = st_batch_rep_walk(rec, len, format, insert_record, db);
       if (rc) break;
       atomic_fetch_add_explicit(&db->stats.recovered_batches, 1, memory_order_relaxed);
       continue;
@@ -144,7 +153,10 @@ static int replay_log(strata_db *db, const char *path, int newest, uint64_t *dam
         rc = rc2;
         break;
       }
-      st_error(STRATA_ECORRUPT, "%s%s", damage.msg, found ? " (valid records follow it)" : "");
+      st_error(STRATA_ECORRUPT, "%s%s", damage.msg,
+               found == ST_WAL_FOUND   ? " (valid records follow it)"
+               : found == ST_WAL_MAYBE ? " (valid records may follow it: too many look like records to check them all)"
+                                       : "");
     }
     *tail_out = newest && !found;
     /* What is dropped from here is counted without the zeros a mapped

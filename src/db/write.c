@@ -52,14 +52,14 @@ static st_writer *build_group(strata_db *db, strata_batch **batch_out, int *sync
   st_writer *lead = db->queue_head, *last = lead;
   strata_batch *batch = lead->batch;
   int sync = lead->sync;
-  size_t size = batch ? st_batch_rep_len(batch) : 0;
+  size_t size = batch ? st_batch_records_len(batch) : 0;
   size_t max = size <= GROUP_SMALL ? size + GROUP_SMALL : GROUP_MAX;
   *rc_out = STRATA_OK;
   for (st_writer *w = lead->next; w; w = w->next) {
     if (w->sync && !sync) break; /* a non-sync leader does not pay for others' fsync */
     if (w->force_flush) break;   /* it must lead, to seal the memtable itself */
     if (w->batch) {
-      size += st_batch_rep_len(w->batch);
+      size += st_batch_records_len(w->batch);
       if (size > max) break;
       if (batch == NULL) {
         batch = w->batch;
@@ -95,15 +95,18 @@ static st_writer *build_group(strata_db *db, strata_batch **batch_out, int *sync
 static int commit_group(strata_db *db, strata_batch *batch, int sync, uint64_t seq, st_memtable *mem, int *fatal_out) {
   int rc;
   int has_records = batch && batch->count;
+  char *rep = NULL;
+  size_t len = 0;
   *fatal_out = 0;
   if (has_records) {
-    st_batch_set_header(st_batch_rep(batch), seq, batch->count);
-    rc = st_wal_append(db->wal, batch->buf, st_batch_rep_len(batch));
+    rep = st_batch_header_put(st_batch_records(batch), seq, batch->count);
+    len = (size_t)(st_batch_records(batch) - rep) + st_batch_records_len(batch);
+    rc = st_wal_append(db->wal, rep - ST_WAL_HEADER, len, ST_WAL_TYPE1);
     if (rc) {
       *fatal_out = db->wal->broken;
       return rc;
     }
-    atomic_fetch_add_explicit(&db->stats.wal_bytes, ST_WAL_HEADER + st_batch_rep_len(batch), memory_order_relaxed);
+    atomic_fetch_add_explicit(&db->stats.wal_bytes, ST_WAL_HEADER + len, memory_order_relaxed);
   }
   if (sync && db->wal->synced != db->wal->size) {
     rc = st_wal_sync(db->wal);
@@ -114,7 +117,7 @@ static int commit_group(strata_db *db, strata_batch *batch, int sync, uint64_t s
     atomic_fetch_add_explicit(&db->stats.wal_syncs, 1, memory_order_relaxed);
   }
   if (has_records) {
-    rc = st_batch_rep_walk(st_batch_rep(batch), st_batch_rep_len(batch), insert_record, mem);
+    rc = st_batch_rep_walk(rep, len, ST_BATCH_VARINT, insert_record, mem);
     if (rc) {
       *fatal_out = 1;
       return rc;
@@ -311,13 +314,13 @@ static int write_one(strata_db *db, unsigned kind, const void *key, size_t klen,
     return st_error(STRATA_EINVAL, "key of %zu bytes is over max_key_bytes (%zu)", klen, db->opt.max_key_bytes);
   if (vlen > db->opt.max_value_bytes)
     return st_error(STRATA_EINVAL, "value of %zu bytes is over max_value_bytes (%zu)", vlen, db->opt.max_value_bytes);
-  size_t need = ST_WAL_HEADER + ST_BATCH_HEADER + st_batch_record_len(kind, klen, hlen + vlen);
+  size_t need = ST_BATCH_ROOM + st_batch_record_len(kind, klen, hlen + vlen);
   if (need <= sizeof buf) {
     /* Small writes build their batch in place, with no allocation. */
     memset(&b, 0, sizeof b);
     b.buf = buf;
     b.cap = sizeof buf;
-    b.len = ST_WAL_HEADER + ST_BATCH_HEADER;
+    b.len = ST_BATCH_ROOM;
   } else if (st_batch_init(&b)) {
     return STRATA_ENOMEM;
   }

@@ -63,12 +63,42 @@ static int typed_value_ok(unsigned kind, const char *key, size_t klen, const cha
   }
 }
 
-int st_batch_rep_walk(const char *rep, size_t len, st_batch_fn fn, void *arg) {
-  if (len < ST_BATCH_HEADER)
-    return st_error(STRATA_ECORRUPT, "batch: %zu bytes, shorter than the %d-byte header", len, ST_BATCH_HEADER);
-  uint64_t seq = st_batch_seq(rep);
-  uint32_t count = st_batch_count(rep);
-  const char *p = rep + ST_BATCH_HEADER, *end = rep + len;
+char *st_batch_header_put(char *records, uint64_t seq, uint32_t count) {
+  size_t slen = st_varint64_len(seq), clen = st_varint64_len(count);
+  char *start = records - slen - clen;
+  st_put_varint64(start, seq);
+  st_put_varint64(start + slen, count);
+  return start;
+}
+
+int st_batch_header_get(const char *rep, size_t len, int format, uint64_t *seq_out, uint32_t *count_out,
+                        size_t *hlen_out) {
+  if (format == ST_BATCH_FIXED) {
+    if (len < ST_BATCH_FIXED_HEADER)
+      return st_error(STRATA_ECORRUPT, "batch: %zu bytes, shorter than the %d-byte header", len,
+                      ST_BATCH_FIXED_HEADER);
+    *seq_out = st_get_fixed64(rep);
+    *count_out = st_get_fixed32(rep + 8);
+    *hlen_out = ST_BATCH_FIXED_HEADER;
+    return STRATA_OK;
+  }
+  uint64_t count;
+  const char *p = st_get_varint64(rep, rep + len, seq_out);
+  if (p) p = st_get_varint64(p, rep + len, &count);
+  if (!p || count > UINT32_MAX)
+    return st_error(STRATA_ECORRUPT, "batch: the header of a %zu-byte batch does not decode", len);
+  *count_out = (uint32_t)count;
+  *hlen_out = (size_t)(p - rep);
+  return STRATA_OK;
+}
+
+int st_batch_rep_walk(const char *rep, size_t len, int format, st_batch_fn fn, void *arg) {
+  uint64_t seq;
+  uint32_t count;
+  size_t hlen;
+  int rc = st_batch_header_get(rep, len, format, &seq, &count, &hlen);
+  if (rc) return rc;
+  const char *p = rep + hlen, *end = rep + len;
   uint32_t i;
   for (i = 0; p < end; i++) {
     unsigned kind = (unsigned char)*p++;
@@ -81,10 +111,7 @@ int st_batch_rep_walk(const char *rep, size_t len, st_batch_fn fn, void *arg) {
     if (!typed_value_ok(kind, key, klen, val, vlen))
       return st_error(STRATA_ECORRUPT, "batch: record %u of kind %u has a malformed %zu-byte value", i, kind, vlen);
     if (i >= count) return st_error(STRATA_ECORRUPT, "batch: more records than the count %u", count);
-    if (fn) {
-      int rc = fn(arg, seq + i, kind, key, klen, val, vlen);
-      if (rc) return rc;
-    }
+    if (fn && (rc = fn(arg, seq + i, kind, key, klen, val, vlen)) != 0) return rc;
   }
   if (i != count) return st_error(STRATA_ECORRUPT, "batch: %u records, header says %u", i, count);
   return STRATA_OK;

@@ -1,9 +1,15 @@
 /*
  * batch_rep.h - the encoding of a write batch, which is also the payload of
  * one write-ahead-log record (docs/FORMAT.md, "Batch"):
- *   fixed64 first_seq | fixed32 count | count x record
+ *   header | count x record
+ *   header = varint first_seq | varint count        (ST_BATCH_VARINT)
+ *          | fixed64 first_seq | fixed32 count      (ST_BATCH_FIXED)
  *   record = kind (1 byte) | varint key_len | key [| varint val_len | val]
- * Record i gets sequence number first_seq + i.
+ * Record i gets sequence number first_seq + i. Batches are written with
+ * the varint header; the fixed one, 12 bytes where a small write's takes
+ * 4 or 5, is read in the logs of earlier builds. A log record's type
+ * (wal/wal_format.h) says which header its batch has: the formats' values
+ * are the record types.
  */
 #ifndef STRATA_FORMAT_BATCH_REP_H
 #define STRATA_FORMAT_BATCH_REP_H
@@ -13,7 +19,13 @@
 
 #include "base/coding.h"
 
-#define ST_BATCH_HEADER 12
+#define ST_BATCH_FIXED 0
+#define ST_BATCH_VARINT 1
+
+#define ST_BATCH_FIXED_HEADER 12
+/* The longest varint header: 8 bytes of a 56-bit sequence number and 5 of
+ * a 32-bit count. */
+#define ST_BATCH_HEADER_MAX 13
 
 /* Size of one encoded record. */
 size_t st_batch_record_len(unsigned kind, size_t klen, size_t vlen);
@@ -27,21 +39,25 @@ char *st_batch_record_put(char *out, unsigned kind, const void *key, size_t klen
 char *st_batch_record_put_parts(char *out, unsigned kind, const void *key, size_t klen, const void *head, size_t hlen,
                                 const void *val, size_t vlen);
 
-static inline uint64_t st_batch_seq(const char *rep) { return st_get_fixed64(rep); }
-static inline uint32_t st_batch_count(const char *rep) { return st_get_fixed32(rep + 8); }
-static inline void st_batch_set_header(char *rep, uint64_t seq, uint32_t count) {
-  st_put_fixed64(rep, seq);
-  st_put_fixed32(rep + 8, count);
-}
+/* Writes a varint header (at most ST_BATCH_HEADER_MAX bytes) that ends
+ * where records begin, and returns its start: a batch kept behind
+ * ST_BATCH_HEADER_MAX bytes of room becomes whole with no copy. */
+char *st_batch_header_put(char *records, uint64_t seq, uint32_t count);
+
+/* Reads the header of rep[0, len) in the given format; *hlen_out is its
+ * length. STRATA_ECORRUPT (with a message) when it does not decode. */
+int st_batch_header_get(const char *rep, size_t len, int format, uint64_t *seq_out, uint32_t *count_out,
+                        size_t *hlen_out);
 
 /* Called for each record; a non-zero return stops the walk and is returned. */
 typedef int (*st_batch_fn)(void *arg, uint64_t seq, unsigned kind, const char *key, size_t klen, const char *val,
                            size_t vlen);
 
-/* Walks every record of rep[0, len), checking the framing: a short header,
- * a truncated record, an unsupported kind, a count that disagrees with the
- * records or trailing bytes are STRATA_ECORRUPT (with a message naming the
- * record). fn may be NULL to validate only. */
-int st_batch_rep_walk(const char *rep, size_t len, st_batch_fn fn, void *arg);
+/* Walks every record of rep[0, len), whose header has the given format,
+ * checking the framing: a header that does not decode, a truncated record,
+ * an unsupported kind, a count that disagrees with the records or trailing
+ * bytes are STRATA_ECORRUPT (with a message naming the record). fn may be
+ * NULL to validate only. */
+int st_batch_rep_walk(const char *rep, size_t len, int format, st_batch_fn fn, void *arg);
 
 #endif

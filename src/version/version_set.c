@@ -125,7 +125,7 @@ typedef struct replay_state {
 static const char *damage_reason(const char *buf, uint64_t size, uint64_t off) {
   if (size - off < ST_WAL_HEADER) return "its header is cut short";
   uint32_t len = st_get_fixed32(buf + off + 4);
-  if (len < ST_WAL_MIN_PAYLOAD) return "its length is below the 12-byte minimum";
+  if (len < ST_VERSION_EDIT_HEADER) return "its length is below the 12-byte minimum";
   if (len > size - off - ST_WAL_HEADER) return "it runs past the end of the file";
   return "checksum mismatch";
 }
@@ -177,7 +177,7 @@ static int replay(st_version_set *vs, uint64_t number, st_version_builder *b, re
   *unborn_out = 0;
   st_version_edit_init(&e);
   st_version_set_manifest_path(vs->dir, number, path, sizeof path);
-  int rc = st_wal_reader_open(vs->env, path, 0, &r);
+  int rc = st_wal_reader_open(vs->env, path, ST_WAL_TYPE0_ONLY, &r);
   if (rc == STRATA_NOTFOUND)
     return st_error(STRATA_ECORRUPT, "%s/" CURRENT_NAME " names " MANIFEST_PREFIX "%06llu, which does not exist",
                     vs->dir, (unsigned long long)number);
@@ -185,7 +185,7 @@ static int replay(st_version_set *vs, uint64_t number, st_version_builder *b, re
   for (;;) {
     const char *data;
     size_t len;
-    rc = st_wal_read(r, &data, &len);
+    rc = st_wal_read(r, &data, &len, NULL);
     if (rc == STRATA_NOTFOUND) {
       rc = STRATA_OK;
       if (records == 0) {
@@ -248,7 +248,7 @@ static int append_edit(st_wal_writer *w, const st_version_edit *e) {
   }
   memcpy(rec + ST_WAL_HEADER, enc, len);
   free(enc);
-  rc = st_wal_append(w, rec, len);
+  rc = st_wal_append(w, rec, len, ST_WAL_TYPE0);
   free(rec);
   if (!rc) rc = st_wal_sync(w);
   return rc;

@@ -10,6 +10,8 @@
 #include "base/coding.h"
 #include "base/crc32c.h"
 #include "base/error.h"
+#include "format/batch_rep.h"
+#include "format/kind.h"
 #include "wal/wal_format.h"
 
 #define READ_CHUNK (256 * 1024)
@@ -85,9 +87,9 @@ static int fetch(st_wal_reader *r, uint64_t off, size_t n, const char **p_out) {
   return STRATA_OK;
 }
 
-/* Checks the record at off. 1 valid (with *len_out), 0 not, <0 error.
- * why_out (may be NULL) receives the reason when not valid. */
-static int check_record(st_wal_reader *r, uint64_t off, size_t *len_out, const char **why_out) {
+/* Checks the record at off. 1 valid (with *len_out and *type_out), 0 not,
+ * <0 error. why_out (may be NULL) receives the reason when not valid. */
+static int check_record(st_wal_reader *r, uint64_t off, size_t *len_out, int *type_out, const char **why_out) {
   const char *p = NULL, *why = NULL;
   int rc;
   if (r->size - off < ST_WAL_HEADER) {
@@ -95,7 +97,7 @@ static int check_record(st_wal_reader *r, uint64_t off, size_t *len_out, const c
     goto bad;
   }
   if ((rc = fetch(r, off, ST_WAL_HEADER, &p))) return rc;
-  uint32_t crc = st_crc32c_unmask(st_get_fixed32(p));
+  uint32_t stored = st_get_fixed32(p);
   uint32_t len = st_get_fixed32(p + 4);
   if (len < ST_WAL_MIN_PAYLOAD) {
     why = "the record length is too small";
@@ -106,7 +108,12 @@ static int check_record(st_wal_reader *r, uint64_t off, size_t *len_out, const c
     goto bad;
   }
   if ((rc = fetch(r, off, ST_WAL_HEADER + (size_t)len, &p))) return rc;
-  if (st_crc32c(p + 4, 4 + (size_t)len) != crc) {
+  uint32_t crc = st_crc32c(p + 4, 4 + (size_t)len);
+  if (crc == st_crc32c_unmask_by(stored, ST_WAL_TYPE1_DELTA) && !(r->flags & ST_WAL_TYPE0_ONLY)) {
+    *type_out = ST_WAL_TYPE1;
+  } else if (crc == st_crc32c_unmask_by(stored, ST_CRC32C_DELTA)) {
+    *type_out = ST_WAL_TYPE0;
+  } else {
     why = "checksum mismatch";
     goto bad;
   }
@@ -132,13 +139,14 @@ static int zero_tail(st_wal_reader *r, uint64_t off, int *err) {
   return 1;
 }
 
-int st_wal_read(st_wal_reader *r, const char **data_out, size_t *len_out) {
+int st_wal_read(st_wal_reader *r, const char **data_out, size_t *len_out, int *type_out) {
   *data_out = NULL;
   *len_out = 0;
   if (r->off == r->end) return STRATA_NOTFOUND;
   size_t len = 0;
+  int type = ST_WAL_TYPE0;
   const char *why = NULL, *p = NULL;
-  int v = check_record(r, r->off, &len, &why);
+  int v = check_record(r, r->off, &len, &type, &why);
   if (v < 0) return v;
   if (v == 0) {
     int err = STRATA_OK;
@@ -155,24 +163,60 @@ int st_wal_read(st_wal_reader *r, const char **data_out, size_t *len_out) {
   if (rc) return rc;
   *data_out = p;
   *len_out = len;
+  if (type_out) *type_out = type;
   r->off += ST_WAL_HEADER + len;
   return STRATA_OK;
 }
 
-/* A candidate at off must look like a record header over a batch that
- * could follow the damage at r->off, before its checksum is worth
- * computing: every record holds at least one sequence number per
- * ST_WAL_HEADER + ST_WAL_MIN_PAYLOAD bytes. */
-static int plausible(st_wal_reader *r, uint64_t off, uint64_t last_seq) {
+/* 1 when a batch header of the given format at p (of a payload of len
+ * bytes, avail of them at p), and the kind of its first record, could
+ * follow the damage at r->off. */
+static int plausible_header(const st_wal_reader *r, uint64_t off, const char *p, size_t avail, uint32_t len,
+                            int format, uint64_t last_seq) {
+  uint64_t seq;
+  uint32_t count;
+  size_t hlen;
+  if (avail > len) avail = len;
+  if (st_batch_header_get(p, avail, format, &seq, &count, &hlen) || hlen >= avail ||
+      !st_kind_in_batch((unsigned char)p[hlen]))
+    return 0;
+  /* Each sequence number of the batches lost in the damage took at
+   * least 2 bytes of it (the smallest batch record). */
+  uint64_t max_gap = (off - r->off) / 2 + 1;
+  return count > 0 && count <= len && seq > last_seq && seq - last_seq <= max_gap;
+}
+
+/* A candidate at off must look like a record header over a batch (of
+ * either header format) that could follow the damage at r->off, before
+ * its checksum is worth computing. 1 with the length it claims in
+ * *len_out, or 0. */
+static int plausible(st_wal_reader *r, uint64_t off, uint64_t last_seq, uint32_t *len_out) {
   const char *p = NULL;
   if (r->size - off < ST_WAL_HEADER + ST_WAL_MIN_PAYLOAD) return 0;
-  if (fetch(r, off, ST_WAL_HEADER + ST_WAL_MIN_PAYLOAD, &p)) return 0;
+  size_t avail = ST_WAL_HEADER + ST_BATCH_HEADER_MAX + 1;
+  if (avail > r->size - off) avail = (size_t)(r->size - off);
+  if (fetch(r, off, avail, &p)) return 0;
   uint32_t len = st_get_fixed32(p + 4);
-  uint64_t seq = st_get_fixed64(p + ST_WAL_HEADER);
-  uint32_t count = st_get_fixed32(p + ST_WAL_HEADER + 8);
-  uint64_t max_gap = (off - r->off) / (ST_WAL_HEADER + ST_WAL_MIN_PAYLOAD) + 1;
-  return len >= ST_WAL_MIN_PAYLOAD && len <= r->size - off - ST_WAL_HEADER && count > 0 && count <= len &&
-         seq > last_seq && seq - last_seq <= max_gap;
+  if (len < ST_WAL_MIN_PAYLOAD || len > r->size - off - ST_WAL_HEADER) return 0;
+  avail -= ST_WAL_HEADER;
+  *len_out = len;
+  return plausible_header(r, off, p + ST_WAL_HEADER, avail, len, ST_BATCH_VARINT, last_seq) ||
+         plausible_header(r, off, p + ST_WAL_HEADER, avail, len, ST_BATCH_FIXED, last_seq);
+}
+
+/* How many bytes the scan after damage checksums at most, per byte after
+ * the damage (plus CRC_BUDGET_BASE): see st_wal_reader_valid_after. */
+#define CRC_BUDGET_FACTOR 8
+#define CRC_BUDGET_BASE (1u << 20)
+
+/* Checks a plausible candidate at off against the budget, then its CRC.
+ * 1 valid, 0 not, 2 out of budget, <0 error. */
+static int check_candidate(st_wal_reader *r, uint64_t off, uint32_t len, uint64_t *budget) {
+  if (len > *budget) return 2;
+  *budget -= len;
+  size_t got;
+  int type;
+  return check_record(r, off, &got, &type, NULL);
 }
 
 uint64_t st_wal_reader_content_end(st_wal_reader *r) {
@@ -191,24 +235,20 @@ uint64_t st_wal_reader_content_end(st_wal_reader *r) {
 int st_wal_reader_valid_after(st_wal_reader *r, uint64_t last_seq, int *found_out) {
   *found_out = 0;
   const char *p = NULL;
-  size_t len = 0;
+  uint32_t len;
+  uint64_t budget = CRC_BUDGET_FACTOR * (r->size - r->off) + CRC_BUDGET_BASE;
+  int v = 0;
   /* When only the payload was damaged, the length still points at the
    * next record: try there first. */
   if (r->size - r->off >= ST_WAL_HEADER) {
     int rc = fetch(r, r->off, ST_WAL_HEADER, &p);
     if (rc) return rc;
     uint64_t next = r->off + ST_WAL_HEADER + st_get_fixed32(p + 4);
-    if (next < r->size && plausible(r, next, last_seq)) {
-      int v = check_record(r, next, &len, NULL);
-      if (v < 0) return v;
-      if (v) return *found_out = 1, STRATA_OK;
-    }
+    if (next < r->size && plausible(r, next, last_seq, &len)) v = check_candidate(r, next, len, &budget);
   }
-  for (uint64_t off = r->off + 1; off + ST_WAL_HEADER + ST_WAL_MIN_PAYLOAD <= r->size; off++) {
-    if (!plausible(r, off, last_seq)) continue;
-    int v = check_record(r, off, &len, NULL);
-    if (v < 0) return v;
-    if (v) return *found_out = 1, STRATA_OK;
-  }
+  for (uint64_t off = r->off + 1; v == 0 && off + ST_WAL_HEADER + ST_WAL_MIN_PAYLOAD <= r->size; off++)
+    if (plausible(r, off, last_seq, &len)) v = check_candidate(r, off, len, &budget);
+  if (v < 0) return v;
+  *found_out = v == 1 ? ST_WAL_FOUND : v == 2 ? ST_WAL_MAYBE : 0;
   return STRATA_OK;
 }

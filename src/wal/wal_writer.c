@@ -79,13 +79,13 @@ static int map_append(st_wal_writer *w, const char *p, size_t n) {
   return STRATA_OK;
 }
 
-int st_wal_append(st_wal_writer *w, char *buf, size_t payload_len) {
+int st_wal_append(st_wal_writer *w, char *buf, size_t payload_len, int type) {
   if (w->broken) return st_error(STRATA_EIO, "wal: an earlier failed append left the log in an unknown state");
   if (payload_len > ST_WAL_MAX_PAYLOAD)
     return st_error(STRATA_EINVAL, "wal: a batch of %zu bytes is over the 4 GiB record limit", payload_len);
   st_put_fixed32(buf + 4, (uint32_t)payload_len);
   uint32_t crc = st_crc32c(buf + 4, 4 + payload_len);
-  st_put_fixed32(buf, st_crc32c_mask(crc));
+  st_put_fixed32(buf, st_crc32c_mask_by(crc, st_wal_type_delta(type)));
   if (w->mapped) {
     int rc = map_append(w, buf, ST_WAL_HEADER + payload_len);
     if (rc == STRATA_OK) {

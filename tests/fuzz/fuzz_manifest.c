@@ -162,7 +162,7 @@ static void fuzz_framed(const uint8_t *data, size_t size) {
       nosync_env()->close(f);
       break;
     }
-    expect(st_wal_append(w, rec, 8 + n) == STRATA_OK, "append");
+    expect(st_wal_append(w, rec, 8 + n, ST_WAL_TYPE0) == STRATA_OK, "append");
   }
   st_wal_writer_close(w);
   free(rec);
