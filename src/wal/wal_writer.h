@@ -4,7 +4,7 @@
  * not race with it.
  *
  * A writer created with ST_WAL_MAP (when the env can map files) copies
- * records into a shared mapping of space reserved ahead in 1 MiB steps,
+ * records into a shared mapping of space reserved ahead in 256 KiB steps,
  * instead of making a write() call per record: a copy into the page cache
  * outlives the process just as a written byte does, and st_wal_sync forces
  * it to storage with the same fsync. The file then ends in zeros until
