@@ -6,8 +6,9 @@
  *          | fixed64 first_seq | fixed32 count      (ST_BATCH_FIXED)
  *   record = kind (1 byte) | varint key_len | key [| varint val_len | val]
  * Record i gets sequence number first_seq + i. Batches are written with
- * the varint header; the fixed one, 12 bytes where a small write's takes
- * 4 or 5, is read in the logs of earlier builds. A log record's type
+ * the varint header; the fixed one, 12 bytes where a one-record batch's
+ * varint header takes 2 to 5 (up to sequence number 2^28), is read in the
+ * logs of earlier builds. A log record's type
  * (wal/wal_format.h) says which header its batch has: the formats' values
  * are the record types.
  */
