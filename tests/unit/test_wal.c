@@ -213,6 +213,25 @@ static void damage_in_the_middle_is_found(void **state) {
   tu_rmdir(dir);
 }
 
+/* Writes to dir/000001.log the records a=1 (seq 1) and b=2 (seq 2), then
+ * one holding val (seq 3) torn 8 bytes short; returns the log's path. */
+static char *log_torn_in(const char *dir, const char *val, size_t vlen) {
+  char *path = malloc(4096);
+  snprintf(path, 4096, "%s/000001.log", dir);
+  st_wal_writer *w;
+  assert_int_equal(st_wal_writer_create(st_env_posix(), path, 0, &w), STRATA_OK);
+  char small[256];
+  assert_int_equal(append(w, small, make_record(small, 1, "a", "1")), STRATA_OK);
+  assert_int_equal(append(w, small, make_record(small, 2, "b", "2")), STRATA_OK);
+  char *buf = malloc(ST_WAL_HEADER + ST_BATCH_HEADER_MAX + 32 + vlen);
+  assert_int_equal(append(w, buf, put_one(buf, ST_BATCH_VARINT, 3, "big", 3, val, vlen)), STRATA_OK);
+  uint64_t size = w->size;
+  st_wal_writer_close(w);
+  free(buf);
+  assert_int_equal(truncate(path, (off_t)size - 8), 0);
+  return path;
+}
+
 /* A torn record whose value holds the bytes of a whole valid record (a
  * log backup stored as a value, say) is still a torn tail: the inner
  * record's sequence number cannot follow. And a torn value whose bytes all
@@ -221,14 +240,6 @@ static void damage_in_the_middle_is_found(void **state) {
 static void torn_value_is_a_tail_whatever_it_holds(void **state) {
   (void)state;
   char *dir = tu_tmpdir();
-  char path[4096];
-  snprintf(path, sizeof path, "%s/000001.log", dir);
-  st_wal_writer *w;
-  assert_int_equal(st_wal_writer_create(st_env_posix(), path, 0, &w), STRATA_OK);
-  char small[256];
-  assert_int_equal(append(w, small, make_record(small, 1, "a", "1")), STRATA_OK);
-  assert_int_equal(append(w, small, make_record(small, 2, "b", "2")), STRATA_OK);
-
   /* The inner record, as the log would hold it (sequence 1). */
   char inner[256];
   size_t inner_len = make_record(inner, 1, "ik", "iv");
@@ -241,17 +252,12 @@ static void torn_value_is_a_tail_whatever_it_holds(void **state) {
   memset(val, 1, filler);
   memcpy(val + filler, inner, inner_len);
   memset(val + filler + inner_len, 'z', 16);
-  char *buf = malloc(ST_WAL_HEADER + ST_BATCH_HEADER_MAX + 32 + vlen);
-  assert_int_equal(append(w, buf, put_one(buf, ST_BATCH_VARINT, 3, "big", 3, val, vlen)), STRATA_OK);
-  uint64_t size = w->size;
-  st_wal_writer_close(w);
-  free(buf);
+  char *path = log_torn_in(dir, val, vlen); /* torn inside the 'z' tail */
   free(val);
-  assert_int_equal(truncate(path, (off_t)size - 8), 0); /* torn inside the 'z' tail */
-
   int n;
   assert_int_equal(scan_damage(path, 2, &n, NULL), 0);
   assert_int_equal(n, 2);
+  free(path);
   tu_rmdir(dir);
 }
 
@@ -263,13 +269,6 @@ static void torn_value_is_a_tail_whatever_it_holds(void **state) {
 static void record_lookalikes_bound_the_scan(void **state) {
   (void)state;
   char *dir = tu_tmpdir();
-  char path[4096];
-  snprintf(path, sizeof path, "%s/000001.log", dir);
-  st_wal_writer *w;
-  assert_int_equal(st_wal_writer_create(st_env_posix(), path, 0, &w), STRATA_OK);
-  char small[256];
-  assert_int_equal(append(w, small, make_record(small, 1, "a", "1")), STRATA_OK);
-  assert_int_equal(append(w, small, make_record(small, 2, "b", "2")), STRATA_OK);
   size_t vlen = 20u << 20;
   char *val = malloc(vlen);
   for (size_t i = 0; i + 12 <= vlen; i += 12) {
@@ -277,16 +276,12 @@ static void record_lookalikes_bound_the_scan(void **state) {
     st_put_fixed32(val + i + 4, 8u << 20); /* length */
     memcpy(val + i + 8, "\x03\x01\x01\x00", 4); /* first_seq 3, count 1, a PUT */
   }
-  char *buf = malloc(ST_WAL_HEADER + ST_BATCH_HEADER_MAX + 32 + vlen);
-  assert_int_equal(append(w, buf, put_one(buf, ST_BATCH_VARINT, 3, "big", 3, val, vlen)), STRATA_OK);
-  uint64_t size = w->size;
-  st_wal_writer_close(w);
-  free(buf);
+  char *path = log_torn_in(dir, val, vlen);
   free(val);
-  assert_int_equal(truncate(path, (off_t)size - 8), 0);
   int n;
   assert_int_equal(scan_damage(path, 2, &n, NULL), ST_WAL_MAYBE);
   assert_int_equal(n, 2);
+  free(path);
   tu_rmdir(dir);
 }
 
