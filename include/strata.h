@@ -149,10 +149,13 @@ typedef struct strata_db strata_db;
  * Opens (or creates) the database in directory dir, replaying its
  * write-ahead logs. o may be NULL for the defaults. On success *db_out is a
  * handle to release with strata_close(); on failure it is NULL and
- * strata_errmsg() says why.
+ * strata_errmsg() says why. A database of an earlier on-disk format that
+ * this version reads is marked with the current one by the first open that
+ * succeeds, after which earlier builds refuse it (docs/FORMAT.md section 3).
  * Errors: STRATA_EINVAL (NULL arguments, bad options, dir missing with
- * create_if_missing = 0, a database present with error_if_exists = 1, or dir
- * holding files that are not a strata database), STRATA_EBUSY (the directory
+ * create_if_missing = 0, a database present with error_if_exists = 1, dir
+ * holding files that are not a strata database, or a database of a format
+ * this version does not read), STRATA_EBUSY (the directory
  * is open in this or another process), STRATA_ECORRUPT (a damaged log, see
  * wal_recovery), STRATA_EIO / STRATA_ENOSPC, STRATA_ENOMEM.
  */

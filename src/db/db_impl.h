@@ -213,7 +213,11 @@ void st_db_maybe_schedule_compaction(strata_db *db);
 /* File names inside the database directory. */
 #define ST_MARKER_NAME "STRATA"
 #define ST_LOCK_NAME "LOCK"
-#define ST_MARKER_TEXT "strata database\nformat 1\n"
+/* Format 2 is format 1 whose logs may hold type-1 records (the varint
+ * batch header); a build that predates them must refuse the directory
+ * rather than take those records for a torn tail. */
+#define ST_MARKER_TEXT "strata database\nformat 2\n"
+#define ST_MARKER_TEXT_V1 "strata database\nformat 1\n"
 
 /* "<dir>/<number, 6+ digits>.log" into out (PATH_MAX bytes). */
 void st_db_log_path(const strata_db *db, uint64_t number, char *out, size_t n);

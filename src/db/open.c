@@ -52,10 +52,15 @@ static int ensure_dir(st_env *env, const char *dir, const strata_options *o) {
   return env->sync_dir(env, parent);
 }
 
-/* Checks the marker without changing anything: sets *exists_out when the
- * directory holds a database, refuses a foreign directory or another
- * format, and applies create_if_missing / error_if_exists. Runs before the
- * lock is taken so that a refused directory is left exactly as it was. */
+static int text_is(const char *text, size_t len, const char *want) {
+  return len == strlen(want) && memcmp(text, want, len) == 0;
+}
+
+/* Checks the marker without changing anything: sets *exists_out to 0 when
+ * the directory holds no database, else to the marker's format (1 or 2);
+ * refuses a foreign directory or another format, and applies
+ * create_if_missing / error_if_exists. Runs before the lock is taken so
+ * that a refused directory is left exactly as it was. */
 static int check_marker(strata_db *db, int *exists_out) {
   char path[PATH_MAX], *text = NULL;
   size_t len;
@@ -63,14 +68,14 @@ static int check_marker(strata_db *db, int *exists_out) {
   snprintf(path, sizeof path, "%s/%s", db->dir, ST_MARKER_NAME);
   int rc = st_env_read_all(db->env, path, &text, &len);
   if (rc == STRATA_OK) {
-    int ok = len == strlen(ST_MARKER_TEXT) && memcmp(text, ST_MARKER_TEXT, len) == 0;
+    int format = text_is(text, len, ST_MARKER_TEXT) ? 2 : text_is(text, len, ST_MARKER_TEXT_V1) ? 1 : 0;
     free(text);
-    if (!ok)
+    if (!format)
       return st_error(STRATA_EINVAL, "open %s: %s is not a format this version reads (expected \"%s\")", db->dir,
-                      ST_MARKER_NAME, "strata database / format 1");
+                      ST_MARKER_NAME, "strata database / format 1 or 2");
     if (db->opt.error_if_exists)
       return st_error(STRATA_EINVAL, "open %s: a database exists (error_if_exists is 1)", db->dir);
-    *exists_out = 1;
+    *exists_out = format;
     return STRATA_OK;
   }
   if (rc != STRATA_NOTFOUND) return rc;
@@ -87,11 +92,11 @@ static int check_marker(strata_db *db, int *exists_out) {
 }
 
 /* Under the lock: creates the marker of a new database. Another process
- * may have created it since check_marker looked; then it is checked again. */
-static int create_marker(strata_db *db) {
-  int exists;
-  int rc = check_marker(db, &exists);
-  if (rc || exists) return rc;
+ * may have created it since check_marker looked; then it is checked again,
+ * and *exists_out says which format it found. */
+static int create_marker(strata_db *db, int *exists_out) {
+  int rc = check_marker(db, exists_out);
+  if (rc || *exists_out) return rc;
   return st_env_write_atomic(db->env, db->dir, ST_MARKER_NAME, ST_MARKER_TEXT, strlen(ST_MARKER_TEXT));
 }
 
@@ -174,7 +179,7 @@ int st_db_open(const char *dir, const strata_options *o, st_env *env, strata_db 
   if ((rc = check_marker(db, &exists))) goto fail;
   snprintf(path, sizeof path, "%s/%s", db->dir, ST_LOCK_NAME);
   if ((rc = env->lock(env, path, &db->lock))) goto fail;
-  if (!exists && (rc = create_marker(db))) goto fail;
+  if (!exists && (rc = create_marker(db, &exists))) goto fail;
   if (o->block_cache_bytes && (rc = st_block_cache_new(o->block_cache_bytes, &db->block_cache))) goto fail;
   if ((rc = st_table_cache_new(env, db->dir, (size_t)o->max_open_files, db->block_cache,
                                o->mmap_reads ? ST_TABLE_MAP : 0, &db->table_cache)))
@@ -182,6 +187,12 @@ int st_db_open(const char *dir, const strata_options *o, st_env *env, strata_db 
   if ((rc = st_version_set_open(env, db->dir, &db->vs))) goto fail;
   if ((rc = st_memtable_new(o->memtable_bytes, &db->mem))) goto fail;
   if ((rc = st_db_recover(db))) goto fail;
+  /* A format-1 database becomes format 2 before its first type-1 record
+   * (the new log's first write): from then on, the builds that would
+   * misread that record refuse the directory. The rename is atomic, so a
+   * crash leaves one marker or the other, and either is read. */
+  if (exists == 1 && (rc = st_env_write_atomic(env, db->dir, ST_MARKER_NAME, ST_MARKER_TEXT, strlen(ST_MARKER_TEXT))))
+    goto fail;
 
   /* New writes go to a new log, so that a log is never appended to
    * across opens: its tail was checked once, at the open that ended it. */

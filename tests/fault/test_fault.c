@@ -310,7 +310,8 @@ static void crash_then_power_loss_keeps_history_whole(void **state) {
 
 /* Fails the Nth operation of each kind during open, for every N that
  * open reaches: each attempt fails cleanly or succeeds, and the data is
- * intact afterwards. */
+ * intact afterwards. Each starts from a format-1 marker, so that its
+ * rewrite to format 2 fails at every step too. */
 static void every_failure_during_open(void **state) {
   fx *f = *state;
   strata_db *db = open_posix(f);
@@ -324,6 +325,7 @@ static void every_failure_during_open(void **state) {
   int attempts = 0, failures = 0;
   for (int op = 0; op < FAULT_OPS; op++) {
     for (uint64_t n = 1;; n++) {
+      tu_dir_put(f->dir, ST_MARKER_NAME, ST_MARKER_TEXT_V1, strlen(ST_MARKER_TEXT_V1));
       st_env *env = fault_env_new();
       uint64_t before = fault_env_count(env, (fault_op)op);
       fault_env_fail(env, (fault_op)op, n, n % 2 ? STRATA_EIO : STRATA_ENOSPC, 0);
