@@ -411,18 +411,6 @@ static void foreign_directory_is_refused(void **state) {
   assert_non_null(strstr(strata_errmsg(), "format"));
 }
 
-/* The marker's whole text, for comparison ("" when it is missing). */
-static const char *marker_of(const char *dir) {
-  static char text[64];
-  char path[4096];
-  snprintf(path, sizeof path, "%s/STRATA", dir);
-  FILE *f = fopen(path, "rb");
-  size_t n = f ? fread(text, 1, sizeof text - 1, f) : 0;
-  if (f) fclose(f);
-  text[n] = '\0';
-  return text;
-}
-
 /* A format-1 directory (written by builds whose logs hold only fixed batch
  * headers) opens, and is marked format 2 before its log gets a record an
  * older build would misread; an open that fails leaves it format 1. */
@@ -430,7 +418,7 @@ static void format_1_marker_becomes_format_2(void **state) {
   const char *v1 = "strata database\nformat 1\n", *v2 = "strata database\nformat 2\n";
   char dir[4096], path[4096];
   strata_db *db = open_db(*state, NULL);
-  assert_string_equal(marker_of(*state), v2);
+  assert_string_equal(tu_dir_text(*state, "STRATA"), v2);
   assert_int_equal(strata_close(db), STRATA_OK);
 
   snprintf(dir, sizeof dir, "%s/v1", (char *)*state);
@@ -440,22 +428,22 @@ static void format_1_marker_becomes_format_2(void **state) {
   strata_options_init(&o);
   o.error_if_exists = 1;
   assert_int_equal(strata_open(dir, &o, &db), STRATA_EINVAL);
-  assert_string_equal(marker_of(dir), v1);
+  assert_string_equal(tu_dir_text(dir, "STRATA"), v1);
   /* A manifest that CURRENT names but that is missing fails recovery. */
   tu_dir_put(dir, "CURRENT", "MANIFEST-000009\n", 16);
   assert_int_not_equal(strata_open(dir, NULL, &db), STRATA_OK);
-  assert_string_equal(marker_of(dir), v1);
+  assert_string_equal(tu_dir_text(dir, "STRATA"), v1);
   snprintf(path, sizeof path, "%s/CURRENT", dir);
   assert_int_equal(unlink(path), 0);
 
   db = open_db(dir, NULL);
-  assert_string_equal(marker_of(dir), v2);
+  assert_string_equal(tu_dir_text(dir, "STRATA"), v2);
   assert_int_equal(strata_put(db, "k", 1, "v", 1), STRATA_OK);
   assert_int_equal(strata_close(db), STRATA_OK);
   db = open_db(dir, NULL);
   tu_expect_value(db, "k", "v");
   assert_int_equal(strata_close(db), STRATA_OK);
-  assert_string_equal(marker_of(dir), v2);
+  assert_string_equal(tu_dir_text(dir, "STRATA"), v2);
 
   /* Neither a later format nor a near miss of this one is read. */
   const char *bad[] = {"strata database\nformat 3\n", "strata database\nformat 2\n\n", "strata database\nformat 2"};
@@ -463,7 +451,7 @@ static void format_1_marker_becomes_format_2(void **state) {
     tu_dir_put(dir, "STRATA", bad[i], strlen(bad[i]));
     assert_int_equal(strata_open(dir, NULL, &db), STRATA_EINVAL);
     assert_non_null(strstr(strata_errmsg(), "format 1 or 2"));
-    assert_string_equal(marker_of(dir), bad[i]);
+    assert_string_equal(tu_dir_text(dir, "STRATA"), bad[i]);
   }
 }
 

@@ -212,6 +212,56 @@ static void power_loss_right_after_create(void **state) {
   assert_int_equal(strata_close(db), STRATA_OK);
 }
 
+/* The machine stops at every step of an open that re-marks a format-1
+ * database as format 2, and of a synced write after it, then loses power:
+ * the database opens afterwards with all its data, under either marker,
+ * and a write that was acknowledged is there under format 2's. */
+static void power_loss_while_marking_format_2(void **state) {
+  fx *f = *state;
+  strata_db *db = open_posix(f);
+  for (int i = 0; i < 20; i++) {
+    char k[16];
+    snprintf(k, sizeof k, "k%d", i);
+    put_str(db, k, k, STRATA_OK);
+  }
+  assert_int_equal(strata_close(db), STRATA_OK);
+  strata_batch *b = strata_batch_new();
+  for (uint64_t n = 1;; n++) {
+    tu_dir_put(f->dir, ST_MARKER_NAME, ST_MARKER_TEXT_V1, strlen(ST_MARKER_TEXT_V1));
+    st_env *env = fault_env_new();
+    fault_env_freeze_after(env, n);
+    int acked = 0;
+    db = NULL;
+    if (st_db_open(f->dir, NULL, env, &db) == STRATA_OK) {
+      strata_batch_clear(b);
+      strata_batch_put(b, "late", 4, &n, sizeof n);
+      acked = strata_write(db, b, STRATA_SYNC) == STRATA_OK;
+      strata_close(db);
+    }
+    int stopped = fault_env_total(env) > n;
+    assert_int_equal(fault_env_power_loss(env), STRATA_OK);
+    fault_env_free(env);
+    const char *marker = tu_dir_text(f->dir, ST_MARKER_NAME);
+    assert_true(strcmp(marker, ST_MARKER_TEXT) == 0 || (!acked && strcmp(marker, ST_MARKER_TEXT_V1) == 0));
+    db = open_posix(f);
+    for (int i = 0; i < 20; i++) {
+      char k[16];
+      snprintf(k, sizeof k, "k%d", i);
+      tu_expect_value(db, k, k);
+    }
+    if (acked) {
+      void *v;
+      size_t len;
+      assert_int_equal(strata_get(db, "late", 4, &v, &len), STRATA_OK);
+      assert_true(len == sizeof n && memcmp(v, &n, len) == 0);
+      strata_free(v);
+    }
+    assert_int_equal(strata_close(db), STRATA_OK);
+    if (!stopped) break;
+  }
+  strata_batch_free(b);
+}
+
 /* Every writer of a failed group gets the error's message in its own
  * thread, not only the leader. */
 typedef struct msg_arg {
@@ -405,6 +455,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(power_loss_keeps_the_synced_prefix, setup, teardown),
       cmocka_unit_test_setup_teardown(power_loss_right_after_create, setup, teardown),
       cmocka_unit_test_setup_teardown(crash_then_power_loss_keeps_history_whole, setup, teardown),
+      cmocka_unit_test_setup_teardown(power_loss_while_marking_format_2, setup, teardown),
       cmocka_unit_test_setup_teardown(every_writer_gets_the_message, setup, teardown),
       cmocka_unit_test_setup_teardown(skip_corrupt_interrupted_leaves_no_gap, setup, teardown),
       cmocka_unit_test_setup_teardown(every_failure_during_open, setup, teardown),

@@ -16,6 +16,11 @@ typedef struct tracked {
   char *path;
   uint64_t synced;  /* bytes that survive a power loss */
   int durable;      /* the directory entry survives a power loss */
+  /* A rename replaced a file whose entry was durable: until the directory
+   * is synced, a power loss brings that file back with these bytes. */
+  char *prior;
+  size_t prior_len;
+  int has_prior;
   struct tracked *next;
 } tracked;
 
@@ -88,6 +93,7 @@ static void untrack(fault_env *e, const char *path) {
       tracked *t = *p;
       *p = t->next;
       free(t->path);
+      free(t->prior);
       free(t);
       return;
     }
@@ -193,9 +199,31 @@ static int f_rename(st_env *env, const char *from, const char *to) {
   fault_env *e = fe(env);
   int rc = tick(e, FAULT_RENAME, from);
   if (rc) return rc;
-  rc = e->real->rename(e->real, from, to);
-  if (rc) return rc;
   pthread_mutex_lock(&e->mu);
+  /* What a power loss before the next directory sync brings back at to:
+   * the replaced file if its entry was durable (a file from before this
+   * env counts as durable and wholly synced), or what it would itself
+   * have brought back. */
+  tracked *old = track(e, to, 0);
+  char *prior = NULL;
+  size_t prior_len = 0;
+  int has_prior = 0;
+  if (old && !old->durable) {
+    prior = old->prior;
+    prior_len = old->prior_len;
+    has_prior = old->has_prior;
+    old->prior = NULL;
+  } else if ((old || e->real->exists(e->real, to, NULL) == STRATA_OK) &&
+             st_env_read_all(e->real, to, &prior, &prior_len) == STRATA_OK) {
+    has_prior = 1;
+    if (old && old->synced < prior_len) prior_len = old->synced;
+  }
+  rc = e->real->rename(e->real, from, to);
+  if (rc) {
+    free(prior);
+    pthread_mutex_unlock(&e->mu);
+    return rc;
+  }
   tracked *src = track(e, from, 0);
   uint64_t synced = src ? src->synced : UINT64_MAX;
   untrack(e, from);
@@ -203,6 +231,9 @@ static int f_rename(st_env *env, const char *from, const char *to) {
   tracked *t = track(e, to, 1);
   t->synced = synced;
   t->durable = 0;
+  t->prior = prior;
+  t->prior_len = prior_len;
+  t->has_prior = has_prior;
   pthread_mutex_unlock(&e->mu);
   return STRATA_OK;
 }
@@ -232,7 +263,12 @@ static int f_sync_dir(st_env *env, const char *path) {
   size_t n = strlen(path);
   pthread_mutex_lock(&e->mu);
   for (tracked *t = e->files; t; t = t->next)
-    if (strncmp(t->path, path, n) == 0 && t->path[n] == '/' && !strchr(t->path + n + 1, '/')) t->durable = 1;
+    if (strncmp(t->path, path, n) == 0 && t->path[n] == '/' && !strchr(t->path + n + 1, '/')) {
+      t->durable = 1;
+      free(t->prior);
+      t->prior = NULL;
+      t->has_prior = 0;
+    }
   pthread_mutex_unlock(&e->mu);
   return STRATA_OK;
 }
@@ -369,6 +405,16 @@ void fault_env_freeze(st_env *env) {
   pthread_mutex_unlock(&e->mu);
 }
 
+/* Puts back the file a rename replaced (its entry was durable). */
+static int restore(fault_env *e, const tracked *t) {
+  st_file *f;
+  int rc = e->real->open_file(e->real, t->path, ST_OPEN_TRUNCATE, &f);
+  if (rc) return rc;
+  if (t->prior_len) rc = e->real->append(f, t->prior, t->prior_len);
+  int crc = e->real->close(f);
+  return rc ? rc : crc;
+}
+
 int fault_env_power_loss(st_env *env) {
   fault_env *e = fe(env);
   int rc = STRATA_OK;
@@ -376,6 +422,7 @@ int fault_env_power_loss(st_env *env) {
   for (tracked *t = e->files; t; t = t->next) {
     if (!t->durable) {
       e->real->unlink(e->real, t->path);
+      if (t->has_prior && restore(e, t)) rc = STRATA_EIO;
       continue;
     }
     if (t->synced == UINT64_MAX) continue;

@@ -61,7 +61,9 @@ uint64_t fault_env_total(st_env *env);
 
 /* Simulated power loss: truncates every file written through this env to
  * its last fsynced size and removes files whose directory entry was never
- * made durable. Then thaws and heals the env. */
+ * made durable; where such an entry is a rename's over a file whose entry
+ * was durable, that file comes back as it was. Then thaws and heals the
+ * env. */
 int fault_env_power_loss(st_env *env);
 
 #endif

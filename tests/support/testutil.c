@@ -151,6 +151,17 @@ long long tu_file_size(const char *path) {
   return stat(path, &st) == 0 ? (long long)st.st_size : -1;
 }
 
+const char *tu_dir_text(const char *dir, const char *name) {
+  static char text[256];
+  char path[4096];
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  FILE *f = fopen(path, "rb");
+  size_t n = f ? fread(text, 1, sizeof text - 1, f) : 0;
+  if (f) fclose(f);
+  text[n] = '\0';
+  return text;
+}
+
 strata_db *tu_each_stage(strata_db *db, const char *dir, const strata_options *o, void (*check)(strata_db *db)) {
   check(db);
   assert_int_equal(strata_flush(db), STRATA_OK);

@@ -70,4 +70,9 @@ void tu_flip_byte(const char *path, long off, int mask);
 /* Size of the file at path, or -1. */
 long long tu_file_size(const char *path);
 
+/* The text of the small file dir/name, NUL-terminated, in a static buffer
+ * of 256 bytes that the next call reuses ("" when the file is missing;
+ * longer files are cut). Not thread-safe. */
+const char *tu_dir_text(const char *dir, const char *name);
+
 #endif
