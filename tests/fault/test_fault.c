@@ -49,6 +49,22 @@ static void put_str(strata_db *db, const char *k, const char *v, int expect) {
   assert_int_equal(strata_put(db, k, strlen(k), v, strlen(v)), expect);
 }
 
+/* Writes, or checks, keys "k0" to "k<n-1>", each its own value. */
+static void put_keys(strata_db *db, int n) {
+  for (int i = 0; i < n; i++) {
+    char k[16];
+    snprintf(k, sizeof k, "k%d", i);
+    put_str(db, k, k, STRATA_OK);
+  }
+}
+static void expect_keys(strata_db *db, int n) {
+  for (int i = 0; i < n; i++) {
+    char k[16];
+    snprintf(k, sizeof k, "k%d", i);
+    tu_expect_value(db, k, k);
+  }
+}
+
 static void failed_append_is_reported_and_undone(void **state) {
   fx *f = *state;
   int codes[] = {STRATA_EIO, STRATA_ENOSPC};
@@ -219,11 +235,7 @@ static void power_loss_right_after_create(void **state) {
 static void power_loss_while_marking_format_2(void **state) {
   fx *f = *state;
   strata_db *db = open_posix(f);
-  for (int i = 0; i < 20; i++) {
-    char k[16];
-    snprintf(k, sizeof k, "k%d", i);
-    put_str(db, k, k, STRATA_OK);
-  }
+  put_keys(db, 20);
   assert_int_equal(strata_close(db), STRATA_OK);
   strata_batch *b = strata_batch_new();
   for (uint64_t n = 1;; n++) {
@@ -244,11 +256,7 @@ static void power_loss_while_marking_format_2(void **state) {
     const char *marker = tu_dir_text(f->dir, ST_MARKER_NAME);
     assert_true(strcmp(marker, ST_MARKER_TEXT) == 0 || (!acked && strcmp(marker, ST_MARKER_TEXT_V1) == 0));
     db = open_posix(f);
-    for (int i = 0; i < 20; i++) {
-      char k[16];
-      snprintf(k, sizeof k, "k%d", i);
-      tu_expect_value(db, k, k);
-    }
+    expect_keys(db, 20);
     if (acked) {
       void *v;
       size_t len;
@@ -365,11 +373,7 @@ static void crash_then_power_loss_keeps_history_whole(void **state) {
 static void every_failure_during_open(void **state) {
   fx *f = *state;
   strata_db *db = open_posix(f);
-  for (int i = 0; i < 100; i++) {
-    char k[16];
-    snprintf(k, sizeof k, "k%d", i);
-    put_str(db, k, k, STRATA_OK);
-  }
+  put_keys(db, 100);
   assert_int_equal(strata_close(db), STRATA_OK);
 
   int attempts = 0, failures = 0;
@@ -397,11 +401,7 @@ static void every_failure_during_open(void **state) {
   }
   assert_true(failures > 5);
   db = open_posix(f);
-  for (int i = 0; i < 100; i++) {
-    char k[16];
-    snprintf(k, sizeof k, "k%d", i);
-    tu_expect_value(db, k, k);
-  }
+  expect_keys(db, 100);
   assert_int_equal(strata_close(db), STRATA_OK);
   (void)attempts;
 }
