@@ -219,7 +219,7 @@ void bench_args_usage(FILE *f) {
       "  readseq readreverse                     full scans\n"
       "  mixed                                   90% reads, 10% overwrites\n"
       "  compact                                 full compaction; later rows are <name>/compacted\n"
-      "  deletescan                              scan, delete every second key, scan again\n"
+      "  deletescan                              3 scans, delete every second key, 3 scans again\n"
       "  counter latest appendlist               typed values: counters, latest-wins values, lists\n"
       "  hotkey                                  one counter incremented num times, then read\n"
       "  feed convchurn                          feeds and inboxes (tuple keys)\n"
