@@ -261,6 +261,14 @@ if [ "$compare" = 1 ]; then
     }
     function cell(v, fmt) { return v == "" ? "-" : sprintf(fmt, v) }
     function ratio(a, b) { return (a == "" || b == "" || b + 0 == 0) ? "" : a / b }
+    # Round by round, the ratios a[r] / b[r] of two lists of figures: "2.04 2.01 2.20".
+    function round_ratios(la, lb,   a, b, n, i, out) {
+      n = split(la, a, " ")
+      if (split(lb, b, " ") != n) return "-"
+      out = ""
+      for (i = 1; i <= n; i++) out = out (i > 1 ? " " : "") cell(ratio(a[i], b[i]), "%.2f")
+      return out
+    }
     BEGIN { ne = split(engines, eng, " ") }
     $1 == "engine" { for (i = 1; i <= NF; i++) col[$i] = i; next }
     {
@@ -305,10 +313,11 @@ if [ "$compare" = 1 ]; then
           header = 1
         }
         printf "\n%s -> scan_after_delete%s\n", label[n], suffix
-        printf "%-28s %12s %12s %12s\n", "engine", "before ops/s", "after ops/s", "cost ratio"
+        printf "%-28s %12s %12s %12s   %s\n", "engine", "before ops/s", "after ops/s", "cost ratio", "each round"
         for (i = 1; i <= ne; i++) {
           bm = median(ops[eng[i], keys[n]]); am = median(ops[eng[i], ka])
-          printf "%-28s %12s %12s %12s\n", eng[i], cell(bm, "%.0f"), cell(am, "%.0f"), cell(ratio(bm, am), "%.2f")
+          printf "%-28s %12s %12s %12s   %s\n", eng[i], cell(bm, "%.0f"), cell(am, "%.0f"), cell(ratio(bm, am), "%.2f"),
+            round_ratios(ops[eng[i], keys[n]], ops[eng[i], ka])
         }
       }
       if (have_overwrite) {
