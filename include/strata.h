@@ -151,7 +151,8 @@ typedef struct strata_db strata_db;
  * handle to release with strata_close(); on failure it is NULL and
  * strata_errmsg() says why. A database of an earlier on-disk format that
  * this version reads is marked with the current one by the first open that
- * succeeds, after which earlier builds refuse it (docs/FORMAT.md section 3).
+ * gets through recovery (even if a later step of that open fails), after
+ * which earlier builds refuse it (docs/FORMAT.md section 3).
  * Errors: STRATA_EINVAL (NULL arguments, bad options, dir missing with
  * create_if_missing = 0, a database present with error_if_exists = 1, dir
  * holding files that are not a strata database, or a database of a format

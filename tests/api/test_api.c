@@ -431,7 +431,8 @@ static void format_1_marker_becomes_format_2(void **state) {
   assert_string_equal(tu_dir_text(dir, "STRATA"), v1);
   /* A manifest that CURRENT names but that is missing fails recovery. */
   tu_dir_put(dir, "CURRENT", "MANIFEST-000009\n", 16);
-  assert_int_not_equal(strata_open(dir, NULL, &db), STRATA_OK);
+  assert_int_equal(strata_open(dir, NULL, &db), STRATA_ECORRUPT);
+  assert_non_null(strstr(strata_errmsg(), "MANIFEST-000009"));
   assert_string_equal(tu_dir_text(dir, "STRATA"), v1);
   snprintf(path, sizeof path, "%s/CURRENT", dir);
   assert_int_equal(unlink(path), 0);
