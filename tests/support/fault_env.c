@@ -16,11 +16,13 @@ typedef struct tracked {
   char *path;
   uint64_t synced;  /* bytes that survive a power loss */
   int durable;      /* the directory entry survives a power loss */
-  /* A rename replaced a file whose entry was durable: until the directory
-   * is synced, a power loss brings that file back with these bytes. */
+  /* A rename or unlink replaced or removed a file that a power loss would
+   * have kept: until the directory is synced, a power loss puts these
+   * bytes back under the name. */
   char *prior;
   size_t prior_len;
   int has_prior;
+  int absent; /* no file has the name now; the record only holds prior */
   struct tracked *next;
 } tracked;
 
@@ -115,7 +117,11 @@ static int f_open_file(st_env *env, const char *path, int mode, st_file **file_o
   f->inner = inner;
   f->path = strdup(path);
   pthread_mutex_lock(&e->mu);
-  if (!existed && mode != ST_OPEN_READ) track(e, path, 1);
+  if (!existed && mode != ST_OPEN_READ) {
+    tracked *t = track(e, path, 1); /* new, or where a file was removed: its prior stays */
+    t->absent = 0;
+    t->synced = 0;
+  }
   if (existed && mode != ST_OPEN_READ && !track(e, path, 0)) {
     /* A file from before this env: all of it is durable so far. */
     uint64_t size = 0;
@@ -195,45 +201,73 @@ static int f_close(st_file *file) {
   return rc;
 }
 
+/* What a power loss would leave under a name (a copy, for a record that
+ * replaces the name's): the file's synced bytes when its entry is durable
+ * (a file from before this env counts as durable and wholly synced), else
+ * what the name held before, if anything. mu held. */
+typedef struct survivor {
+  char *bytes;
+  size_t len;
+  int has;
+} survivor;
+
+static survivor survivor_of(fault_env *e, const char *path) {
+  survivor s = {NULL, 0, 0};
+  tracked *t = track(e, path, 0);
+  if (t && (t->absent || !t->durable)) {
+    if (t->has_prior) {
+      s.bytes = malloc(t->prior_len ? t->prior_len : 1);
+      if (!s.bytes) abort();
+      if (t->prior_len) memcpy(s.bytes, t->prior, t->prior_len);
+      s.len = t->prior_len;
+      s.has = 1;
+    }
+    return s;
+  }
+  if (!t && e->real->exists(e->real, path, NULL) != STRATA_OK) return s;
+  if (st_env_read_all(e->real, path, &s.bytes, &s.len) != STRATA_OK) abort();
+  if (t && t->synced < s.len) s.len = t->synced;
+  s.has = 1;
+  return s;
+}
+
+/* After path lost its file (renamed away or unlinked): a record that puts
+ * back what a power loss would have kept, if anything. mu held. */
+static void leave_placeholder(fault_env *e, const char *path, survivor s) {
+  untrack(e, path);
+  if (!s.has) return;
+  tracked *t = track(e, path, 1);
+  t->absent = 1;
+  t->prior = s.bytes;
+  t->prior_len = s.len;
+  t->has_prior = 1;
+}
+
 static int f_rename(st_env *env, const char *from, const char *to) {
   fault_env *e = fe(env);
   int rc = tick(e, FAULT_RENAME, from);
   if (rc) return rc;
   pthread_mutex_lock(&e->mu);
-  /* What a power loss before the next directory sync brings back at to:
-   * the replaced file if its entry was durable (a file from before this
-   * env counts as durable and wholly synced), or what it would itself
-   * have brought back. */
-  tracked *old = track(e, to, 0);
-  char *prior = NULL;
-  size_t prior_len = 0;
-  int has_prior = 0;
-  if (old && !old->durable) {
-    prior = old->prior;
-    prior_len = old->prior_len;
-    has_prior = old->has_prior;
-    old->prior = NULL;
-  } else if ((old || e->real->exists(e->real, to, NULL) == STRATA_OK) &&
-             st_env_read_all(e->real, to, &prior, &prior_len) == STRATA_OK) {
-    has_prior = 1;
-    if (old && old->synced < prior_len) prior_len = old->synced;
-  }
+  /* Until the directory is synced, a power loss undoes the rename: each
+   * name gets back what it would have kept without it. */
+  survivor at_to = survivor_of(e, to), at_from = survivor_of(e, from);
   rc = e->real->rename(e->real, from, to);
   if (rc) {
-    free(prior);
+    free(at_to.bytes);
+    free(at_from.bytes);
     pthread_mutex_unlock(&e->mu);
     return rc;
   }
   tracked *src = track(e, from, 0);
-  uint64_t synced = src ? src->synced : UINT64_MAX;
-  untrack(e, from);
+  uint64_t synced = src && !src->absent ? src->synced : UINT64_MAX;
+  leave_placeholder(e, from, at_from);
   untrack(e, to);
   tracked *t = track(e, to, 1);
   t->synced = synced;
   t->durable = 0;
-  t->prior = prior;
-  t->prior_len = prior_len;
-  t->has_prior = has_prior;
+  t->prior = at_to.bytes;
+  t->prior_len = at_to.len;
+  t->has_prior = at_to.has;
   pthread_mutex_unlock(&e->mu);
   return STRATA_OK;
 }
@@ -242,9 +276,13 @@ static int f_unlink(st_env *env, const char *path) {
   fault_env *e = fe(env);
   int rc = tick(e, FAULT_UNLINK, path);
   if (rc) return rc;
-  rc = e->real->unlink(e->real, path);
   pthread_mutex_lock(&e->mu);
-  if (!rc) untrack(e, path);
+  survivor s = survivor_of(e, path);
+  rc = e->real->unlink(e->real, path);
+  if (rc)
+    free(s.bytes);
+  else
+    leave_placeholder(e, path, s);
   pthread_mutex_unlock(&e->mu);
   return rc;
 }
@@ -262,13 +300,25 @@ static int f_sync_dir(st_env *env, const char *path) {
   if (rc) return rc;
   size_t n = strlen(path);
   pthread_mutex_lock(&e->mu);
-  for (tracked *t = e->files; t; t = t->next)
-    if (strncmp(t->path, path, n) == 0 && t->path[n] == '/' && !strchr(t->path + n + 1, '/')) {
-      t->durable = 1;
-      free(t->prior);
-      t->prior = NULL;
-      t->has_prior = 0;
+  for (tracked **p = &e->files; *p;) {
+    tracked *t = *p;
+    if (strncmp(t->path, path, n) != 0 || t->path[n] != '/' || strchr(t->path + n + 1, '/')) {
+      p = &t->next;
+      continue;
     }
+    if (t->absent) { /* the removal is durable now */
+      *p = t->next;
+      free(t->path);
+      free(t->prior);
+      free(t);
+      continue;
+    }
+    t->durable = 1;
+    free(t->prior);
+    t->prior = NULL;
+    t->has_prior = 0;
+    p = &t->next;
+  }
   pthread_mutex_unlock(&e->mu);
   return STRATA_OK;
 }
@@ -420,8 +470,8 @@ int fault_env_power_loss(st_env *env) {
   int rc = STRATA_OK;
   pthread_mutex_lock(&e->mu);
   for (tracked *t = e->files; t; t = t->next) {
-    if (!t->durable) {
-      e->real->unlink(e->real, t->path);
+    if (t->absent || !t->durable) {
+      if (!t->absent) e->real->unlink(e->real, t->path);
       if (t->has_prior && restore(e, t)) rc = STRATA_EIO;
       continue;
     }

@@ -60,10 +60,12 @@ void fault_env_freeze_after(st_env *env, uint64_t n);
 uint64_t fault_env_total(st_env *env);
 
 /* Simulated power loss: truncates every file written through this env to
- * its last fsynced size and removes files whose directory entry was never
- * made durable; where such an entry is a rename's over a file whose entry
- * was durable, that file comes back as it was. Then thaws and heals the
- * env. */
+ * its last fsynced size and undoes every change of a name since its
+ * directory was last synced: a file whose entry was never made durable is
+ * removed, and a file that a rename replaced or moved away, or that was
+ * unlinked, comes back as a power loss would have left it (files from
+ * before this env count as durable and wholly synced). Then thaws and
+ * heals the env. */
 int fault_env_power_loss(st_env *env);
 
 #endif
