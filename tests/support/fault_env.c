@@ -89,14 +89,18 @@ static tracked *track(fault_env *e, const char *path, int create) {
   return t;
 }
 
+static void free_tracked(tracked *t) {
+  free(t->path);
+  free(t->prior);
+  free(t);
+}
+
 static void untrack(fault_env *e, const char *path) {
   for (tracked **p = &e->files; *p; p = &(*p)->next) {
     if (strcmp((*p)->path, path) == 0) {
       tracked *t = *p;
       *p = t->next;
-      free(t->path);
-      free(t->prior);
-      free(t);
+      free_tracked(t);
       return;
     }
   }
@@ -201,16 +205,17 @@ static int f_close(st_file *file) {
   return rc;
 }
 
-/* What a power loss would leave under a name (a copy, for a record that
- * replaces the name's): the file's synced bytes when its entry is durable
- * (a file from before this env counts as durable and wholly synced), else
- * what the name held before, if anything. mu held. */
+/* What a power loss would leave under a name: bytes (owned) when has. */
 typedef struct survivor {
   char *bytes;
   size_t len;
   int has;
 } survivor;
 
+/* What a power loss would leave under path now, copied for a record that
+ * replaces the name's: the file's synced bytes when its entry is durable
+ * (a file from before this env counts as durable and wholly synced), else
+ * what the name held before, if anything. mu held. */
 static survivor survivor_of(fault_env *e, const char *path) {
   survivor s = {NULL, 0, 0};
   tracked *t = track(e, path, 0);
@@ -308,9 +313,7 @@ static int f_sync_dir(st_env *env, const char *path) {
     }
     if (t->absent) { /* the removal is durable now */
       *p = t->next;
-      free(t->path);
-      free(t->prior);
-      free(t);
+      free_tracked(t);
       continue;
     }
     t->durable = 1;
@@ -455,7 +458,7 @@ void fault_env_freeze(st_env *env) {
   pthread_mutex_unlock(&e->mu);
 }
 
-/* Puts back the file a rename replaced (its entry was durable). */
+/* Puts a name's prior bytes back (a power loss undoing a rename or unlink). */
 static int restore(fault_env *e, const tracked *t) {
   st_file *f;
   int rc = e->real->open_file(e->real, t->path, ST_OPEN_TRUNCATE, &f);
