@@ -29,7 +29,8 @@ void st_wal_reader_close(st_wal_reader *r);
 
 /*
  * Reads the next record. STRATA_OK: *data_out points at its payload, valid
- * until the next call, and *type_out (unless NULL) is its type. STRATA_NOTFOUND: clean end of the log.
+ * until the next call, and *type_out (unless NULL) is its type.
+ * STRATA_NOTFOUND: clean end of the log.
  * STRATA_ECORRUPT: the record at st_wal_reader_offset() is damaged or cut
  * short (the message says how); the reader stays there. Other codes: I/O.
  */

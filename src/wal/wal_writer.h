@@ -43,9 +43,9 @@ int st_wal_writer_create(st_env *env, const char *path, int flags, st_wal_writer
 /*
  * Appends one record of the given type (wal_format.h). buf holds
  * ST_WAL_HEADER bytes of room followed by the payload_len bytes of payload;
- * the header is written into that room, so the record goes out in one write. On failure the file is cut back to its
- * last whole record; if that also fails, w->broken is set and no further
- * append may be made.
+ * the header is written into that room, so the record goes out in one
+ * write. On failure the file is cut back to its last whole record; if that
+ * also fails, w->broken is set and no further append may be made.
  */
 int st_wal_append(st_wal_writer *w, char *buf, size_t payload_len, int type);
 
