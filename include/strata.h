@@ -553,8 +553,11 @@ int strata_property(strata_db *db, const char *name, char **text_out);
 /*
  * Checks every checksum of every table, log and manifest in dir (obsolete
  * ones that are still there included), writing one line per file and per
- * problem to report (NULL = silent). A torn tail at the end of the newest
- * log is reported but is not damage (the next open drops it). Reads only;
+ * problem to report (NULL = silent); each log's records must decode and
+ * their sequence numbers grow, as open requires. A torn tail at the end of
+ * the newest log (damaged framing with no valid record after it) is
+ * reported but is not damage (the next open drops it); a whole record that
+ * does not decode is damage wherever it is, as at open. Reads only;
  * on a database open elsewhere, a file that a flush or compaction removes
  * meanwhile shows as an error. Returns STRATA_OK, STRATA_ECORRUPT when
  * anything is damaged, or the error that stopped the check.

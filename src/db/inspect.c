@@ -13,6 +13,7 @@
 #include "format/batch_rep.h"
 #include "sst/table.h"
 #include "version/version_edit.h"
+#include "wal/wal_format.h"
 #include "wal/wal_reader.h"
 
 typedef struct names {
@@ -41,10 +42,12 @@ static int ends_with(const char *s, const char *suffix) {
 }
 
 /* Walks a framed log (a WAL or the manifest): every record's checksum,
- * and each payload through decode. The newest WAL may end in the torn
- * tail of a crash, which the next open drops: that is reported, not
- * counted as damage; so may it end in the zeros its mapped writer had
- * reserved (the end of the log, FORMAT.md section 6). */
+ * and each payload through decode (a WAL's sequence numbers too). The
+ * newest WAL may end in the torn tail of a crash, which the next open
+ * drops: that is reported, not counted as damage; so may it end in the
+ * zeros its mapped writer had reserved (the end of the log, FORMAT.md
+ * section 6). As at open (recovery.c), only damaged framing can be a torn
+ * tail: a whole record that does not decode is damage wherever it is. */
 static int verify_log(st_env *env, const char *path, int manifest, int newest, FILE *report,
                       uint64_t *records_out) {
   st_wal_reader *r;
@@ -54,13 +57,9 @@ static int verify_log(st_env *env, const char *path, int manifest, int newest, F
   const char *data;
   size_t len;
   int format; /* a WAL record's type is its batch's header format (recovery.c) */
-  uint64_t last_seq = 0;
+  uint64_t last_seq = 0; /* sequence numbers grow from record to record, as recovery checks */
+  int whole = 0;         /* the failure is a whole record's payload */
   while ((rc = st_wal_read(r, &data, &len, &format)) == STRATA_OK) {
-    uint64_t seq;
-    uint32_t count;
-    size_t hlen;
-    if (!manifest && st_batch_header_get(data, len, format, &seq, &count, &hlen) == STRATA_OK)
-      last_seq = seq + count - 1;
     if (manifest) {
       st_version_edit e;
       st_version_edit_init(&e);
@@ -68,13 +67,21 @@ static int verify_log(st_env *env, const char *path, int manifest, int newest, F
       st_version_edit_clear(&e);
     } else {
       rc = st_batch_rep_walk(data, len, format, NULL, NULL);
+      if (!rc) rc = st_batch_check_follows(data, len, format, &last_seq);
+    }
+    if (rc == STRATA_ECORRUPT) {
+      whole = 1;
+      uint64_t at = st_wal_reader_offset(r) - len - ST_WAL_HEADER;
+      st_errsave why;
+      st_error_save(&why);
+      st_error(rc, "record at offset %llu does not decode: %s", (unsigned long long)at, why.msg);
     }
     if (rc) break;
     (*records_out)++;
   }
   if (rc == STRATA_NOTFOUND) rc = STRATA_OK;
   int found = 1;
-  if (rc == STRATA_ECORRUPT && !manifest && newest && st_wal_reader_valid_after(r, last_seq, &found) == STRATA_OK &&
+  if (rc == STRATA_ECORRUPT && !whole && !manifest && newest && st_wal_reader_valid_after(r, last_seq, &found) == STRATA_OK &&
       !found) {
     if (report)
       fprintf(report, "%s: torn tail of %llu bytes at offset %llu (a crash; the next open drops it)\n", path,

@@ -66,16 +66,8 @@ static int insert_record(void *arg, uint64_t seq, unsigned kind, const char *key
  * failed append is cut back and never reuses one); a record that breaks
  * this is damage, not history. */
 static int check_sequence(strata_db *db, const char *rep, size_t len, int format) {
-  uint64_t last = atomic_load_explicit(&db->last_seq, memory_order_relaxed);
-  uint64_t first;
-  uint32_t count;
-  size_t hlen;
-  int rc = st_batch_header_get(rep, len, format, &first, &count, &hlen);
-  if (rc) return rc;
-  if (first <= last || first + count - 1 > ST_SEQ_MAX)
-    return st_error(STRATA_ECORRUPT, "batch: sequence %llu (+%llu) does not follow %llu", (unsigned long long)first,
-                    (unsigned long long)count, (unsigned long long)last);
-  return STRATA_OK;
+  uint64_t last = atomic_load_explicit(&db->last_seq, memory_order_relaxed); /* insert_record advances it */
+  return st_batch_check_follows(rep, len, format, &last);
 }
 
 /*

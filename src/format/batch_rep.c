@@ -92,6 +92,19 @@ int st_batch_header_get(const char *rep, size_t len, int format, uint64_t *seq_o
   return STRATA_OK;
 }
 
+int st_batch_check_follows(const char *rep, size_t len, int format, uint64_t *last) {
+  uint64_t first;
+  uint32_t count;
+  size_t hlen;
+  int rc = st_batch_header_get(rep, len, format, &first, &count, &hlen);
+  if (rc) return rc;
+  if (first <= *last || first > ST_SEQ_MAX || count > ST_SEQ_MAX - first + 1)
+    return st_error(STRATA_ECORRUPT, "batch: sequence %llu (+%llu) does not follow %llu", (unsigned long long)first,
+                    (unsigned long long)count, (unsigned long long)*last);
+  if (count) *last = first + count - 1;
+  return STRATA_OK;
+}
+
 int st_batch_rep_walk(const char *rep, size_t len, int format, st_batch_fn fn, void *arg) {
   uint64_t seq;
   uint32_t count;

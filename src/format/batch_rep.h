@@ -50,6 +50,14 @@ char *st_batch_header_put(char *records, uint64_t seq, uint32_t count);
 int st_batch_header_get(const char *rep, size_t len, int format, uint64_t *seq_out, uint32_t *count_out,
                         size_t *hlen_out);
 
+/* Checks that the batch rep[0, len) follows a batch whose last sequence
+ * number was *last: its first is greater, and its last fits in
+ * ST_SEQ_MAX. Then *last becomes its last (unchanged for an empty batch).
+ * STRATA_ECORRUPT (with a message) when it does not follow, or its header
+ * does not decode. Recovery and strata_verify both use it, so that verify
+ * reports the logs that open would refuse. */
+int st_batch_check_follows(const char *rep, size_t len, int format, uint64_t *last);
+
 /* Called for each record; a non-zero return stops the walk and is returned. */
 typedef int (*st_batch_fn)(void *arg, uint64_t seq, unsigned kind, const char *key, size_t klen, const char *val,
                            size_t vlen);

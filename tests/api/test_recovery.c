@@ -232,6 +232,77 @@ static void log_of_an_earlier_build_replays(void **state) {
   assert_int_equal(strata_verify(*state, NULL), STRATA_OK);
 }
 
+/* Swaps the log's records `a` and `a + 1` (of the same length): each keeps
+ * its checksum, so the log is well framed, but their sequence numbers now
+ * go backwards. */
+static void swap_records(const char *path, int a) {
+  FILE *f = fopen(path, "r+b");
+  assert_non_null(f);
+  static unsigned char buf[1 << 20];
+  size_t n = fread(buf, 1, sizeof buf, f);
+  assert_true(n > 0 && n < sizeof buf);
+  size_t off[64], len[64];
+  int count = 0;
+  for (size_t p = 0; p + 8 <= n && count < 64; count++) {
+    size_t l = buf[p + 4] | (size_t)buf[p + 5] << 8 | (size_t)buf[p + 6] << 16 | (size_t)buf[p + 7] << 24;
+    if (l == 0) break; /* the zeros a mapped writer reserved */
+    off[count] = p;
+    len[count] = 8 + l;
+    p += 8 + l;
+  }
+  assert_true(a + 1 < count);
+  assert_int_equal(len[a], len[a + 1]);
+  unsigned char tmp[256];
+  assert_true(len[a] <= sizeof tmp);
+  memcpy(tmp, buf + off[a], len[a]);
+  memmove(buf + off[a], buf + off[a + 1], len[a]);
+  memcpy(buf + off[a + 1], tmp, len[a]);
+  assert_int_equal(fseek(f, 0, SEEK_SET), 0);
+  assert_int_equal(fwrite(buf, 1, n, f), n);
+  assert_int_equal(fclose(f), 0);
+}
+
+/* Records whose checksums hold but whose sequence numbers go backwards
+ * are damage, not a torn tail, even at the end of the newest log; and
+ * strata_verify says so as open does. */
+static void sequence_going_backwards_is_ecorrupt(void **state) {
+  char path[4096];
+  for (int last = 0; last < 2; last++) {
+    tu_rmdir(*state);
+    *state = tu_tmpdir();
+    session(*state, "a", 10); /* keys a0..a9: records of one length */
+    assert_int_equal(tu_nth_file(*state, ".log", 0, path, sizeof path), 1);
+    long long size = tu_file_size(path);
+    swap_records(path, last ? 8 : 3); /* the last two, or two in the middle */
+    char *text = NULL;
+    size_t tlen = 0;
+    FILE *report = open_memstream(&text, &tlen);
+    assert_non_null(report);
+    assert_int_equal(strata_verify(*state, report), STRATA_ECORRUPT);
+    fclose(report);
+    assert_non_null(strstr(text, "does not follow"));
+    assert_null(strstr(text, "torn tail"));
+    free(text);
+    strata_db *db = (strata_db *)1;
+    assert_int_equal(strata_open(*state, NULL, &db), STRATA_ECORRUPT);
+    assert_null(db);
+    assert_non_null(strstr(strata_errmsg(), "does not follow"));
+    assert_int_equal(tu_file_size(path), size); /* nothing changed */
+    /* The valid prefix is kept when asked for: the records before the
+     * swap and the first of the swapped two (key a<s+1>). */
+    strata_options o;
+    strata_options_init(&o);
+    o.wal_recovery = STRATA_RECOVER_SKIP_CORRUPT;
+    assert_int_equal(strata_open(*state, &o, &db), STRATA_OK);
+    int s = last ? 8 : 3;
+    expect_keys(db, "a", 0, s, 1);
+    expect_keys(db, "a", s, s + 1, 0);
+    expect_keys(db, "a", s + 1, s + 2, 1);
+    expect_keys(db, "a", s + 2, 10, 0);
+    assert_int_equal(strata_close(db), STRATA_OK);
+  }
+}
+
 static void skip_corrupt_keeps_the_valid_prefix(void **state) {
   char path[4096];
   session(*state, "a", 20);
@@ -300,6 +371,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(zero_tail_of_a_killed_writer, setup, teardown),
       cmocka_unit_test_setup_teardown(log_written_without_mapping, setup, teardown),
       cmocka_unit_test_setup_teardown(log_of_an_earlier_build_replays, setup, teardown),
+      cmocka_unit_test_setup_teardown(sequence_going_backwards_is_ecorrupt, setup, teardown),
       cmocka_unit_test_setup_teardown(skip_corrupt_keeps_the_valid_prefix, setup, teardown),
       cmocka_unit_test_setup_teardown(odd_log_names_are_not_logs, setup, teardown),
       cmocka_unit_test_setup_teardown(empty_logs_do_not_pile_up, setup, teardown),

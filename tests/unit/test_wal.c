@@ -496,6 +496,44 @@ static void batch_rep_rejects_bad_framing(void **state) {
   assert_non_null(strstr(strata_errmsg(), "header"));
 }
 
+/* st_batch_check_follows: the first sequence number above the last, the
+ * last within ST_SEQ_MAX, an empty batch leaving the last as it was. */
+static void batch_sequence_must_follow(void **state) {
+  (void)state;
+  char rep[32];
+  char *records = rep + ST_BATCH_HEADER_MAX;
+  struct {
+    uint64_t last, seq;
+    uint32_t count;
+    int rc;
+    uint64_t after;
+  } cases[] = {
+      {0, 1, 1, STRATA_OK, 1},
+      {0, 1, 3, STRATA_OK, 3},
+      {5, 6, 0, STRATA_OK, 5}, /* empty: nothing used */
+      {0, 0, 0, STRATA_ECORRUPT, 0},
+      {0, 0, 1, STRATA_ECORRUPT, 0},
+      {7, 7, 1, STRATA_ECORRUPT, 7},
+      {7, 3, 2, STRATA_ECORRUPT, 7},
+      {0, ST_SEQ_MAX, 1, STRATA_OK, ST_SEQ_MAX},
+      {0, ST_SEQ_MAX - 1, 2, STRATA_OK, ST_SEQ_MAX},
+      {0, ST_SEQ_MAX, 2, STRATA_ECORRUPT, 0},
+      {0, ST_SEQ_MAX + 1, 0, STRATA_ECORRUPT, 0},
+      {0, UINT64_MAX, 1, STRATA_ECORRUPT, 0},
+      {0, 2, UINT32_MAX, STRATA_OK, (uint64_t)UINT32_MAX + 1},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    char *h = st_batch_header_put(records, cases[i].seq, cases[i].count);
+    uint64_t last = cases[i].last;
+    assert_int_equal(st_batch_check_follows(h, (size_t)(records - h), ST_BATCH_VARINT, &last), cases[i].rc);
+    assert_true(last == (cases[i].rc ? cases[i].last : cases[i].after));
+    if (cases[i].rc) assert_non_null(strstr(strata_errmsg(), "does not follow"));
+  }
+  uint64_t last = 0;
+  assert_int_equal(st_batch_check_follows(rep, 0, ST_BATCH_VARINT, &last), STRATA_ECORRUPT);
+  assert_int_equal(last, 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(round_trip),
@@ -509,6 +547,7 @@ int main(void) {
       cmocka_unit_test(mapped_writer_falls_back_to_write),
       cmocka_unit_test(failed_cut_breaks_the_mapped_writer),
       cmocka_unit_test(batch_rep_rejects_bad_framing),
+      cmocka_unit_test(batch_sequence_must_follow),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
