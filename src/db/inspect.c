@@ -81,8 +81,8 @@ static int verify_log(st_env *env, const char *path, int manifest, int newest, F
   }
   if (rc == STRATA_NOTFOUND) rc = STRATA_OK;
   int found = 1;
-  if (rc == STRATA_ECORRUPT && !whole && !manifest && newest && st_wal_reader_valid_after(r, last_seq, &found) == STRATA_OK &&
-      !found) {
+  if (rc == STRATA_ECORRUPT && !whole && !manifest && newest &&
+      st_wal_reader_valid_after(r, last_seq, &found) == STRATA_OK && !found) {
     if (report)
       fprintf(report, "%s: torn tail of %llu bytes at offset %llu (a crash; the next open drops it)\n", path,
               (unsigned long long)(st_wal_reader_content_end(r) - st_wal_reader_offset(r)),
