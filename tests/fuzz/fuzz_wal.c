@@ -3,7 +3,9 @@
  * recovery: the input becomes the only log of a database, which is opened
  * strictly and then with STRATA_RECOVER_SKIP_CORRUPT. Any outcome but a
  * crash, a sanitizer report or an unexpected code is fine; an open that
- * succeeds must leave a database that reopens cleanly.
+ * succeeds must leave a database that reopens cleanly. strata_verify must
+ * agree with the strict open: damage to one is damage to the other, and a
+ * torn tail neither.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -52,7 +54,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     tu_dir_empty(dir);
     tu_dir_put(dir, ST_MARKER_NAME, ST_MARKER_TEXT, strlen(ST_MARKER_TEXT));
     tu_dir_put(dir, "000001.log", data, size);
-    try_open(mode);
+    int strict = mode == STRATA_RECOVER_STRICT;
+    int verified = strict ? strata_verify(dir, NULL) : STRATA_OK;
+    int opened = try_open(mode);
+    if (strict && verified != STRATA_ENOMEM && opened != STRATA_ENOMEM &&
+        (verified == STRATA_OK) != (opened == STRATA_OK)) {
+      fprintf(stderr, "strata_verify said %s, the strict open %s\n", strata_strerror(verified), strata_strerror(opened));
+      abort();
+    }
   }
   return 0;
 }
