@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "base/error.h"
+#include "base/random.h"
 #include "db/db_impl.h"
 #include "iter/db_iter.h"
 #include "iter/level_iter.h"
@@ -19,15 +20,12 @@ struct strata_iter {
   st_iter *merged; /* owned by it: its count of entries range tombstones hid */
   st_version *version;
   int64_t until_sample; /* entries to stand on before the next read sample */
-  uint64_t rnd;         /* xorshift state of the sample spacing */
+  st_random rnd;         /* the sample spacing */
 };
 
 /* Entries until the next read sample: uniform in [1, 2 x the average]. */
 static int64_t sample_spacing(strata_iter *it) {
-  it->rnd ^= it->rnd << 13;
-  it->rnd ^= it->rnd >> 7;
-  it->rnd ^= it->rnd << 17;
-  return 1 + (int64_t)(it->rnd % (2 * ST_DB_READ_SAMPLE_ENTRIES));
+  return 1 + (int64_t)st_random_uniform(&it->rnd, 2 * ST_DB_READ_SAMPLE_ENTRIES);
 }
 
 /* After each move: counts the entry stood on, and takes a read sample of
@@ -203,7 +201,8 @@ int strata_iter_new(strata_db *db, const strata_read_options *ro, strata_iter **
   st_version_ref(it->version);
   st_db_view_put(&view);
   /* Each iterator its own spacing: short scans still add up to samples. */
-  it->rnd = (atomic_fetch_add_explicit(&db->sample_seed, 1, memory_order_relaxed) + 1) * 0x9e3779b97f4a7c15ull;
+  uint64_t seed = atomic_fetch_add_explicit(&db->sample_seed, 1, memory_order_relaxed) + 1;
+  st_random_seed(&it->rnd, seed * 0x9e3779b97f4a7c15ull);
   it->until_sample = sample_spacing(it);
   if (rc) {
     strata_iter_free(it);
