@@ -140,6 +140,14 @@ int st_options_check(const strata_options *o);
  * st_db_delete_obsolete_files. Sets db->last_seq. */
 int st_db_recover(strata_db *db);
 
+/* Checks a log record's payload, read at offset `at`, as replay takes it
+ * (recovery.c): its batch decodes in the header format its record type
+ * names, and its sequence numbers follow *last, which then becomes its
+ * last. STRATA_ECORRUPT ("record at offset <at> does not decode: ...")
+ * for a whole record that cannot be replayed: damage wherever it is,
+ * never a torn tail. strata_verify uses it too, to refuse what open does. */
+int st_db_log_record_check(const char *rec, size_t len, int format, uint64_t at, uint64_t *last);
+
 /* Applies batch to the database through the write queue. sync: fsync the
  * log before returning. batch NULL: only sync (the periodic sync thread)
  * or, with force_flush, seal the memtable for flushing (strata_flush). */

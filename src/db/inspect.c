@@ -10,7 +10,6 @@
 
 #include "base/error.h"
 #include "db/db_impl.h"
-#include "format/batch_rep.h"
 #include "sst/table.h"
 #include "version/version_edit.h"
 #include "wal/wal_format.h"
@@ -66,15 +65,8 @@ static int verify_log(st_env *env, const char *path, int manifest, int newest, F
       rc = st_version_edit_decode(&e, data, len);
       st_version_edit_clear(&e);
     } else {
-      rc = st_batch_rep_walk(data, len, format, NULL, NULL);
-      if (!rc) rc = st_batch_check_follows(data, len, format, &last_seq);
-    }
-    if (rc == STRATA_ECORRUPT) {
-      whole = 1;
-      uint64_t at = st_wal_reader_offset(r) - len - ST_WAL_HEADER;
-      st_errsave why;
-      st_error_save(&why);
-      st_error(rc, "record at offset %llu does not decode: %s", (unsigned long long)at, why.msg);
+      rc = st_db_log_record_check(data, len, format, st_wal_reader_offset(r) - len - ST_WAL_HEADER, &last_seq);
+      whole = rc == STRATA_ECORRUPT;
     }
     if (rc) break;
     (*records_out)++;

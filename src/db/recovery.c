@@ -65,9 +65,13 @@ static int insert_record(void *arg, uint64_t seq, unsigned kind, const char *key
 /* Sequence numbers only grow from record to record and log to log (a
  * failed append is cut back and never reuses one); a record that breaks
  * this is damage, not history. */
-static int check_sequence(strata_db *db, const char *rep, size_t len, int format) {
-  uint64_t last = atomic_load_explicit(&db->last_seq, memory_order_relaxed); /* insert_record advances it */
-  return st_batch_check_follows(rep, len, format, &last);
+int st_db_log_record_check(const char *rec, size_t len, int format, uint64_t at, uint64_t *last) {
+  int rc = st_batch_rep_walk(rec, len, format, NULL, NULL);
+  if (rc == STRATA_OK) rc = st_batch_check_follows(rec, len, format, last);
+  if (rc != STRATA_ECORRUPT) return rc;
+  st_errsave why;
+  st_error_save(&why);
+  return st_error(rc, "record at offset %llu does not decode: %s", (unsigned long long)at, why.msg);
 }
 
 /*
@@ -118,14 +122,13 @@ static int replay_log(strata_db *db, const char *path, int newest, uint64_t *dam
        * whole. A well-framed record that does not decode is damage in
        * the middle, never a torn tail. */
       uint64_t at = st_wal_reader_offset(r) - len - ST_WAL_HEADER;
-      rc = st_batch_rep_walk(rec, len, format, NULL, NULL);
-      if (rc == STRATA_OK) rc = check_sequence(db, rec, len, format);
+      uint64_t last = atomic_load_explicit(&db->last_seq, memory_order_relaxed); /* insert_record advances it */
+      rc = st_db_log_record_check(rec, len, format, at, &last);
       if (rc == STRATA_ECORRUPT) {
         st_errsave why;
         st_error_save(&why);
         *damage_out = at;
-        st_error(STRATA_ECORRUPT, "wal %s: record at offset %llu does not decode: %s", path,
-                 (unsigned long long)at, why.msg);
+        st_error(STRATA_ECORRUPT, "wal %s: %s", path, why.msg);
         break;
       }
       if (!rc) rc = st_batch_rep_walk(rec, len, format, insert_record, db);
