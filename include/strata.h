@@ -129,7 +129,9 @@ typedef struct strata_options {
   uint64_t target_file_bytes; /* compaction output tables are cut at about this size.
                                  Default 64 MiB; min 16 KiB */
   double tombstone_compaction_ratio; /* a table whose share of tombstones passes this is
-                                        compacted even when its level is under target.
+                                        compacted even when its level is under target; so
+                                        is one whose range deletes hide more older bytes
+                                        than this share of what the compaction rewrites.
                                         Default 0.3; 0 < x <= 1 */
   size_t list_max_elements;  /* lists (strata_append) keep only their newest this many
                                 elements: reads show no more, and flushes and compactions

@@ -41,6 +41,13 @@ int st_compaction_options_check(const st_compaction_options *o);
  * more turns tombstone compactions off). */
 #define ST_COMPACT_TOMBSTONE_MIN_ENTRIES 64
 
+/* A table whose range tombstones hide at least this many bytes of older
+ * tables (st_file_meta.covered_bytes), and more than tombstone_ratio x the
+ * bytes its compaction into the next level would rewrite, is due when no
+ * level is. Below it the estimate, made of block offsets, is mostly
+ * noise. */
+#define ST_COMPACT_COVERED_MIN_BYTES (64 << 10)
+
 /* A picked file with nothing overlapping it one level down moves there
  * without being rewritten (a trivial move) only when it overlaps at most
  * this many x target_file_bytes two levels down, so that it cannot make a
@@ -58,6 +65,7 @@ typedef enum st_compaction_reason {
   ST_COMPACT_TOMBSTONES, /* a table is tombstone-dense */
   ST_COMPACT_MANUAL,     /* strata_compact_range */
   ST_COMPACT_READS,      /* reads looked into a table in vain too often */
+  ST_COMPACT_RANGE_DELETES, /* a table's range tombstones hide many bytes below it */
 } st_compaction_reason;
 
 typedef struct st_compaction {
@@ -71,7 +79,7 @@ typedef struct st_compaction {
                                * newest first, deeper levels by key) */
   size_t ninputs[2];
   int trivial_move;           /* one input, nothing overlapping at output_level: move it
-                               * (never for tombstone picks or force_rewrite) */
+                               * (never for tombstone-dense picks or force_rewrite) */
   st_compaction_reason reason;
 } st_compaction;
 
@@ -85,7 +93,9 @@ typedef struct st_busy_files {
  * The most urgent compaction of v (the level with the highest score >= 1:
  * level 0 by file count, levels >= 1 by bytes over target; then, when no
  * level is due, a table that reads made due (allowed_seeks spent,
- * version.h), then the most tombstone-dense table over tombstone_ratio), or
+ * version.h), then a table whose range tombstones hide many bytes below
+ * it (ST_COMPACT_COVERED_MIN_BYTES), then the most tombstone-dense table
+ * over tombstone_ratio), or
  * NULL when nothing is due or everything due is busy. ENOMEM also gives
  * NULL. The result references v and its inputs; free with
  * st_compaction_free.
@@ -96,9 +106,9 @@ typedef struct st_busy_files {
  * one file (the one with the fewest bytes overlapping it at L + 1 per byte
  * of its own, among those whose compaction is not busy) and the files of
  * L + 1 overlapping its user keys. The last level is never due. A
- * tombstone-dense table (ST_COMPACT_TOMBSTONE_MIN_ENTRIES) is considered
- * only at levels above the last and always goes one level down as a real
- * rewrite, so tombstone compactions move data strictly downwards and
+ * table due for its tombstones is considered only at levels above the
+ * last and always goes one level down (a tombstone-dense one as a real
+ * rewrite), so tombstone compactions move data strictly downwards and
  * cannot repeat endlessly. Overlap is by user key (internal keys without
  * their trailer).
  */

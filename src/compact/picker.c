@@ -1,8 +1,8 @@
 /*
  * picker.c - choosing a compaction: level scores (level 0 by file count,
  * deeper levels by bytes over target), the inputs of a level, trivial
- * moves, tables reads made due, tombstone-dense tables, and manual range
- * compactions; and the level a flushed table goes to.
+ * moves, tables reads made due, tables due for their tombstones, and
+ * manual range compactions; and the level a flushed table goes to.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -233,27 +233,36 @@ static uint64_t grand_limit(const st_compaction_options *o) {
   return t > UINT64_MAX / ST_COMPACT_GRANDPARENT_FILES ? UINT64_MAX : t * ST_COMPACT_GRANDPARENT_FILES;
 }
 
-/* Level 0: every level-0 file (they overlap) and what they cover below. */
-static int pick_level0(st_version *v, const st_compaction_options *o, const st_busy_files *busy,
-                       st_compaction_reason reason, st_compaction **c_out) {
-  pick_req q = {v, 0, v->files[0], v->nfiles[0], {0}, reason, reason != ST_COMPACT_TOMBSTONES, grand_limit(o), busy};
-  *c_out = NULL;
-  if (v->nfiles[0] == 0) return STRATA_OK;
-  for (size_t i = 0; i < v->nfiles[0]; i++) range_add(&q.r, v->files[0][i]);
-  return build(&q, c_out);
-}
-
-/* The request for file i of level >= 1 (with neighbours sharing its
- * boundary keys) into the next level. */
-static void file_req(st_version *v, const st_compaction_options *o, const st_busy_files *busy, int level, size_t i,
-                     st_compaction_reason reason, pick_req *q) {
-  size_t lo = i, hi = i + 1;
+/* The request for table i of level (< ST_LEVELS - 1) into the next
+ * level: at level 0 every level-0 table (they overlap), at deeper levels
+ * the table with neighbours sharing its boundary keys. Only a
+ * tombstone-dense table must not move trivially: the point is to rewrite
+ * it. */
+static void table_req(st_version *v, const st_compaction_options *o, const st_busy_files *busy, int level, size_t i,
+                      st_compaction_reason reason, pick_req *q) {
+  size_t lo = 0, hi = v->nfiles[level];
   ukey_range r = {0};
-  range_add(&r, v->files[level][i]);
-  span_expand(v, level, &lo, &hi, &r);
+  if (level == 0) {
+    for (size_t j = 0; j < hi; j++) range_add(&r, v->files[0][j]);
+  } else {
+    lo = i;
+    hi = i + 1;
+    range_add(&r, v->files[level][i]);
+    span_expand(v, level, &lo, &hi, &r);
+  }
   pick_req req = {v, level, v->files[level] + lo, hi - lo, r, reason, reason != ST_COMPACT_TOMBSTONES,
                   grand_limit(o), busy};
   *q = req;
+}
+
+/* Level 0: every level-0 file and what they cover below. */
+static int pick_level0(st_version *v, const st_compaction_options *o, const st_busy_files *busy,
+                       st_compaction_reason reason, st_compaction **c_out) {
+  pick_req q;
+  *c_out = NULL;
+  if (v->nfiles[0] == 0) return STRATA_OK;
+  table_req(v, o, busy, 0, 0, reason, &q);
+  return build(&q, c_out);
 }
 
 /*
@@ -271,7 +280,7 @@ static int pick_sized(st_version *v, const st_compaction_options *o, const st_bu
   for (size_t i = 0; i < v->nfiles[level]; i++) {
     pick_req q;
     size_t lo1, hi1;
-    file_req(v, o, busy, level, i, ST_COMPACT_SIZE, &q);
+    table_req(v, o, busy, level, i, ST_COMPACT_SIZE, &q);
     span_of(v, level + 1, &q.r, &lo1, &hi1);
     if (span_busy(q.in0, 0, q.n0, busy) || span_busy(v->files[level + 1], lo1, hi1, busy)) continue;
     uint64_t own = span_bytes(q.in0, 0, q.n0), below = span_bytes(v->files[level + 1], lo1, hi1);
@@ -286,40 +295,69 @@ static int pick_sized(st_version *v, const st_compaction_options *o, const st_bu
   return found ? build(&best, c_out) : STRATA_OK;
 }
 
-typedef struct dense_file {
-  double density;
+/* A table due for its tombstones: class 0 for the bytes its range
+ * deletes hide in older tables (score: those per byte its compaction
+ * rewrites, due over tombstone_ratio, as a share of tombstones is), class
+ * 1 for its share of tombstones (score: that share). The bytes hidden may
+ * lie levels further down, where this compaction does not reach: each
+ * step down rewrites at most 1 / tombstone_ratio times what the descent
+ * frees, and the outputs are weighed afresh. */
+typedef struct due_table {
+  int cls;
+  double score;
   int level;
   size_t index;
   uint64_t number;
-} dense_file;
+} due_table;
 
-/* Densest first, then the oldest file number. */
-static int dense_cmp(const void *a, const void *b) {
-  const dense_file *x = a, *y = b;
-  if (x->density != y->density) return x->density > y->density ? -1 : 1;
+/* Class first, then the highest score, then the oldest file number. */
+static int due_cmp(const void *a, const void *b) {
+  const due_table *x = a, *y = b;
+  if (x->cls != y->cls) return x->cls - y->cls;
+  if (x->score != y->score) return x->score > y->score ? -1 : 1;
   return x->number < y->number ? -1 : x->number > y->number;
 }
 
+/* Whether table i of level is due for its tombstones; fills *d if so. */
+static int tombstones_due(st_version *v, const st_compaction_options *o, int level, size_t i, due_table *d) {
+  const st_file_meta *f = v->files[level][i];
+  if (f->tombstones == 0) return 0;
+  int64_t covered = atomic_load_explicit(&f->covered_bytes, memory_order_relaxed);
+  if (covered >= ST_COMPACT_COVERED_MIN_BYTES && atomic_load_explicit(&f->range_dels, memory_order_relaxed) != 0) {
+    pick_req q;
+    table_req(v, o, NULL, level, i, ST_COMPACT_RANGE_DELETES, &q);
+    uint64_t cost = span_bytes(q.in0, 0, q.n0) + overlap_bytes(v, level + 1, &q.r);
+    if ((double)covered > o->tombstone_ratio * (double)cost) {
+      *d = (due_table){0, (double)covered / (double)(cost ? cost : 1), level, i, f->number};
+      return 1;
+    }
+  }
+  if (f->entries < ST_COMPACT_TOMBSTONE_MIN_ENTRIES) return 0;
+  double density = (double)f->tombstones / (double)f->entries;
+  if (!(density > o->tombstone_ratio)) return 0;
+  *d = (due_table){1, density, level, i, f->number};
+  return 1;
+}
+
 /*
- * No level is due: the most tombstone-dense table (compaction.h) at a
- * level above the last, pushed one level down (never as a trivial move);
- * the next densest when its compaction is busy.
+ * No level is due: the table most due for its tombstones (tombstones_due,
+ * due_cmp) at a level above the last, pushed one level down with what it
+ * overlaps there (a tombstone-dense one never as a trivial move); the
+ * next one when its compaction is busy.
  */
 static int pick_tombstones(st_version *v, const st_compaction_options *o, const st_busy_files *busy,
                            st_compaction **c_out) {
-  dense_file *d = NULL;
+  due_table *d = NULL;
   size_t n = 0, cap = 0;
   int rc = STRATA_OK;
   *c_out = NULL;
   for (int level = 0; level < ST_LEVELS - 1; level++)
     for (size_t i = 0; i < v->nfiles[level]; i++) {
-      const st_file_meta *f = v->files[level][i];
-      if (f->entries < ST_COMPACT_TOMBSTONE_MIN_ENTRIES) continue;
-      double density = (double)f->tombstones / (double)f->entries;
-      if (!(density > o->tombstone_ratio)) continue;
+      due_table e;
+      if (!tombstones_due(v, o, level, i, &e)) continue;
       if (n == cap) {
         size_t ncap = cap ? 2 * cap : 16;
-        dense_file *p = realloc(d, ncap * sizeof *p);
+        due_table *p = realloc(d, ncap * sizeof *p);
         if (!p) {
           free(d);
           return st_error(STRATA_ENOMEM, "compaction picker: out of memory");
@@ -327,18 +365,13 @@ static int pick_tombstones(st_version *v, const st_compaction_options *o, const 
         d = p;
         cap = ncap;
       }
-      dense_file e = {density, level, i, f->number};
       d[n++] = e;
     }
-  if (n > 1) qsort(d, n, sizeof *d, dense_cmp);
+  if (n > 1) qsort(d, n, sizeof *d, due_cmp);
   for (size_t k = 0; k < n && !rc && !*c_out; k++) {
-    if (d[k].level == 0) {
-      rc = pick_level0(v, o, busy, ST_COMPACT_TOMBSTONES, c_out);
-    } else {
-      pick_req q;
-      file_req(v, o, busy, d[k].level, d[k].index, ST_COMPACT_TOMBSTONES, &q);
-      rc = build(&q, c_out);
-    }
+    pick_req q;
+    table_req(v, o, busy, d[k].level, d[k].index, d[k].cls ? ST_COMPACT_TOMBSTONES : ST_COMPACT_RANGE_DELETES, &q);
+    rc = build(&q, c_out);
   }
   free(d);
   return rc;
@@ -356,14 +389,9 @@ static int pick_read_due(st_version *v, const st_compaction_options *o, const st
   for (int level = 0; level < ST_LEVELS - 1; level++)
     for (size_t i = 0; i < v->nfiles[level]; i++) {
       if (atomic_load_explicit(&v->files[level][i]->allowed_seeks, memory_order_relaxed) > 0) continue;
-      int rc;
-      if (level == 0) {
-        rc = pick_level0(v, o, busy, ST_COMPACT_READS, c_out);
-      } else {
-        pick_req q;
-        file_req(v, o, busy, level, i, ST_COMPACT_READS, &q);
-        rc = build(&q, c_out);
-      }
+      pick_req q;
+      table_req(v, o, busy, level, i, ST_COMPACT_READS, &q);
+      int rc = build(&q, c_out);
       if (rc || *c_out) return rc;
       if (level == 0) break; /* the whole level was tried */
     }

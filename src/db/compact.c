@@ -133,6 +133,8 @@ static int run_compaction(strata_db *db, st_compaction *c) {
   free(snaps);
   if (!rc) {
     if (c->reason == ST_COMPACT_READS) atomic_fetch_add_explicit(&db->stats.read_compactions, 1, memory_order_relaxed);
+    if (c->reason == ST_COMPACT_TOMBSTONES || c->reason == ST_COMPACT_RANGE_DELETES)
+      atomic_fetch_add_explicit(&db->stats.tombstone_compactions, 1, memory_order_relaxed);
     if (c->trivial_move) {
       atomic_fetch_add_explicit(&db->stats.trivial_moves, 1, memory_order_relaxed);
     } else {
@@ -176,6 +178,14 @@ static void *compact_main(void *arg) {
       if (c && !claim(db, c)) {
         st_compaction_free(c);
         c = NULL;
+      }
+      if (!c) {
+        /* Nothing due: tables new since the last look may be, once their
+         * range tombstones are weighed. */
+        st_mutex_unlock(&db->mu);
+        size_t estimated = st_db_estimate_covered(db);
+        st_mutex_lock(&db->mu);
+        if (estimated) continue;
       }
     }
     if (!c) {

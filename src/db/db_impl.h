@@ -41,6 +41,7 @@ typedef struct st_db_stats {
   atomic_uint_fast64_t stop_micros;          /* writes waited: flushes or level 0 behind */
   atomic_uint_fast64_t compactions, trivial_moves, compaction_failures;
   atomic_uint_fast64_t read_compactions; /* installed, picked because reads made a table due */
+  atomic_uint_fast64_t tombstone_compactions; /* installed, picked for a table's tombstones */
   atomic_uint_fast64_t compaction_bytes_read, compaction_bytes_written;
   atomic_uint_fast64_t tombstones_dropped, versions_dropped;
   atomic_uint_fast64_t tombstones_skipped; /* by iterators */
@@ -217,6 +218,12 @@ int st_db_compaction_threads_start(strata_db *db);
 void st_db_compaction_threads_stop(strata_db *db);
 /* Wakes the workers: a flush or compaction may have made work (mu held). */
 void st_db_maybe_schedule_compaction(strata_db *db);
+/* Estimates st_file_meta.covered_bytes (covered.c) for some of the tables
+ * of the current version above the last level that may hold range
+ * tombstones and have no estimate yet; returns how many it estimated (0:
+ * none was waiting). mu not held. Safe beside readers, flushes and other
+ * workers: two that estimate one table store about the same number. */
+size_t st_db_estimate_covered(strata_db *db);
 
 /* File names inside the database directory. */
 #define ST_MARKER_NAME "STRATA"

@@ -86,6 +86,7 @@ static void stats_text(strata_db *db, FILE *f) {
           "compaction.count: %llu\n"
           "compaction.trivial_moves: %llu\n"
           "compaction.read_triggered: %llu\n"
+          "compaction.tombstone_triggered: %llu\n"
           "compaction.failures: %llu\n"
           "compaction.bytes_read: %llu\n"
           "compaction.bytes_written: %llu\n"
@@ -115,6 +116,7 @@ static void stats_text(strata_db *db, FILE *f) {
           LOAD(s->bloom_checked), LOAD(s->bloom_useful), (unsigned long long)cs.hits, (unsigned long long)cs.misses,
           cs.usage, cs.capacity, mem_bytes, mem_entries, imm_bytes, LOAD(s->flushes), LOAD(s->flush_bytes),
           LOAD(s->flush_failures), LOAD(s->compactions), LOAD(s->trivial_moves), LOAD(s->read_compactions),
+          LOAD(s->tombstone_compactions),
           LOAD(s->compaction_failures),
           LOAD(s->compaction_bytes_read), LOAD(s->compaction_bytes_written), (unsigned long long)shape.pending_bytes,
           compacting, LOAD(s->tombstones_dropped), LOAD(s->versions_dropped), LOAD(s->user_bytes),

@@ -299,6 +299,25 @@ int st_table_may_contain(const st_table *t, const char *ukey, size_t ulen) {
   return t->filter ? st_bloom_may_contain(t->filter, t->filter_len, ukey, ulen) : 1;
 }
 
+uint64_t st_table_offset_of(const st_table *t, const char *ukey, size_t ulen) {
+  if (!ukey) return t->data_end;
+  char small[128], *target = ulen + ST_IKEY_TRAILER <= sizeof small ? small : malloc(ulen + ST_IKEY_TRAILER);
+  if (!target) return 0;
+  /* The first internal key of ukey: the newest sequence number sorts first. */
+  st_ikey_pack(target, ukey, ulen, st_trailer_seek(ST_SEQ_MAX));
+  st_block_iter it;
+  st_block_iter_init(&it, ikey_cmp, ST_IKEY_TRAILER);
+  uint64_t off = t->data_end;
+  st_block_handle h;
+  if (st_block_iter_reset(&it, t->index, t->index_len) == STRATA_OK) {
+    st_block_iter_seek(&it, target, ulen + ST_IKEY_TRAILER);
+    if (st_block_iter_valid(&it) && st_block_handle_get(it.val, it.val + it.val_len, &h)) off = h.offset;
+  }
+  st_block_iter_destroy(&it);
+  if (target != small) free(target);
+  return off;
+}
+
 /* ---- iterator ----------------------------------------------------------- */
 
 /* A data block in use: either a cache handle or a private buffer. */

@@ -65,6 +65,15 @@ void st_table_iter_on_free(st_iter *it, void (*fn)(void *, void *), void *a, voi
 typedef int (*st_table_get_fn)(void *arg, const char *ikey, size_t iklen, const char *val, size_t vlen);
 int st_table_get(st_table *t, const char *target, size_t tlen, st_table_get_fn fn, void *arg);
 
+/* Where ukey's entries start in the data: the offset of the first data
+ * block that may hold ukey or a later user key (the index's answer, no
+ * block read), or the end of the data blocks when none may; NULL ukey:
+ * the end of the data blocks. Offsets grow with ukey, so the difference
+ * between two estimates the bytes of the keys between them, within a
+ * block. 0 when memory for the search key runs out (an estimate is all
+ * this is). Thread-safe. */
+uint64_t st_table_offset_of(const st_table *t, const char *ukey, size_t ulen);
+
 /* Reads every block and checks its checksum and framing; writes one line
  * per problem to report (may be NULL). STRATA_OK or the first error. */
 int st_table_verify(st_table *t, FILE *report);

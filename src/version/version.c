@@ -28,6 +28,7 @@ st_file_meta *st_file_meta_new(uint64_t number, uint64_t size, const char *small
   f->number = number;
   f->size = size;
   atomic_init(&f->range_dels, -1);
+  atomic_init(&f->covered_bytes, -1);
   atomic_init(&f->refs, 1);
   return f;
 }

@@ -29,6 +29,12 @@ typedef struct st_file_meta {
    * (a meta read from the manifest, which does not record it, of a table
    * with tombstones; the first iterator that opens the table sets it). */
   atomic_int range_dels;
+  /* The bytes of older tables that the table's range tombstones hide, as
+   * estimated (db/covered.c) from the version it was first found in,
+   * or -1 until then; meaningful only when range_dels is not 0. Never
+   * recorded in the manifest: each open estimates afresh. What makes the
+   * picker push the table down to the data it deletes (picker.c). */
+  atomic_int_fast64_t covered_bytes;
   atomic_int refs;
   /* Reads that may still look into this table before one that did not
    * find its key there: at 0 the table is due for a compaction (read.c,

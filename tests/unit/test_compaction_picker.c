@@ -1,7 +1,8 @@
 /* test_compaction_picker.c - choosing compactions over versions made of
  * file metadata only (no table files): options and level targets, scores,
  * the level-0 trigger, size-based picks, busy files, trivial moves,
- * tombstone-dense tables, tables reads made due, manual ranges, and the
+ * tombstone-dense tables, range tombstones weighed by the bytes they
+ * hide, tables reads made due, manual ranges, and the
  * level of a flushed table. Running compactions:
  * test_compaction_run.c. */
 #include <stdio.h>
@@ -482,6 +483,90 @@ static void tombstone_dense(void **state) {
   st_version_unref(v);
 }
 
+/* A table of level with keys lo..hi whose range tombstones hide covered
+ * bytes of older tables (-1: not estimated yet); few tombstones by count. */
+static st_file_meta *deleting(uint64_t number, uint64_t size, const char *lo, const char *hi, int64_t covered) {
+  st_file_meta *f = mk(number, size, lo, 10, hi, 5);
+  f->tombstones = 5;
+  atomic_store(&f->range_dels, 1);
+  atomic_store(&f->covered_bytes, covered);
+  return f;
+}
+
+/* A version of a range-deleting table 1 at level 1 over a table of below
+ * bytes at level 2, and a tombstone-dense table 3 elsewhere. */
+static st_version *deleting_over(int64_t covered, uint64_t below, int range_dels) {
+  vb b;
+  vb_init(&b);
+  st_file_meta *f = vb_add(&b, 1, deleting(1, 2 * KIB, "c", "d", covered));
+  atomic_store(&f->range_dels, range_dels);
+  if (below) vb_file(&b, 2, 2, below, "c", "d");
+  vb_add(&b, 3, dense(3, "x", "y", 100, 80));
+  return vb_finish(&b);
+}
+
+/* Range tombstones are weighed by the bytes they hide: a table whose
+ * weight passes tombstone_ratio x what its compaction rewrites (and
+ * ST_COMPACT_COVERED_MIN_BYTES) goes first, ahead of the tombstone-dense
+ * ones, and may move trivially; one not estimated, without range
+ * tombstones, hiding too little or over too much does not. */
+static void range_deletes_weighed(void **state) {
+  (void)state;
+  st_compaction_options o;
+  small_options(&o);
+  o.level_base_bytes = 10 * MIB; /* no level is due */
+  struct {
+    int64_t covered;
+    uint64_t below;
+    int range_dels;
+    const char *want;
+  } cases[] = {
+      {200 * KIB, 100 * KIB, 1, "1:1 2:2"}, /* 200 > 0.3 x 102 */
+      {200 * KIB, 600 * KIB, 1, "1:1 2:2"}, /* 200 > 0.3 x 602 */
+      {200 * KIB, 900 * KIB, 1, "3:3 4:"},  /* 200 < 0.3 x 902: the dense table instead */
+      {60 * KIB, 10 * KIB, 1, "3:3 4:"},    /* under ST_COMPACT_COVERED_MIN_BYTES */
+      {-1, 10 * KIB, 1, "3:3 4:"},          /* not estimated yet */
+      {200 * KIB, 10 * KIB, 0, "3:3 4:"},   /* known to hold no range tombstones */
+  };
+  for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+    st_version *v = deleting_over(cases[k].covered, cases[k].below, cases[k].range_dels);
+    st_compaction *c = st_compaction_pick(v, &o, NULL);
+    expect_inputs(c, cases[k].want);
+    assert_int_equal(c->reason, cases[k].want[0] == '1' ? ST_COMPACT_RANGE_DELETES : ST_COMPACT_TOMBSTONES);
+    assert_false(c->trivial_move);
+    st_compaction_free(c);
+    st_version_unref(v);
+  }
+
+  /* Nothing below it at the next level: a trivial move, on its way down
+   * to the data. At the last level it is never due. */
+  st_version *v = deleting_over(200 * KIB, 0, 1);
+  st_compaction *c = st_compaction_pick(v, &o, NULL);
+  expect_inputs(c, "1:1 2:");
+  assert_int_equal(c->reason, ST_COMPACT_RANGE_DELETES);
+  assert_true(c->trivial_move);
+  st_compaction_free(c);
+  st_version_unref(v);
+  vb b;
+  vb_init(&b);
+  vb_add(&b, 6, deleting(1, 2 * KIB, "c", "d", 200 * KIB));
+  v = vb_finish(&b);
+  assert_null(st_compaction_pick(v, &o, NULL));
+  st_version_unref(v);
+
+  /* At level 0 it takes the whole level, as level 0 always does. */
+  vb_init(&b);
+  vb_add(&b, 0, deleting(5, 2 * KIB, "c", "d", 200 * KIB));
+  vb_file(&b, 0, 4, 1 * KIB, "a", "b");
+  vb_file(&b, 1, 6, 10 * KIB, "a", "d");
+  v = vb_finish(&b);
+  c = st_compaction_pick(v, &o, NULL);
+  expect_inputs(c, "0:5,4 1:6");
+  assert_int_equal(c->reason, ST_COMPACT_RANGE_DELETES);
+  st_compaction_free(c);
+  st_version_unref(v);
+}
+
 /* ---- manual ranges ------------------------------------------------------------ */
 
 static void manual_range(void **state) {
@@ -705,6 +790,7 @@ int main(void) {
       cmocka_unit_test(highest_score_wins),
       cmocka_unit_test(boundary_keys_taken_together),
       cmocka_unit_test(tombstone_dense),
+      cmocka_unit_test(range_deletes_weighed),
       cmocka_unit_test(manual_range),
       cmocka_unit_test(flushed_table_level),
       cmocka_unit_test(read_due),

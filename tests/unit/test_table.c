@@ -1,6 +1,7 @@
 /* test_table.c - tables: write/read round trips with every codec, with and
  * without filter and cache; seeks at snapshots; props; tiny and empty
- * tables; the dump format; builder misuse; rough throughput. */
+ * tables; block offsets of keys; the dump format; builder misuse; rough
+ * throughput. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -276,6 +277,47 @@ static void no_filter_no_cache(void **state) {
   tu_rmdir(dir);
 }
 
+/* st_table_offset_of: the index's block offset for a user key grows with
+ * the key, from 0 before the first key to the end of the data after the
+ * last, and tells the data blocks apart. */
+static void offsets_of_keys(void **state) {
+  (void)state;
+  char *dir = tu_tmpdir();
+  tm_model m;
+  tm_make(&m, 5000);
+  st_table_options o;
+  st_table_options_init(&o);
+  o.block_bytes = 700;
+  st_table_props p;
+  char *path = tm_write(dir, "000001.sst", &m, m.n, &o, &p);
+  st_table *t;
+  assert_int_equal(st_table_open(st_env_posix(), path, 1, NULL, 0, &t), STRATA_OK);
+  uint64_t end = p.data_bytes;
+  assert_int_equal(st_table_offset_of(t, NULL, 0), end);
+  assert_int_equal(st_table_offset_of(t, "", 0), 0);
+  assert_int_equal(st_table_offset_of(t, m.ukeys[0], strlen(m.ukeys[0])), 0);
+  char big[300];
+  memset(big, 0xff, sizeof big); /* past every key, and longer than the stack buffer */
+  assert_int_equal(st_table_offset_of(t, big, sizeof big), end);
+  uint64_t last = 0, distinct = 1;
+  for (size_t i = 1; i < m.nkeys; i++) {
+    uint64_t off = st_table_offset_of(t, m.ukeys[i], strlen(m.ukeys[i]));
+    assert_true(off >= last);
+    assert_true(off < end);
+    distinct += off != last;
+    last = off;
+  }
+  /* A block that starts within a key's versions has no key of its own. */
+  if (distinct > p.data_blocks || distinct * 10 < p.data_blocks * 9)
+    fail_msg("%llu distinct offsets for %llu data blocks", (unsigned long long)distinct,
+             (unsigned long long)p.data_blocks);
+  st_table_close(t);
+  st_table_props_clear(&p);
+  free(path);
+  tm_free(&m);
+  tu_rmdir(dir);
+}
+
 static void one_entry_and_empty(void **state) {
   (void)state;
   char *dir = tu_tmpdir();
@@ -518,6 +560,7 @@ int main(void) {
       cmocka_unit_test(round_trip_codecs), cmocka_unit_test(no_filter_no_cache), cmocka_unit_test(one_entry_and_empty),
       cmocka_unit_test(huge_values),       cmocka_unit_test(dump_format),        cmocka_unit_test(builder_misuse),
       cmocka_unit_test(file_names),        cmocka_unit_test(golden_file),
+      cmocka_unit_test(offsets_of_keys),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
