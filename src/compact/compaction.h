@@ -79,7 +79,7 @@ typedef struct st_compaction {
                                * newest first, deeper levels by key) */
   size_t ninputs[2];
   int trivial_move;           /* one input, nothing overlapping at output_level: move it
-                               * (never for tombstone-dense picks or force_rewrite) */
+                               * (never for a tombstone-dense table or force_rewrite) */
   st_compaction_reason reason;
 } st_compaction;
 
@@ -107,8 +107,8 @@ typedef struct st_busy_files {
  * of its own, among those whose compaction is not busy) and the files of
  * L + 1 overlapping its user keys. The last level is never due. A
  * table due for its tombstones is considered only at levels above the
- * last and always goes one level down (a tombstone-dense one as a real
- * rewrite), so tombstone compactions move data strictly downwards and
+ * last and always goes one level down (one that is tombstone-dense as a
+ * real rewrite), so tombstone compactions move data strictly downwards and
  * cannot repeat endlessly. Overlap is by user key (internal keys without
  * their trailer).
  */

@@ -304,6 +304,7 @@ static int pick_sized(st_version *v, const st_compaction_options *o, const st_bu
  * frees, and the outputs are weighed afresh. */
 typedef struct due_table {
   int cls;
+  int dense; /* tombstone-dense (also in class 0): never a trivial move */
   double score;
   int level;
   size_t index;
@@ -322,20 +323,20 @@ static int due_cmp(const void *a, const void *b) {
 static int tombstones_due(st_version *v, const st_compaction_options *o, int level, size_t i, due_table *d) {
   const st_file_meta *f = v->files[level][i];
   if (f->tombstones == 0) return 0;
+  double density = (double)f->tombstones / (double)f->entries;
+  int dense = f->entries >= ST_COMPACT_TOMBSTONE_MIN_ENTRIES && density > o->tombstone_ratio;
   int64_t covered = atomic_load_explicit(&f->covered_bytes, memory_order_relaxed);
   if (covered >= ST_COMPACT_COVERED_MIN_BYTES && atomic_load_explicit(&f->range_dels, memory_order_relaxed) != 0) {
     pick_req q;
     table_req(v, o, NULL, level, i, ST_COMPACT_RANGE_DELETES, &q);
     uint64_t cost = span_bytes(q.in0, 0, q.n0) + overlap_bytes(v, level + 1, &q.r);
     if ((double)covered > o->tombstone_ratio * (double)cost) {
-      *d = (due_table){0, (double)covered / (double)(cost ? cost : 1), level, i, f->number};
+      *d = (due_table){0, dense, (double)covered / (double)(cost ? cost : 1), level, i, f->number};
       return 1;
     }
   }
-  if (f->entries < ST_COMPACT_TOMBSTONE_MIN_ENTRIES) return 0;
-  double density = (double)f->tombstones / (double)f->entries;
-  if (!(density > o->tombstone_ratio)) return 0;
-  *d = (due_table){1, density, level, i, f->number};
+  if (!dense) return 0;
+  *d = (due_table){1, 1, density, level, i, f->number};
   return 1;
 }
 
@@ -371,6 +372,7 @@ static int pick_tombstones(st_version *v, const st_compaction_options *o, const 
   for (size_t k = 0; k < n && !rc && !*c_out; k++) {
     pick_req q;
     table_req(v, o, busy, d[k].level, d[k].index, d[k].cls ? ST_COMPACT_TOMBSTONES : ST_COMPACT_RANGE_DELETES, &q);
+    if (d[k].dense) q.may_move = 0;
     rc = build(&q, c_out);
   }
   free(d);

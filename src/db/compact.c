@@ -174,18 +174,20 @@ static void *compact_main(void *arg) {
       st_version *v = st_version_set_current(db->vs);
       st_busy_files busy = {db->busy, db->nbusy};
       c = st_compaction_pick(v, &db->copt, &busy);
+      int weigh = !c && st_db_covered_waiting(v);
       st_version_unref(v);
       if (c && !claim(db, c)) {
         st_compaction_free(c);
         c = NULL;
       }
-      if (!c) {
-        /* Nothing due: tables new since the last look may be, once their
-         * range tombstones are weighed. */
+      if (weigh) {
+        /* Nothing due: new tables may be, once their range tombstones are
+         * weighed. Then pick again: whatever was signalled while mu was
+         * released (a flush, close) is seen by the next round. */
         st_mutex_unlock(&db->mu);
-        size_t estimated = st_db_estimate_covered(db);
+        st_db_estimate_covered(db);
         st_mutex_lock(&db->mu);
-        if (estimated) continue;
+        continue;
       }
     }
     if (!c) {

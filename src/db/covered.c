@@ -93,9 +93,25 @@ static uint64_t covered_in(strata_db *db, const st_file_meta *g, const run *runs
   return bytes;
 }
 
+/* The first table of level (>= 1) of v whose keys reach r's start. */
+static size_t first_reaching(const st_version *v, int level, const run *r) {
+  size_t lo = 0, hi = v->nfiles[level];
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    const st_file_meta *g = v->files[level][mid];
+    if (st_largest_ukey_compare(g->largest, g->largest_len, r->lo, r->lolen) < 0)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo;
+}
+
 /* The estimate for table i of level in v: the bytes its range tombstones
- * hide in the tables older than it (deeper levels; at level 0 also the
- * level-0 tables after it). */
+ * hide in the tables older than it (deeper levels, where only the span
+ * between the first run's start and the last run's end is looked at; at
+ * level 0 also the level-0 tables after it). A table that does not open
+ * (or memory running out) weighs 0: the reads that need it report why. */
 static uint64_t estimate(strata_db *db, const st_version *v, int level, size_t i) {
   st_file_meta *f = v->files[level][i];
   st_table *t;
@@ -105,11 +121,33 @@ static uint64_t estimate(strata_db *db, const st_version *v, int level, size_t i
   size_t n = 0;
   run *runs = rt ? runs_of(rt, &n) : NULL;
   uint64_t bytes = 0;
-  for (int l = level > 0 ? level + 1 : 0; l < ST_LEVELS && n > 0; l++)
-    for (size_t j = l == 0 ? i + 1 : 0; j < v->nfiles[l]; j++) bytes += covered_in(db, v->files[l][j], runs, n);
+  if (n > 0 && level == 0)
+    for (size_t j = i + 1; j < v->nfiles[0]; j++) bytes += covered_in(db, v->files[0][j], runs, n);
+  for (int l = level + 1; l < ST_LEVELS && n > 0; l++) {
+    const run *last = &runs[n - 1];
+    for (size_t j = first_reaching(v, l, &runs[0]); j < v->nfiles[l]; j++) {
+      const st_file_meta *g = v->files[l][j];
+      if (!last->open && st_ukey_compare(g->smallest, g->smallest_len - ST_IKEY_TRAILER, last->hi, last->hilen) >= 0)
+        break;
+      bytes += covered_in(db, g, runs, n);
+    }
+  }
   free(runs);
   st_table_cache_release(db->table_cache, t);
   return bytes;
+}
+
+/* Whether f (above the last level) waits for its estimate. */
+static int waiting(st_file_meta *f) {
+  return f->tombstones > 0 && atomic_load_explicit(&f->range_dels, memory_order_relaxed) != 0 &&
+         atomic_load_explicit(&f->covered_bytes, memory_order_relaxed) < 0;
+}
+
+int st_db_covered_waiting(const st_version *v) {
+  for (int level = 0; level < ST_LEVELS - 1; level++)
+    for (size_t i = 0; i < v->nfiles[level]; i++)
+      if (waiting(v->files[level][i])) return 1;
+  return 0;
 }
 
 size_t st_db_estimate_covered(strata_db *db) {
@@ -118,9 +156,7 @@ size_t st_db_estimate_covered(strata_db *db) {
   for (int level = 0; level < ST_LEVELS - 1 && done < COVERED_BATCH; level++)
     for (size_t i = 0; i < v->nfiles[level] && done < COVERED_BATCH; i++) {
       st_file_meta *f = v->files[level][i];
-      if (f->tombstones == 0 || atomic_load_explicit(&f->range_dels, memory_order_relaxed) == 0 ||
-          atomic_load_explicit(&f->covered_bytes, memory_order_relaxed) >= 0)
-        continue;
+      if (!waiting(f)) continue;
       if (atomic_load_explicit(&db->stop_compacting, memory_order_relaxed)) goto out;
       uint64_t bytes = estimate(db, v, level, i);
       atomic_store_explicit(&f->covered_bytes, bytes > INT64_MAX ? INT64_MAX : (int64_t)bytes,

@@ -221,9 +221,13 @@ void st_db_maybe_schedule_compaction(strata_db *db);
 /* Estimates st_file_meta.covered_bytes (covered.c) for some of the tables
  * of the current version above the last level that may hold range
  * tombstones and have no estimate yet; returns how many it estimated (0:
- * none was waiting). mu not held. Safe beside readers, flushes and other
- * workers: two that estimate one table store about the same number. */
+ * none was waiting, or close asked the workers to stop). mu not held.
+ * Safe beside readers, flushes and other workers: two that estimate one
+ * table store about the same number. */
 size_t st_db_estimate_covered(strata_db *db);
+/* 1 when some table of v waits for that estimate, else 0; reads only the
+ * metas (no I/O), any thread. */
+int st_db_covered_waiting(const st_version *v);
 
 /* File names inside the database directory. */
 #define ST_MARKER_NAME "STRATA"

@@ -548,6 +548,15 @@ static void range_deletes_weighed(void **state) {
   st_compaction_free(c);
   st_version_unref(v);
   vb b;
+  vb_init(&b); /* ... unless it is tombstone-dense too: its deletes are to be dropped on the way */
+  vb_add(&b, 1, deleting(1, 2 * KIB, "c", "d", 200 * KIB))->tombstones = 900;
+  v = vb_finish(&b);
+  c = st_compaction_pick(v, &o, NULL);
+  expect_inputs(c, "1:1 2:");
+  assert_int_equal(c->reason, ST_COMPACT_RANGE_DELETES);
+  assert_false(c->trivial_move);
+  st_compaction_free(c);
+  st_version_unref(v);
   vb_init(&b);
   vb_add(&b, 6, deleting(1, 2 * KIB, "c", "d", 200 * KIB));
   v = vb_finish(&b);
