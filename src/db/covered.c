@@ -117,7 +117,7 @@ static uint64_t estimate(strata_db *db, const st_version *v, int level, size_t i
   st_table *t;
   if (st_table_cache_get(db->table_cache, f->number, &t) != STRATA_OK) return 0;
   const st_rtombs *rt = st_table_rtombs(t);
-  atomic_store_explicit(&f->range_dels, rt != NULL, memory_order_relaxed);
+  st_db_note_range_dels(f, rt);
   size_t n = 0;
   run *runs = rt ? runs_of(rt, &n) : NULL;
   uint64_t bytes = 0;
@@ -137,9 +137,13 @@ static uint64_t estimate(strata_db *db, const st_version *v, int level, size_t i
   return bytes;
 }
 
-/* Whether f (above the last level) waits for its estimate. */
+/* Whether f (above the last level) waits for its estimate: it is known
+ * to hold range tombstones. A table not known either way (after an open)
+ * waits until a read opens it: opening every table with tombstones just
+ * to ask would read the meta blocks of much of a large database after
+ * each open. */
 static int waiting(st_file_meta *f) {
-  return f->tombstones > 0 && atomic_load_explicit(&f->range_dels, memory_order_relaxed) != 0 &&
+  return atomic_load_explicit(&f->range_dels, memory_order_relaxed) > 0 &&
          atomic_load_explicit(&f->covered_bytes, memory_order_relaxed) < 0;
 }
 

@@ -167,6 +167,16 @@ static inline size_t st_db_max_list_bytes(const strata_db *db) {
  * db->nsnapshots). mu held. */
 uint64_t *st_db_snapshot_seqs(strata_db *db, size_t *n_out);
 
+/* Records in f what opening its table showed: whether it holds range
+ * tombstones (rt, the table's list, or NULL). A meta read from the
+ * manifest does not know; iterators, point reads and the range-delete
+ * weights (covered.c) learn it. Writes only while unknown: reads on many
+ * threads do not fight over the line. */
+static inline void st_db_note_range_dels(st_file_meta *f, const st_rtombs *rt) {
+  if (atomic_load_explicit(&f->range_dels, memory_order_relaxed) < 0)
+    atomic_store_explicit(&f->range_dels, rt != NULL, memory_order_relaxed);
+}
+
 /* 0 when no table of v can hold key (key ranges and bloom filters say
  * so); 1 on any doubt (read.c). */
 int st_db_version_may_hold(strata_db *db, const st_version *v, const void *key, size_t klen);

@@ -50,7 +50,7 @@ static int table_rtombs(strata_db *db, st_file_meta *f, st_rtombs **out, st_tabl
   int rc = st_table_cache_get(db->table_cache, f->number, &t);
   if (rc) return rc;
   st_rtombs *l = (st_rtombs *)st_table_rtombs(t);
-  atomic_store_explicit(&f->range_dels, l != NULL, memory_order_relaxed);
+  st_db_note_range_dels(f, l);
   if (l) st_rtombs_ref(l);
   *out = l;
   *opened = t;

@@ -45,15 +45,16 @@ static int probe_entry(void *arg, const char *ik, size_t iklen, const char *val,
 /* Looks in the table of file meta; *decided when the chain ended there.
  * A range tombstone of the table over the key ends the chain as a DELETE:
  * older tables hold only older fragments of the key. */
-static int from_table(strata_db *db, const st_file_meta *meta, const char *target, size_t tlen, st_merge *m,
+static int from_table(strata_db *db, st_file_meta *meta, const char *target, size_t tlen, st_merge *m,
                       int *decided) {
   st_table *t;
   table_probe probe = {target, tlen - ST_IKEY_TRAILER, 0, m, 0};
   int rc = st_table_cache_get(db->table_cache, meta->number, &t);
   if (rc) return rc;
   atomic_fetch_add_explicit(&db->stats.table_lookups, 1, memory_order_relaxed);
-  probe.cover = st_rtombs_cover(st_table_rtombs(t), probe.key, probe.klen,
-                                st_trailer_seq(st_ikey_trailer(target, tlen)));
+  const st_rtombs *rt = st_table_rtombs(t);
+  st_db_note_range_dels(meta, rt);
+  probe.cover = st_rtombs_cover(rt, probe.key, probe.klen, st_trailer_seq(st_ikey_trailer(target, tlen)));
   atomic_fetch_add_explicit(&db->stats.bloom_checked, 1, memory_order_relaxed);
   if (!st_table_may_contain(t, probe.key, probe.klen))
     atomic_fetch_add_explicit(&db->stats.bloom_useful, 1, memory_order_relaxed);

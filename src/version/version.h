@@ -27,7 +27,7 @@ typedef struct st_file_meta {
   uint64_t entries, tombstones;
   /* Whether the table holds range tombstones: 1, 0, or -1 when not known
    * (a meta read from the manifest, which does not record it, of a table
-   * with tombstones; the first iterator that opens the table sets it). */
+   * with tombstones; the first read that opens the table sets it). */
   atomic_int range_dels;
   /* The bytes of older tables that the table's range tombstones hide, as
    * estimated (db/covered.c) from the version it was first found in,
