@@ -578,6 +578,52 @@ static void workers_reclaim_range_deletes(void **state) {
   assert_int_equal(strata_verify(*state, NULL), STRATA_OK);
 }
 
+/* A table of range deletes from before an open is weighed once a read
+ * has opened it: the manifest does not say which tables hold range
+ * tombstones, and the workers do not open tables to ask. Before the
+ * reopen a ratio of 1 keeps it where it is: what it hides lies in the
+ * level right below it, never more than its compaction would rewrite. */
+static void reopened_range_deletes_weighed_after_a_read(void **state) {
+  strata_options o;
+  strata_options_init(&o);
+  o.tombstone_compaction_ratio = 1;
+  strata_db *db = tu_open(*state, &o);
+  char k[32], v[128];
+  memset(v, 'v', sizeof v);
+  for (int p = 0; p < 200; p++)
+    for (int i = 0; i < 40; i++) {
+      snprintf(k, sizeof k, "user%04d/item%03d", p, i);
+      assert_int_equal(strata_put(db, K(k), v, 100), STRATA_OK);
+    }
+  assert_int_equal(strata_compact_range(db, NULL, 0, NULL, 0), STRATA_OK);
+  unsigned long long full = table_bytes(db);
+  delete_odd_partitions(db);
+  for (int p = 0; p < 200; p += 2)
+    for (int i = 0; i < 3; i++) {
+      snprintf(k, sizeof k, "user%04d/new%03d", p, i);
+      assert_int_equal(strata_put(db, K(k), v, 100), STRATA_OK);
+    }
+  assert_int_equal(strata_flush(db), STRATA_OK);
+  assert_int_equal(strata_close(db), STRATA_OK);
+
+  o.tombstone_compaction_ratio = 0.3;
+  db = tu_open(*state, &o);
+  usleep(1500000); /* the idle workers look again after a second */
+  assert_int_equal(tu_stat(db, "compaction.tombstone_triggered"), 0);
+  assert_true(table_bytes(db) > full);
+  snprintf(k, sizeof k, "user%04d/item%03d", 100, 7);
+  tu_expect_value(db, k, "vvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvv");
+  unsigned long long now = table_bytes(db);
+  for (int i = 0; i < 1000 && now * 10 > full * 6; i++) {
+    usleep(10000);
+    now = table_bytes(db);
+  }
+  if (now * 10 > full * 6) fail_msg("%llu bytes of %llu left 10 s after a read", now, full);
+  assert_int_equal(tu_stat(db, "compaction.tombstone_triggered"), 1);
+  expect_even_partitions(db, 43);
+  assert_int_equal(strata_close(db), STRATA_OK);
+}
+
 /* Range tombstones spread over tables by compactions at every level, with
  * small outputs cutting them, and snapshots holding some: the answers of
  * a simple model at every step. */
@@ -713,6 +759,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(bounded_scans_open_few_tables, setup, teardown),
       cmocka_unit_test_setup_teardown(compaction_reclaims, setup, teardown),
     cmocka_unit_test_setup_teardown(workers_reclaim_range_deletes, setup, teardown),
+    cmocka_unit_test_setup_teardown(reopened_range_deletes_weighed_after_a_read, setup, teardown),
       cmocka_unit_test_setup_teardown(cut_across_outputs, setup, teardown),
       cmocka_unit_test_setup_teardown(dump_and_verify, setup, teardown),
       cmocka_unit_test_setup_teardown(bad_input, setup, teardown),
