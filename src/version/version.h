@@ -30,10 +30,11 @@ typedef struct st_file_meta {
    * with tombstones; the first read that opens the table sets it). */
   atomic_int range_dels;
   /* The bytes of older tables that the table's range tombstones hide, as
-   * estimated (db/covered.c) from the version it was first found in,
-   * or -1 until then; meaningful only when range_dels is not 0. Never
-   * recorded in the manifest: each open estimates afresh. What makes the
-   * picker push the table down to the data it deletes (picker.c). */
+   * estimated (db/covered.c) in a version holding it once range_dels is
+   * known to be 1, or -1 until then. Never recorded in the manifest: after
+   * an open, a table is weighed again once a read has opened it. What
+   * makes the picker push the table down to the data it deletes
+   * (picker.c). */
   atomic_int_fast64_t covered_bytes;
   atomic_int refs;
   /* Reads that may still look into this table before one that did not
