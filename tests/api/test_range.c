@@ -466,17 +466,34 @@ static void bounded_scans_open_few_tables(void **state) {
 }
 
 /* 200 partitions of 40 rows of 100 bytes, compacted. */
+/* Rows "user<p>/<item><i>" of 100 bytes of fill, for every step-th of the
+ * 200 partitions from p0 and i < rows. */
+static void put_rows(strata_db *db, int p0, int step, const char *item, int rows, char fill) {
+  char k[32], v[100];
+  memset(v, fill, sizeof v);
+  for (int p = p0; p < 200; p += step)
+    for (int i = 0; i < rows; i++) {
+      snprintf(k, sizeof k, "user%04d/%s%03d", p, item, i);
+      assert_int_equal(strata_put(db, K(k), v, sizeof v), STRATA_OK);
+    }
+}
+
+/* Waits (10 s at most) until the tables hold at most 60% of base bytes;
+ * fails naming what. */
+static void await_reclaimed(strata_db *db, unsigned long long base, const char *what) {
+  unsigned long long now = table_bytes(db);
+  for (int i = 0; i < 1000 && now * 10 > base * 6; i++) {
+    usleep(10000);
+    now = table_bytes(db);
+  }
+  if (now * 10 > base * 6) fail_msg("%s: %llu bytes of %llu left after 10 s", what, now, base);
+}
+
 static strata_db *partitions_compacted(const char *dir, strata_options *o) {
   tu_options_tiny_levels(o);
   o->memtable_bytes = 64 << 10;
   strata_db *db = tu_open(dir, o);
-  char k[32], v[128];
-  memset(v, 'v', sizeof v);
-  for (int p = 0; p < 200; p++)
-    for (int i = 0; i < 40; i++) {
-      snprintf(k, sizeof k, "user%04d/item%03d", p, i);
-      assert_int_equal(strata_put(db, K(k), v, 100), STRATA_OK);
-    }
+  put_rows(db, 0, 1, "item", 40, 'v');
   assert_int_equal(strata_flush(db), STRATA_OK);
   assert_int_equal(strata_compact_range(db, NULL, 0, NULL, 0), STRATA_OK);
   return db;
@@ -544,33 +561,18 @@ static void workers_reclaim_range_deletes(void **state) {
   strata_options o;
   strata_options_init(&o);
   strata_db *db = partitions_compacted(*state, &o);
-  char k[32], v[128];
-  memset(v, 'n', sizeof v);
   for (int round = 0; round < 2; round++) {
     if (round) {
-      for (int p = 1; p < 200; p += 2)
-        for (int i = 0; i < 40; i++) {
-          snprintf(k, sizeof k, "user%04d/item%03d", p, i);
-          assert_int_equal(strata_put(db, K(k), v, 100), STRATA_OK);
-        }
+      put_rows(db, 1, 2, "item", 40, 'n');
       assert_int_equal(strata_compact_range(db, NULL, 0, NULL, 0), STRATA_OK);
     }
     assert_int_equal(strata_close(db), STRATA_OK);
     db = tu_open(*state, &o);
     unsigned long long before = table_bytes(db), triggered = tu_stat(db, "compaction.tombstone_triggered");
     delete_odd_partitions(db);
-    for (int p = 0; p < 200; p += 2)
-      for (int i = 0; i < 3; i++) {
-        snprintf(k, sizeof k, "user%04d/new%03d", p, i);
-        assert_int_equal(strata_put(db, K(k), v, 100), STRATA_OK);
-      }
+    put_rows(db, 0, 2, "new", 3, 'n');
     assert_int_equal(strata_flush(db), STRATA_OK);
-    unsigned long long now = table_bytes(db);
-    for (int i = 0; i < 1000 && now * 10 > before * 6; i++) {
-      usleep(10000);
-      now = table_bytes(db);
-    }
-    if (now * 10 > before * 6) fail_msg("round %d: %llu bytes of %llu left after 10 s", round, now, before);
+    await_reclaimed(db, before, round ? "after a reopen" : "first round");
     assert_true(tu_stat(db, "compaction.tombstone_triggered") > triggered);
     expect_even_partitions(db, 43);
   }
@@ -588,21 +590,11 @@ static void reopened_range_deletes_weighed_after_a_read(void **state) {
   strata_options_init(&o);
   o.tombstone_compaction_ratio = 1;
   strata_db *db = tu_open(*state, &o);
-  char k[32], v[128];
-  memset(v, 'v', sizeof v);
-  for (int p = 0; p < 200; p++)
-    for (int i = 0; i < 40; i++) {
-      snprintf(k, sizeof k, "user%04d/item%03d", p, i);
-      assert_int_equal(strata_put(db, K(k), v, 100), STRATA_OK);
-    }
+  put_rows(db, 0, 1, "item", 40, 'v');
   assert_int_equal(strata_compact_range(db, NULL, 0, NULL, 0), STRATA_OK);
   unsigned long long full = table_bytes(db);
   delete_odd_partitions(db);
-  for (int p = 0; p < 200; p += 2)
-    for (int i = 0; i < 3; i++) {
-      snprintf(k, sizeof k, "user%04d/new%03d", p, i);
-      assert_int_equal(strata_put(db, K(k), v, 100), STRATA_OK);
-    }
+  put_rows(db, 0, 2, "new", 3, 'v');
   assert_int_equal(strata_flush(db), STRATA_OK);
   assert_int_equal(strata_close(db), STRATA_OK);
 
@@ -611,14 +603,9 @@ static void reopened_range_deletes_weighed_after_a_read(void **state) {
   usleep(1500000); /* the idle workers look again after a second */
   assert_int_equal(tu_stat(db, "compaction.tombstone_triggered"), 0);
   assert_true(table_bytes(db) > full);
-  snprintf(k, sizeof k, "user%04d/item%03d", 100, 7);
-  tu_expect_value(db, k, "vvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvv");
-  unsigned long long now = table_bytes(db);
-  for (int i = 0; i < 1000 && now * 10 > full * 6; i++) {
-    usleep(10000);
-    now = table_bytes(db);
-  }
-  if (now * 10 > full * 6) fail_msg("%llu bytes of %llu left 10 s after a read", now, full);
+  tu_expect_value(db, "user0100/item007",
+                  "vvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvv");
+  await_reclaimed(db, full, "after a read");
   assert_int_equal(tu_stat(db, "compaction.tombstone_triggered"), 1);
   expect_even_partitions(db, 43);
   assert_int_equal(strata_close(db), STRATA_OK);
