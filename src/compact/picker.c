@@ -103,16 +103,7 @@ static void range_add(ukey_range *r, const st_file_meta *f) {
 
 /* First file of level (>= 1) whose largest user key is >= r->lo. */
 static size_t span_start(const st_version *v, int level, const ukey_range *r) {
-  size_t lo = 0, hi = v->nfiles[level];
-  if (!r->lo) return 0;
-  while (lo < hi) {
-    size_t mid = lo + (hi - lo) / 2;
-    if (large_cmp(v->files[level][mid], r->lo, r->lo_len) < 0)
-      lo = mid + 1;
-    else
-      hi = mid;
-  }
-  return lo;
+  return r->lo ? st_version_first_reaching(v, level, r->lo, r->lo_len) : 0;
 }
 
 static void span_of(const st_version *v, int level, const ukey_range *r, size_t *lo_out, size_t *hi_out) {

@@ -93,20 +93,6 @@ static uint64_t covered_in(strata_db *db, const st_file_meta *g, const run *runs
   return bytes;
 }
 
-/* The first table of level (>= 1) of v whose keys reach r's start. */
-static size_t first_reaching(const st_version *v, int level, const run *r) {
-  size_t lo = 0, hi = v->nfiles[level];
-  while (lo < hi) {
-    size_t mid = lo + (hi - lo) / 2;
-    const st_file_meta *g = v->files[level][mid];
-    if (st_largest_ukey_compare(g->largest, g->largest_len, r->lo, r->lolen) < 0)
-      lo = mid + 1;
-    else
-      hi = mid;
-  }
-  return lo;
-}
-
 /* The estimate for table i of level in v: the bytes its range tombstones
  * hide in the tables older than it (deeper levels, where only the span
  * between the first run's start and the last run's end is looked at; at
@@ -125,7 +111,7 @@ static uint64_t estimate(strata_db *db, const st_version *v, int level, size_t i
     for (size_t j = i + 1; j < v->nfiles[0]; j++) bytes += covered_in(db, v->files[0][j], runs, n);
   for (int l = level + 1; l < ST_LEVELS && n > 0; l++) {
     const run *last = &runs[n - 1];
-    for (size_t j = first_reaching(v, l, &runs[0]); j < v->nfiles[l]; j++) {
+    for (size_t j = st_version_first_reaching(v, l, runs[0].lo, runs[0].lolen); j < v->nfiles[l]; j++) {
       const st_file_meta *g = v->files[l][j];
       if (!last->open && st_ukey_compare(g->smallest, g->smallest_len - ST_IKEY_TRAILER, last->hi, last->hilen) >= 0)
         break;

@@ -73,14 +73,7 @@ static int starts_above(const st_file_meta *f, const strata_read_options *ro) {
  * level 0 (whose tables the caller filters one by one). A bounded scan
  * opens only the tables it can read from, however many the database has. */
 static void level_span(const st_version *v, int l, const strata_read_options *ro, size_t *first, size_t *end) {
-  size_t lo = 0, hi = v->nfiles[l];
-  while (l > 0 && lo < hi) {
-    size_t mid = (lo + hi) / 2;
-    if (ends_below(v->files[l][mid], ro))
-      lo = mid + 1;
-    else
-      hi = mid;
-  }
+  size_t lo = l > 0 && ro && ro->lower ? st_version_first_reaching(v, l, ro->lower, ro->lower_len) : 0;
   size_t e = lo;
   while (l > 0 && e < v->nfiles[l] && !starts_above(v->files[l][e], ro)) e++;
   *first = lo;

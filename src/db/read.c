@@ -79,15 +79,7 @@ static int in_range(const st_file_meta *m, const void *key, size_t klen) {
  * Outputs are cut at user-key boundaries: one table of a level holds all
  * of a key's fragments in it. */
 static st_file_meta *level_table(const st_version *v, int level, const char *key, size_t klen) {
-  size_t lo = 0, hi = v->nfiles[level];
-  while (lo < hi) { /* the first table whose largest key is >= key */
-    size_t mid = (lo + hi) / 2;
-    const st_file_meta *f = v->files[level][mid];
-    if (st_largest_ukey_compare(f->largest, f->largest_len, key, klen) < 0)
-      lo = mid + 1;
-    else
-      hi = mid;
-  }
+  size_t lo = st_version_first_reaching(v, level, key, klen);
   return lo < v->nfiles[level] && in_range(v->files[level][lo], key, klen) ? v->files[level][lo] : NULL;
 }
 

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "env/sync.h"
+#include "format/range_del.h"
 
 #define ST_LEVELS 7
 
@@ -88,6 +89,23 @@ st_version *st_version_new(void);
  * unref(NULL) is a no-op. */
 void st_version_ref(st_version *v);
 void st_version_unref(st_version *v);
+
+/* The first table of level (>= 1) of v whose largest user key is >= key
+ * (a table whose range tombstones reach past the last key is above every
+ * key), or v->nfiles[level] when none is: tables of such a level are
+ * sorted and do not overlap, so a binary search. */
+static inline size_t st_version_first_reaching(const st_version *v, int level, const char *key, size_t klen) {
+  size_t lo = 0, hi = v->nfiles[level];
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    const st_file_meta *f = v->files[level][mid];
+    if (st_largest_ukey_compare(f->largest, f->largest_len, key, klen) < 0)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo;
+}
 
 /* Bytes of all files of a level. */
 uint64_t st_version_level_bytes(const st_version *v, int level);
