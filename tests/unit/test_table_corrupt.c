@@ -8,7 +8,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/coding.h"
+#include "format/block.h"
+#include "format/block_builder.h"
+#include "format/block_handle.h"
 #include "format/compress.h"
+#include "format/footer.h"
 #include "sst/block_cache.h"
 #include "table_model.h"
 
@@ -215,12 +220,189 @@ static void damage_after_open(void **state) {
   tu_rmdir(dir);
 }
 
+/* ---- forged blocks: framing and checksums right, contents wrong ---- */
+
+/* What forge_block changes, by forge_delta keeping each value's length:
+ * in a properties block the values of the names in forge_names; in an
+ * index block the offset of entry forge_entry, or with forge_junk its
+ * whole handle becomes bytes that are none. */
+static const char *forge_names[4];
+static long forge_entry = -1;
+static int64_t forge_delta;
+static int forge_junk;
+
+static void add_to_varint(char *val, size_t vlen, int64_t delta) {
+  uint64_t x;
+  assert_true(st_get_varint64(val, val + vlen, &x) == val + vlen);
+  char out[ST_VARINT64_MAX];
+  assert_int_equal(st_put_varint64(out, x + (uint64_t)delta), vlen);
+  memcpy(val, out, vlen);
+}
+
+static int forged_name(const char *key, size_t klen) {
+  for (int i = 0; i < 4 && forge_names[i]; i++)
+    if (strlen(forge_names[i]) == klen && memcmp(key, forge_names[i], klen) == 0) return 1;
+  return 0;
+}
+
+static void forge_value(long i, const char *key, size_t klen, char *val, size_t vlen) {
+  if (forge_entry >= 0) {
+    if (i != forge_entry) return;
+    if (forge_junk) {
+      memset(val, 0xff, vlen); /* a varint that never ends */
+      return;
+    }
+    const char *p = st_get_varint64(val, val + vlen, &(uint64_t){0});
+    assert_non_null(p);
+    add_to_varint(val, (size_t)(p - val), forge_delta); /* the offset; the size follows */
+  } else if (forged_name(key, klen)) {
+    if (klen == 10 && memcmp(key, "file.bytes", 10) == 0) {
+      st_put_fixed64(val, st_get_fixed64(val) + (uint64_t)forge_delta);
+    } else if (klen == 11 && memcmp(key, "kind.counts", 11) == 0) {
+      /* c, then c counts: the range tombstones' count changes */
+      const char *p = val, *end = val + vlen;
+      uint64_t x;
+      for (int k = 0; k <= 1 + ST_KIND_RANGE_DELETE; k++) {
+        const char *q = st_get_varint64(p, end, &x);
+        assert_non_null(q);
+        if (k == 1 + ST_KIND_RANGE_DELETE) add_to_varint((char *)p, (size_t)(q - p), forge_delta);
+        p = q;
+      }
+    } else {
+      add_to_varint(val, vlen, forge_delta);
+    }
+  }
+}
+
+/* Forgets what the last forgery changed. */
+static void forge_reset(void) {
+  memset(forge_names, 0, sizeof forge_names);
+  forge_entry = -1;
+  forge_delta = 0;
+  forge_junk = 0;
+}
+
+/* Rebuilds the index block (props 0) or the properties block (props 1)
+ * of the table at path through forge_value and writes it back with a
+ * right checksum: only the reader's checks of the contents can tell. */
+static void forge_block(const char *path, int props) {
+  long size = (long)tu_file_size(path);
+  char *file = malloc((size_t)size);
+  FILE *f = fopen(path, "rb");
+  assert_non_null(f);
+  assert_int_equal(fread(file, 1, (size_t)size, f), (size_t)size);
+  fclose(f);
+  st_footer foot;
+  assert_int_equal(st_footer_decode(file + size - ST_FOOTER_SIZE, path, (uint64_t)size - ST_FOOTER_SIZE, &foot),
+                   STRATA_OK);
+  st_block_handle h = props ? foot.props : foot.index;
+  char *block = file + h.offset;
+  st_block_iter it;
+  st_block_iter_init(&it, NULL, 0);
+  assert_int_equal(st_block_iter_reset(&it, block, (size_t)h.size), STRATA_OK);
+  st_block_builder b;
+  st_block_builder_init(&b, 1); /* both blocks have a restart point per entry (FORMAT.md 8.5, 8.8) */
+  long i = 0;
+  for (st_block_iter_seek_first(&it); st_block_iter_valid(&it); st_block_iter_next(&it), i++) {
+    char val[64];
+    assert_true(it.val_len <= sizeof val);
+    memcpy(val, it.val, it.val_len);
+    forge_value(i, it.key, it.key_len, val, it.val_len);
+    assert_int_equal(st_block_builder_add(&b, it.key, it.key_len, val, it.val_len), STRATA_OK);
+  }
+  st_block_iter_destroy(&it);
+  const char *data;
+  size_t len;
+  assert_int_equal(st_block_builder_finish(&b, &data, &len), STRATA_OK);
+  assert_int_equal(len, h.size);
+  memcpy(block, data, len);
+  st_block_trailer_put(block + len, block, len, 0);
+  st_block_builder_destroy(&b);
+  f = fopen(path, "wb");
+  assert_non_null(f);
+  assert_int_equal(fwrite(file, 1, (size_t)size, f), (size_t)size);
+  assert_int_equal(fclose(f), 0);
+  free(file);
+}
+
+/* Writes a fresh table, forges it as set above, and expects open to
+ * refuse it saying want. */
+static void expect_forgery_refused(const char *dir, const tm_model *m, int props, const char *want) {
+  st_table_options o;
+  st_table_options_init(&o);
+  o.block_bytes = 1024;
+  char *path = tm_write(dir, "000011.sst", m, m->n, &o, NULL);
+  forge_block(path, props);
+  st_table *t;
+  int rc = st_table_open(st_env_posix(), path, 11, NULL, 0, &t);
+  if (rc != STRATA_ECORRUPT || !strstr(strata_errmsg(), want) || !strstr(strata_errmsg(), path))
+    fail_msg("expected STRATA_ECORRUPT saying \"%s\", got %s: %s", want, strata_strerror(rc), strata_errmsg());
+  assert_null(t);
+  assert_int_equal(unlink(path), 0);
+  free(path);
+  forge_reset();
+}
+
+/* A table whose blocks are well framed and checksummed but disagree with
+ * each other (a bug in a writer, or a file put together by hand) is
+ * refused at open, naming what disagrees. */
+static void forged_blocks_are_refused(void **state) {
+  (void)state;
+  char *dir = tu_tmpdir();
+  tm_model m;
+  tm_make(&m, 400);
+  /* Forging that adds 0 changes nothing: the table opens and reads. */
+  st_table_options o;
+  st_table_options_init(&o);
+  o.block_bytes = 1024;
+  char *path = tm_write(dir, "000012.sst", &m, m.n, &o, NULL);
+  forge_names[0] = "entries";
+  forge_names[1] = "file.bytes";
+  forge_block(path, 1);
+  forge_reset();
+  forge_entry = 1;
+  forge_block(path, 0);
+  forge_reset();
+  st_table *t;
+  int rc = st_table_open(st_env_posix(), path, 12, NULL, 0, &t);
+  if (rc) fail_msg("open of a table forged to be the same: %s", strata_errmsg());
+  assert_int_equal(walk(t, &m, 0), STRATA_OK);
+  assert_int_equal(st_table_verify(t, NULL), STRATA_OK);
+  st_table_close(t);
+  free(path);
+
+  forge_delta = 1;
+  forge_names[0] = "file.bytes";
+  expect_forgery_refused(dir, &m, 1, "file size: expected");
+  forge_delta = 1;
+  forge_names[0] = "data.bytes";
+  expect_forgery_refused(dir, &m, 1, "expected data.bytes");
+  forge_delta = 1;
+  forge_names[0] = "data.blocks";
+  expect_forgery_refused(dir, &m, 1, "data blocks ending at offset");
+  /* A range tombstone that the properties count and the block lacks. */
+  forge_delta = 1;
+  forge_names[0] = "kind.counts";
+  forge_names[1] = "entries";
+  forge_names[2] = "tombstones";
+  expect_forgery_refused(dir, &m, 1, "range-tombstone block at offset");
+  forge_delta = 1;
+  forge_entry = 1;
+  expect_forgery_refused(dir, &m, 0, "index entry 1: expected a handle of a data block at offset");
+  forge_entry = 2;
+  forge_junk = 1;
+  expect_forgery_refused(dir, &m, 0, "index entry 2: expected a handle of a data block at offset");
+  tm_free(&m);
+  tu_rmdir(dir);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(flip_every_byte_small),
       cmocka_unit_test(flip_stepping_large),
       cmocka_unit_test(truncated_and_extended),
       cmocka_unit_test(damage_after_open),
+      cmocka_unit_test(forged_blocks_are_refused),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
