@@ -230,6 +230,7 @@ static const char *forge_names[4];
 static long forge_entry = -1;
 static int64_t forge_delta;
 static int forge_junk;
+static int forge_lower_key; /* instead, the last byte of the index entry's user key drops by 1 */
 
 static void add_to_varint(char *val, size_t vlen, int64_t delta) {
   uint64_t x;
@@ -280,6 +281,7 @@ static void forge_reset(void) {
   forge_entry = -1;
   forge_delta = 0;
   forge_junk = 0;
+  forge_lower_key = 0;
 }
 
 /* Rebuilds the index block (props 0) or the properties block (props 1)
@@ -303,12 +305,18 @@ static void forge_block(const char *path, int props) {
   st_block_builder b;
   st_block_builder_init(&b, 1); /* both blocks have a restart point per entry (FORMAT.md 8.5, 8.8) */
   long i = 0;
+  char key[256];
   for (st_block_iter_seek_first(&it); st_block_iter_valid(&it); st_block_iter_next(&it), i++) {
     char val[64];
-    assert_true(it.val_len <= sizeof val);
+    assert_true(it.val_len <= sizeof val && it.key_len <= sizeof key);
     memcpy(val, it.val, it.val_len);
-    forge_value(i, it.key, it.key_len, val, it.val_len);
-    assert_int_equal(st_block_builder_add(&b, it.key, it.key_len, val, it.val_len), STRATA_OK);
+    memcpy(key, it.key, it.key_len);
+    size_t klen = it.key_len;
+    if (forge_lower_key && i == forge_entry)
+      key[klen - ST_IKEY_TRAILER - 1]--; /* the user key's last byte: below the block's last key */
+    else
+      forge_value(i, it.key, it.key_len, val, it.val_len);
+    assert_int_equal(st_block_builder_add(&b, key, klen, val, it.val_len), STRATA_OK);
   }
   st_block_iter_destroy(&it);
   const char *data;
@@ -392,6 +400,25 @@ static void forged_blocks_are_refused(void **state) {
   forge_entry = 2;
   forge_junk = 1;
   expect_forgery_refused(dir, &m, 0, "index entry 2: expected a handle of a data block at offset");
+
+  /* An index key below its block's last key opens (open reads no data
+   * block) but reads would miss keys: verify reports it. */
+  path = tm_write(dir, "000013.sst", &m, m.n, &o, NULL);
+  forge_entry = 1;
+  forge_lower_key = 1;
+  forge_block(path, 0);
+  forge_reset();
+  assert_int_equal(st_table_open(st_env_posix(), path, 13, NULL, 0, &t), STRATA_OK);
+  char *text = NULL;
+  size_t len = 0;
+  FILE *report = open_memstream(&text, &len);
+  assert_int_equal(st_table_verify(t, report), STRATA_ECORRUPT);
+  fclose(report);
+  if (!strstr(text, "expected a last key <= its index key, found a greater one") || !strstr(text, path))
+    fail_msg("verify report: %s", text);
+  free(text);
+  st_table_close(t);
+  free(path);
   tm_free(&m);
   tu_rmdir(dir);
 }
