@@ -68,6 +68,11 @@ uint32_t st_crc32c_extend(uint32_t crc, const void *data, size_t n) {
   return ~crc_sw(crc, data, n);
 }
 
+uint32_t st_crc32c_extend_portable(uint32_t crc, const void *data, size_t n) {
+  pthread_once(&init_once, init_tables);
+  return ~crc_sw(~crc, data, n);
+}
+
 int st_crc32c_hw(void) {
   pthread_once(&init_once, init_tables);
   return use_hw;

@@ -29,4 +29,9 @@ static inline uint32_t st_crc32c_unmask(uint32_t m) { return st_crc32c_unmask_by
 /* 1 when the hardware path is in use (for tests and stats). */
 int st_crc32c_hw(void);
 
+/* The portable slicing-by-8 implementation alone, as st_crc32c_extend.
+ * It is the only one on CPUs without SSE4.2 and on other architectures;
+ * exposed so that the tests check it on every machine. Thread-safe. */
+uint32_t st_crc32c_extend_portable(uint32_t crc, const void *data, size_t n);
+
 #endif
