@@ -189,6 +189,38 @@ static void table_cache_basics(void **state) {
   tu_rmdir(dir);
 }
 
+/* Tables held at once beyond the capacity stay open: 100 of them (more
+ * than the hash table's 64 first buckets, which then grow), each found
+ * again while all are held, each closed once released. */
+static void table_cache_many_held(void **state) {
+  (void)state;
+  char *dir = tu_tmpdir();
+  tm_model m;
+  enum { HELD = 100 };
+  make_tables(dir, HELD, &m);
+  st_table_cache *tc;
+  assert_int_equal(st_table_cache_new(st_env_posix(), dir, 2, NULL, 0, &tc), STRATA_OK);
+  st_table *held[HELD], *t;
+  for (int i = 0; i < HELD; i++) {
+    assert_int_equal(st_table_cache_get(tc, (uint64_t)i + 1, &held[i]), STRATA_OK);
+    assert_int_equal(st_table_file_number(held[i]), i + 1);
+  }
+  for (int i = 0; i < HELD; i++) {
+    assert_int_equal(st_table_cache_get(tc, (uint64_t)i + 1, &t), STRATA_OK);
+    assert_ptr_equal(t, held[i]);
+    assert_int_equal(st_table_get_props(t)->entries, m.n);
+    st_table_cache_release(tc, t);
+  }
+  for (int i = 0; i < HELD; i++) st_table_cache_release(tc, held[i]);
+  /* Released, they are closed down to the capacity, and open again. */
+  assert_int_equal(st_table_cache_get(tc, 50, &t), STRATA_OK);
+  assert_int_equal(st_table_file_number(t), 50);
+  st_table_cache_release(tc, t);
+  st_table_cache_free(tc);
+  tm_free(&m);
+  tu_rmdir(dir);
+}
+
 /* ---- threads ------------------------------------------------------------ */
 
 typedef struct hammer {
@@ -312,6 +344,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(block_cache_basics),
       cmocka_unit_test(table_cache_basics),
+      cmocka_unit_test(table_cache_many_held),
       cmocka_unit_test(block_cache_threads),
       cmocka_unit_test(table_cache_threads),
   };
