@@ -167,6 +167,20 @@ static void empty_keys_and_bounds(void **state) {
   strata_iter_seek_for_prev(it, "zzz", 3);
   assert_false(strata_iter_valid(it));
   assert_int_equal(strata_iter_status(it), STRATA_OK);
+  /* Not valid: key and value are NULL with length 0 (a NULL length is
+   * allowed); so for a NULL iterator. */
+  n = 7;
+  assert_null(strata_iter_key(it, &n));
+  assert_int_equal(n, 0);
+  n = 7;
+  assert_null(strata_iter_value(it, &n));
+  assert_int_equal(n, 0);
+  assert_null(strata_iter_key(it, NULL));
+  assert_null(strata_iter_value(it, NULL));
+  n = 7;
+  assert_null(strata_iter_key(NULL, &n));
+  assert_int_equal(n, 0);
+  assert_false(strata_iter_valid(NULL));
   strata_iter_free(it);
   assert_int_equal(strata_close(db), STRATA_OK);
 }
