@@ -468,6 +468,20 @@ static void directory_rules(void **state) {
   db = open_db(path, NULL);
   tu_expect_value(db, "k", "v");
   assert_int_equal(strata_close(db), STRATA_OK);
+
+  /* A relative name without a slash (the CLI's `strata mydb ...`): created
+   * in the working directory, whose entry is synced for it. */
+  char cwd[4096];
+  assert_non_null(getcwd(cwd, sizeof cwd));
+  assert_int_equal(chdir(*state), 0);
+  db = open_db("reldb", NULL);
+  assert_int_equal(strata_put(db, "r", 1, "1", 1), STRATA_OK);
+  assert_int_equal(strata_close(db), STRATA_OK);
+  assert_int_equal(chdir(cwd), 0);
+  snprintf(path, sizeof path, "%s/reldb", (char *)*state);
+  db = open_db(path, NULL);
+  tu_expect_value(db, "r", "1");
+  assert_int_equal(strata_close(db), STRATA_OK);
 }
 
 static void foreign_directory_is_refused(void **state) {
