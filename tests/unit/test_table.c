@@ -470,6 +470,15 @@ static void builder_misuse(void **state) {
   st_table_options_init(&o);
   o.compression = 99;
   assert_int_equal(st_table_builder_new(st_env_posix(), path, &o, &b), STRATA_EINVAL);
+  st_table_options_init(&o);
+  o.block_bytes = 0;
+  assert_int_equal(st_table_builder_new(st_env_posix(), path, &o, &b), STRATA_EINVAL);
+  assert_non_null(strstr(strata_errmsg(), "block_bytes"));
+  st_table_options_init(&o);
+  o.bloom_bits_per_key = -1;
+  assert_int_equal(st_table_builder_new(st_env_posix(), path, &o, &b), STRATA_EINVAL);
+  assert_non_null(strstr(strata_errmsg(), "bloom_bits_per_key"));
+  assert_int_equal(tu_file_size(path), -1); /* no file for a refused builder */
   assert_int_equal(st_table_builder_new(st_env_posix(), path, NULL, &b), STRATA_OK);
   char k1[16], k2[16];
   st_ikey_pack(k1, "b", 1, st_trailer_pack(5, ST_KIND_PUT));
@@ -480,6 +489,21 @@ static void builder_misuse(void **state) {
   assert_int_equal(st_table_builder_add(b, k1, 9, "", 0), STRATA_EINVAL); /* repeated */
   st_ikey_pack(k2, "c", 1, st_trailer_pack(5, 9));
   assert_int_equal(st_table_builder_add(b, k2, 9, "", 0), STRATA_EINVAL); /* unknown kind */
+  st_ikey_pack(k2, "c", 1, st_trailer_pack(5, ST_KIND_RANGE_DELETE));
+  assert_int_equal(st_table_builder_add(b, k2, 9, "", 0), STRATA_EINVAL); /* add_range's to write */
+  st_ikey_pack(k2, "c", 1, st_trailer_pack(5, ST_KIND_PUT));
+  /* Too large for a block: refused before the value is read. */
+  assert_int_equal(st_table_builder_add(b, k2, 9, "", ST_BLOCK_MAX_RAW / 2 + 1), STRATA_EINVAL);
+  assert_non_null(strstr(strata_errmsg(), "over the block limit"));
+  /* Range tombstones: empty, out of order, a bound too large. */
+  assert_int_equal(st_table_builder_add_range(b, "m", 1, "m", 1, 0, 7), STRATA_EINVAL);
+  assert_int_equal(st_table_builder_add_range(b, "n", 1, "k", 1, 0, 7), STRATA_EINVAL);
+  assert_int_equal(st_table_builder_add_range(b, "m", 1, "p", 1, 0, 7), STRATA_OK);
+  assert_int_equal(st_table_builder_add_range(b, "d", 1, "e", 1, 0, 7), STRATA_EINVAL);
+  assert_non_null(strstr(strata_errmsg(), "is not after the previous one"));
+  assert_int_equal(st_table_builder_add_range(b, "x", ST_BLOCK_MAX_RAW / 4 + 1, NULL, 0, 1, 7), STRATA_EINVAL);
+  /* A refused entry leaves the builder usable. */
+  assert_int_equal(st_table_builder_add(b, k2, 9, "v", 1), STRATA_OK);
   /* The path exists now: a second builder may not take it. */
   st_table_builder *b2;
   assert_int_equal(st_table_builder_new(st_env_posix(), path, NULL, &b2), STRATA_EINVAL);
