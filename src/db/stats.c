@@ -140,7 +140,6 @@ static void levels_text(strata_db *db, FILE *f) {
   st_version_unref(v);
 }
 
-
 static void sstables_text(strata_db *db, FILE *f) {
   st_version *v = st_version_set_current(db->vs);
   for (int l = 0; l < ST_LEVELS; l++) {
