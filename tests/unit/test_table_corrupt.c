@@ -333,13 +333,19 @@ static void forge_block(const char *path, int props) {
   free(file);
 }
 
-/* Writes a fresh table, forges it as set above, and expects open to
- * refuse it saying want. */
-static void expect_forgery_refused(const char *dir, const tm_model *m, int props, const char *want) {
+/* The table the forgeries start from: m in blocks of 1 KiB, as
+ * dir/name (the path, malloc'ed). */
+static char *write_to_forge(const char *dir, const char *name, const tm_model *m) {
   st_table_options o;
   st_table_options_init(&o);
   o.block_bytes = 1024;
-  char *path = tm_write(dir, "000011.sst", m, m->n, &o, NULL);
+  return tm_write(dir, name, m, m->n, &o, NULL);
+}
+
+/* Writes a fresh table, forges it as set above, and expects open to
+ * refuse it saying want. */
+static void expect_forgery_refused(const char *dir, const tm_model *m, int props, const char *want) {
+  char *path = write_to_forge(dir, "000011.sst", m);
   forge_block(path, props);
   st_table *t;
   int rc = st_table_open(st_env_posix(), path, 11, NULL, 0, &t);
@@ -360,10 +366,7 @@ static void forged_blocks_are_refused(void **state) {
   tm_model m;
   tm_make(&m, 400);
   /* Forging that adds 0 changes nothing: the table opens and reads. */
-  st_table_options o;
-  st_table_options_init(&o);
-  o.block_bytes = 1024;
-  char *path = tm_write(dir, "000012.sst", &m, m.n, &o, NULL);
+  char *path = write_to_forge(dir, "000012.sst", &m);
   forge_names[0] = "entries";
   forge_names[1] = "file.bytes";
   forge_block(path, 1);
@@ -403,7 +406,7 @@ static void forged_blocks_are_refused(void **state) {
 
   /* An index key below its block's last key opens (open reads no data
    * block) but reads would miss keys: verify reports it. */
-  path = tm_write(dir, "000013.sst", &m, m.n, &o, NULL);
+  path = write_to_forge(dir, "000013.sst", &m);
   forge_entry = 1;
   forge_lower_key = 1;
   forge_block(path, 0);
