@@ -131,7 +131,9 @@ typedef struct strata_options {
   double tombstone_compaction_ratio; /* a table whose share of tombstones passes this is
                                         compacted even when its level is under target; so
                                         is one whose range deletes hide more older bytes
-                                        than this share of what the compaction rewrites.
+                                        than this share of what the compaction rewrites,
+                                        and a memtable whose range deletes would make its
+                                        table so is flushed before it fills.
                                         Default 0.3; 0 < x <= 1 */
   size_t list_max_elements;  /* lists (strata_append) keep only their newest this many
                                 elements: reads show no more, and flushes and compactions
@@ -207,7 +209,10 @@ int strata_delete(strata_db *db, const void *key, size_t klen);
  * STRATA_EINVAL, as is a bound longer than max_key_bytes. Reads, scans and
  * seeks skip a deleted range without visiting the keys under it where they
  * can (docs/SEMANTICS.md); compaction drops the covered data and, once
- * nothing older can be below it, the tombstone. Errors as strata_put.
+ * nothing older can be below it, the tombstone. Range deletes that hide
+ * much flushed data are flushed and compacted with it in the background
+ * soon after, not when the memtable fills (tombstone_compaction_ratio).
+ * Errors as strata_put.
  */
 int strata_delete_range(strata_db *db, const void *begin, size_t blen, const void *end, size_t elen);
 

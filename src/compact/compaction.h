@@ -48,6 +48,12 @@ int st_compaction_options_check(const st_compaction_options *o);
  * noise. */
 #define ST_COMPACT_COVERED_MIN_BYTES (64 << 10)
 
+/* That rule: whether hiding `covered` bytes is worth a compaction that
+ * rewrites `cost` bytes. */
+static inline int st_compaction_covered_due(const st_compaction_options *o, uint64_t covered, uint64_t cost) {
+  return covered >= ST_COMPACT_COVERED_MIN_BYTES && (double)covered > o->tombstone_ratio * (double)cost;
+}
+
 /* A picked file with nothing overlapping it one level down moves there
  * without being rewritten (a trivial move) only when it overlaps at most
  * this many x target_file_bytes two levels down, so that it cannot make a
@@ -136,6 +142,19 @@ st_compaction *st_compaction_range(st_version *v, int level, const void *begin, 
  * level 1, so level 0's compactions into level 1 can no longer drop the
  * deletes (they drop only where nothing older lies below). */
 #define ST_FLUSH_MAX_LEVEL 1
+
+/*
+ * What the compaction of a table of table_bytes flushed now would rewrite
+ * to push range tombstones over the user keys [lo, hi] (hi NULL: past the
+ * last key) one level down, by the rule a flushed table's compaction
+ * follows (st_compaction_flush_level, st_compaction_pick): with level 0
+ * not empty, the table, all of level 0 and what they overlap in level 1;
+ * else the table and what the keys overlap in the first level that they
+ * overlap. With st_compaction_covered_due it says whether a memtable's
+ * range deletes would make its table due at once (db/covered.c).
+ */
+uint64_t st_compaction_flush_cost(const st_version *v, const char *lo, size_t lo_len, const char *hi, size_t hi_len,
+                                  uint64_t table_bytes);
 
 /*
  * The level for a new table f of flushed data (newer than everything in

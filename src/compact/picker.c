@@ -73,23 +73,32 @@ static int file_overlaps(const st_file_meta *f, const ukey_range *r) {
   return 1;
 }
 
-/* Widens r to cover f; r becomes bounded and inclusive. Start from {0}. */
-static void range_add(ukey_range *r, const st_file_meta *f) {
-  size_t n;
-  const char *k = small_ukey(f, &n);
-  if (!r->lo || st_ukey_compare(k, n, r->lo, r->lo_len) < 0) {
-    r->lo = k;
-    r->lo_len = n;
+/* Widens r to cover the user keys [lo, hi] (hi NULL: past the last key);
+ * r becomes bounded below and inclusive. Start from {0}. */
+static void range_widen(ukey_range *r, const char *lo, size_t lo_len, const char *hi, size_t hi_len) {
+  if (!r->lo || st_ukey_compare(lo, lo_len, r->lo, r->lo_len) < 0) {
+    r->lo = lo;
+    r->lo_len = lo_len;
   }
-  if (st_ikey_is_open_largest(f->largest, f->largest_len)) {
+  if (!hi) {
     r->hi = NULL;
     r->hi_len = 0;
     r->hi_open = 1;
-  } else if (!r->hi_open && (!r->hi || r->hi_excl || large_cmp(f, r->hi, r->hi_len) > 0)) {
-    r->hi = f->largest;
-    r->hi_len = f->largest_len - ST_IKEY_TRAILER;
+  } else if (!r->hi_open && (!r->hi || r->hi_excl || st_ukey_compare(hi, hi_len, r->hi, r->hi_len) > 0)) {
+    r->hi = hi;
+    r->hi_len = hi_len;
   }
   r->hi_excl = 0;
+}
+
+/* Widens r to cover f. */
+static void range_add(ukey_range *r, const st_file_meta *f) {
+  size_t n;
+  const char *k = small_ukey(f, &n);
+  if (st_ikey_is_open_largest(f->largest, f->largest_len))
+    range_widen(r, k, n, NULL, 0);
+  else
+    range_widen(r, k, n, f->largest, f->largest_len - ST_IKEY_TRAILER);
 }
 
 /* ---- spans of a level ------------------------------------------------ */
@@ -317,11 +326,11 @@ static int tombstones_due(st_version *v, const st_compaction_options *o, int lev
   double density = (double)f->tombstones / (double)f->entries;
   int dense = f->entries >= ST_COMPACT_TOMBSTONE_MIN_ENTRIES && density > o->tombstone_ratio;
   int64_t covered = atomic_load_explicit(&f->covered_bytes, memory_order_relaxed);
-  if (covered >= ST_COMPACT_COVERED_MIN_BYTES && atomic_load_explicit(&f->range_dels, memory_order_relaxed) != 0) {
+  if (covered >= 0 && atomic_load_explicit(&f->range_dels, memory_order_relaxed) != 0) {
     pick_req q;
     table_req(v, o, NULL, level, i, ST_COMPACT_RANGE_DELETES, &q);
     uint64_t cost = span_bytes(q.in0, 0, q.n0) + overlap_bytes(v, level + 1, &q.r);
-    if ((double)covered > o->tombstone_ratio * (double)cost) {
+    if (st_compaction_covered_due(o, (uint64_t)covered, cost)) {
       *d = (due_table){0, dense, (double)covered / (double)(cost ? cost : 1), level, i, f->number};
       return 1;
     }
@@ -523,6 +532,27 @@ int st_compaction_flush_level(const st_version *v, const st_compaction_options *
     level = next;
   }
   return level;
+}
+
+uint64_t st_compaction_flush_cost(const st_version *v, const char *lo, size_t lo_len, const char *hi, size_t hi_len,
+                                  uint64_t table_bytes) {
+  ukey_range r = {0};
+  uint64_t cost = table_bytes;
+  range_widen(&r, lo, lo_len, hi, hi_len);
+  if (v->nfiles[0] > 0) {
+    /* The table lands at level 0 and goes down with all of level 0. */
+    for (size_t i = 0; i < v->nfiles[0]; i++) {
+      range_add(&r, v->files[0][i]);
+      cost += v->files[0][i]->size;
+    }
+    return cost + overlap_bytes(v, 1, &r);
+  }
+  /* It lands above the first level it overlaps and is compacted into it. */
+  for (int level = 1; level < ST_LEVELS; level++) {
+    uint64_t below = overlap_bytes(v, level, &r);
+    if (below) return cost + below;
+  }
+  return cost;
 }
 
 void st_compaction_free(st_compaction *c) {

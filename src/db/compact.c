@@ -189,6 +189,11 @@ static void *compact_main(void *arg) {
         st_mutex_lock(&db->mu);
         continue;
       }
+      if (!c && st_db_memtable_weigh_due(db)) {
+        /* So may the memtable's range deletes, once flushed. */
+        st_db_weigh_memtable(db);
+        continue;
+      }
     }
     if (!c) {
       uint64_t wait_ms = 1000;

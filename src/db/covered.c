@@ -16,6 +16,15 @@
  * (st_table_offset_of). An estimate goes stale as compactions move the
  * data it counted: a stale one costs at most a few compactions of the
  * table further down, whose outputs are estimated afresh.
+ *
+ * The active memtable's range deletes are weighed the same way, over all
+ * the tables (st_db_weigh_memtable): when its table would be due at once,
+ * it is sealed early instead of when it fills, which may be long after a
+ * burst of deletes, with reads wading through the hidden data and the
+ * disk holding it meanwhile (RocksDB flushes on a count of range deletes,
+ * its memtable_max_range_deletions). Weighing again only once they have
+ * grown by a quarter keeps the work within a few times one weighing of
+ * the final list.
  */
 #include <stdlib.h>
 
@@ -93,11 +102,32 @@ static uint64_t covered_in(strata_db *db, const st_file_meta *g, const run *runs
   return bytes;
 }
 
+/* The bytes runs[0, n) hide in the tables of v from level down: at level
+ * 0 in its tables from index first on, at deeper levels within the span
+ * between the first run's start and the last run's end. */
+static uint64_t covered_from(strata_db *db, const st_version *v, const run *runs, size_t n, int level, size_t first) {
+  uint64_t bytes = 0;
+  if (n == 0) return 0;
+  if (level == 0) {
+    for (size_t j = first; j < v->nfiles[0]; j++) bytes += covered_in(db, v->files[0][j], runs, n);
+    level = 1;
+  }
+  const run *last = &runs[n - 1];
+  for (int l = level; l < ST_LEVELS; l++) {
+    for (size_t j = st_version_first_reaching(v, l, runs[0].lo, runs[0].lolen); j < v->nfiles[l]; j++) {
+      const st_file_meta *g = v->files[l][j];
+      if (!last->open && st_ukey_compare(g->smallest, g->smallest_len - ST_IKEY_TRAILER, last->hi, last->hilen) >= 0)
+        break;
+      bytes += covered_in(db, g, runs, n);
+    }
+  }
+  return bytes;
+}
+
 /* The estimate for table i of level in v: the bytes its range tombstones
- * hide in the tables older than it (deeper levels, where only the span
- * between the first run's start and the last run's end is looked at; at
- * level 0 also the level-0 tables after it). A table that does not open
- * (or memory running out) weighs 0: the reads that need it report why. */
+ * hide in the tables older than it (deeper levels; at level 0 also the
+ * level-0 tables after it). A table that does not open (or memory running
+ * out) weighs 0: the reads that need it report why. */
 static uint64_t estimate(strata_db *db, const st_version *v, int level, size_t i) {
   st_file_meta *f = v->files[level][i];
   st_table *t;
@@ -106,18 +136,7 @@ static uint64_t estimate(strata_db *db, const st_version *v, int level, size_t i
   st_db_note_range_dels(f, rt);
   size_t n = 0;
   run *runs = rt ? runs_of(rt, &n) : NULL;
-  uint64_t bytes = 0;
-  if (n > 0 && level == 0)
-    for (size_t j = i + 1; j < v->nfiles[0]; j++) bytes += covered_in(db, v->files[0][j], runs, n);
-  for (int l = level + 1; l < ST_LEVELS && n > 0; l++) {
-    const run *last = &runs[n - 1];
-    for (size_t j = st_version_first_reaching(v, l, runs[0].lo, runs[0].lolen); j < v->nfiles[l]; j++) {
-      const st_file_meta *g = v->files[l][j];
-      if (!last->open && st_ukey_compare(g->smallest, g->smallest_len - ST_IKEY_TRAILER, last->hi, last->hilen) >= 0)
-        break;
-      bytes += covered_in(db, g, runs, n);
-    }
-  }
+  uint64_t bytes = level == 0 ? covered_from(db, v, runs, n, 0, i + 1) : covered_from(db, v, runs, n, level + 1, 0);
   free(runs);
   st_table_cache_release(db->table_cache, t);
   return bytes;
@@ -156,4 +175,55 @@ size_t st_db_estimate_covered(strata_db *db) {
 out:
   st_version_unref(v);
   return done;
+}
+
+/* ---- the active memtable ---------------------------------------------- */
+
+int st_db_memtable_weigh_due(const strata_db *db) {
+  if (db->rdel_weighing || db->opt.background_threads < 2) return 0; /* no compaction workers */
+  size_t n = atomic_load_explicit(&db->mem->rdel_count, memory_order_relaxed);
+  if (n == 0) return 0;
+  if (db->rdel_weighed_log != db->wal_number) return 1;
+  return n > db->rdel_weighed + db->rdel_weighed / 4;
+}
+
+/* Whether mem's range deletes (count of them at least) make its table due
+ * for them at once, were it flushed now over the current version. */
+static int memtable_due(strata_db *db, st_memtable *mem) {
+  st_rtombs *rt;
+  if (st_memtable_rtombs(mem, &rt) != STRATA_OK || !rt) return 0;
+  size_t n;
+  run *runs = runs_of(rt, &n);
+  int due = 0;
+  if (n > 0) {
+    st_version *v = st_version_set_current(db->vs);
+    const run *last = &runs[n - 1];
+    uint64_t covered = covered_from(db, v, runs, n, 0, 0);
+    uint64_t cost = st_compaction_flush_cost(v, runs[0].lo, runs[0].lolen, last->open ? NULL : last->hi, last->hilen,
+                                             st_memtable_bytes(mem));
+    due = st_compaction_covered_due(&db->copt, covered, cost);
+    st_version_unref(v);
+  }
+  free(runs);
+  st_rtombs_unref(rt);
+  return due;
+}
+
+void st_db_weigh_memtable(strata_db *db) {
+  st_memtable *mem = db->mem;
+  uint64_t log = db->wal_number;
+  /* Loaded before the list is built, which then holds at least these. */
+  size_t count = atomic_load_explicit(&mem->rdel_count, memory_order_acquire);
+  st_memtable_ref(mem);
+  db->rdel_weighing = 1;
+  st_mutex_unlock(&db->mu);
+  /* A seal that fails leaves the memtable as it was, or, when the old log
+   * could not be made durable, the database read-only: writers say so. */
+  if (!atomic_load_explicit(&db->stop_compacting, memory_order_relaxed) && memtable_due(db, mem))
+    (void)st_db_seal_early(db, log);
+  st_memtable_unref(mem);
+  st_mutex_lock(&db->mu);
+  db->rdel_weighed_log = log;
+  db->rdel_weighed = count;
+  db->rdel_weighing = 0;
 }

@@ -36,6 +36,7 @@ typedef struct st_db_stats {
   atomic_uint_fast64_t bloom_checked, bloom_useful; /* table lookups; those the filter answered */
   atomic_uint_fast64_t table_lookups;
   atomic_uint_fast64_t flushes, flush_bytes, flush_failures;
+  atomic_uint_fast64_t early_flushes; /* memtables sealed early for what their range deletes hide */
   atomic_uint_fast64_t user_bytes;           /* key and value bytes written by users */
   atomic_uint_fast64_t slowdown_micros;      /* writes slept: level 0 at l0_slowdown_trigger */
   atomic_uint_fast64_t stop_micros;          /* writes waited: flushes or level 0 behind */
@@ -98,6 +99,10 @@ struct strata_db {
   strata_snapshot snapshots;          /* list head (sentinel) */
   int nsnapshots;
   int niters;                         /* open strata_iter handles */
+  uint64_t rdel_weighed_log;          /* the memtable (by log number) whose range deletes were last weighed */
+  size_t rdel_weighed;                /* how many it held then */
+  int rdel_weighing;                  /* a worker is weighing them (st_db_weigh_memtable) */
+  uint64_t seal_request;              /* the log of a memtable a worker asked to seal early */
 
   /* Owned by the current leader of the write queue (and open/close): */
   st_wal_writer *wal;
@@ -238,6 +243,27 @@ size_t st_db_estimate_covered(strata_db *db);
 /* 1 when some table of v waits for that estimate, else 0; reads only the
  * metas (no I/O), any thread. */
 int st_db_covered_waiting(const st_version *v);
+/* 1 when the active memtable's range deletes are due to be weighed (mu
+ * held): none of it was yet, or they grew by a quarter since, and no
+ * worker is at it. Cheap: the write leader asks after each group. */
+int st_db_memtable_weigh_due(const strata_db *db);
+/* Weighs them (mu held on entry and exit, released meanwhile): the bytes
+ * of the tables they hide, against what their table's compaction would
+ * rewrite if the memtable were flushed now (st_compaction_flush_cost).
+ * When the rule that makes a table due for its range deletes
+ * (st_compaction_covered_due) holds, seals the memtable early, so that
+ * the flush and that compaction take the hidden data off the disk now
+ * rather than when the memtable fills. */
+void st_db_weigh_memtable(strata_db *db);
+/* Seals the memtable of log log_number (the active one then) early, if
+ * that holds nobody up: it is still the active one, holds entries, fewer
+ * than max_immutable_memtables wait and level 0 is under
+ * l0_slowdown_trigger (stat flush.early_for_range_deletes). Through the
+ * write queue when it is empty; else the request is left to the leaders,
+ * and this returns at once (never behind a leader that waits for a
+ * compaction, which could be the caller's own). Errors as st_db_write.
+ * mu not held. */
+int st_db_seal_early(strata_db *db, uint64_t log_number);
 
 /* File names inside the database directory. */
 #define ST_MARKER_NAME "STRATA"

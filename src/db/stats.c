@@ -83,6 +83,7 @@ static void stats_text(strata_db *db, FILE *f) {
           "flush.count: %llu\n"
           "flush.bytes: %llu\n"
           "flush.failures: %llu\n"
+          "flush.early_for_range_deletes: %llu\n"
           "compaction.count: %llu\n"
           "compaction.trivial_moves: %llu\n"
           "compaction.read_triggered: %llu\n"
@@ -115,7 +116,7 @@ static void stats_text(strata_db *db, FILE *f) {
           LOAD(s->wal_syncs), LOAD(s->gets), LOAD(s->get_hits), LOAD(s->table_lookups), LOAD(s->tombstones_skipped),
           LOAD(s->bloom_checked), LOAD(s->bloom_useful), (unsigned long long)cs.hits, (unsigned long long)cs.misses,
           cs.usage, cs.capacity, mem_bytes, mem_entries, imm_bytes, LOAD(s->flushes), LOAD(s->flush_bytes),
-          LOAD(s->flush_failures), LOAD(s->compactions), LOAD(s->trivial_moves), LOAD(s->read_compactions),
+          LOAD(s->flush_failures), LOAD(s->early_flushes), LOAD(s->compactions), LOAD(s->trivial_moves), LOAD(s->read_compactions),
           LOAD(s->tombstone_compactions),
           LOAD(s->compaction_failures),
           LOAD(s->compaction_bytes_read), LOAD(s->compaction_bytes_written), (unsigned long long)shape.pending_bytes,

@@ -22,6 +22,7 @@ struct st_writer {
   strata_batch *batch; /* NULL: a sync or flush request only */
   int sync;
   int force_flush; /* seal the memtable even if it is not full */
+  uint64_t seal_log; /* with force_flush: an early seal (st_db_seal_early) of the memtable of this log */
   int done;
   atomic_int ready; /* set with done, or when this writer becomes the queue's head */
   int rc;
@@ -143,9 +144,12 @@ static size_t level0_files(strata_db *db) {
  * held back while compaction is behind: each sleeps a moment once level 0
  * reaches l0_slowdown_trigger, and they wait while level 0 is at
  * l0_stop_trigger or max_immutable_memtables are waiting for flush, so
- * that memory and read cost stay bounded whatever the write rate.
+ * that memory and read cost stay bounded whatever the write rate. An
+ * early seal (asked by w, or by a worker that found the queue busy) is
+ * made only while it holds nobody up, and never waited for.
  */
-static int make_room(strata_db *db, int force) {
+static int make_room(strata_db *db, st_writer *w) {
+  int force = w->force_flush;
   int slowed = 0;
   uint64_t stopped_since = 0;
   int rc = STRATA_OK;
@@ -156,6 +160,15 @@ static int make_room(strata_db *db, int force) {
       break;
     }
     size_t l0 = level0_files(db);
+    uint64_t early = w->seal_log ? w->seal_log : db->seal_request;
+    if (early && early == db->wal_number && db->nimm < db->opt.max_immutable_memtables &&
+        l0 < (size_t)db->opt.l0_slowdown_trigger && atomic_load_explicit(&db->mem->entries, memory_order_relaxed)) {
+      rc = st_db_switch_memtable(db);
+      if (rc == STRATA_OK) atomic_fetch_add_explicit(&db->stats.early_flushes, 1, memory_order_relaxed);
+      if (rc || w->seal_log) break;
+      continue; /* a writer's group goes into the new memtable */
+    }
+    if (w->seal_log) break;
     if (!slowed && !force && l0 >= (size_t)db->opt.l0_slowdown_trigger && l0 < (size_t)db->opt.l0_stop_trigger) {
       /* Give compaction some room without stopping this writer. */
       slowed = 1;
@@ -212,33 +225,43 @@ static void await_turn(strata_db *db, st_writer *w) {
   st_mutex_lock(&db->mu);
 }
 
-int st_db_write(strata_db *db, strata_batch *batch, int sync, int force_flush) {
+/* Queues w and waits until its batch is written (by itself as leader, or
+ * by a leader whose group it joined). */
+static int submit(strata_db *db, st_writer *w) {
+  strata_batch *batch = w->batch;
   st_errsave err;
-  st_writer w = {.batch = batch, .sync = sync, .force_flush = force_flush, .err = &err};
-  atomic_init(&w.ready, 0);
-  st_cond_init(&w.cv);
+  w->err = &err;
   st_mutex_lock(&db->mu);
-  if (db->queue_tail)
-    db->queue_tail->next = &w;
-  else
-    db->queue_head = &w;
-  db->queue_tail = &w;
-  if (db->queue_head != &w) await_turn(db, &w);
-  while (!w.done && db->queue_head != &w) st_cond_wait(&w.cv, &db->mu);
-  if (w.done) {
+  if (w->seal_log && db->queue_head) {
+    /* A worker does not queue behind a leader that may be waiting for
+     * compaction, which could be its own: the leaders see the request. */
+    db->seal_request = w->seal_log;
     st_mutex_unlock(&db->mu);
-    st_cond_destroy(&w.cv);
-    if (w.rc == STRATA_OK && batch) atomic_fetch_add_explicit(&db->stats.batches, 1, memory_order_relaxed);
+    return STRATA_OK;
+  }
+  atomic_init(&w->ready, 0);
+  st_cond_init(&w->cv);
+  if (db->queue_tail)
+    db->queue_tail->next = w;
+  else
+    db->queue_head = w;
+  db->queue_tail = w;
+  if (db->queue_head != w) await_turn(db, w);
+  while (!w->done && db->queue_head != w) st_cond_wait(&w->cv, &db->mu);
+  if (w->done) {
+    st_mutex_unlock(&db->mu);
+    st_cond_destroy(&w->cv);
+    if (w->rc == STRATA_OK && batch) atomic_fetch_add_explicit(&db->stats.batches, 1, memory_order_relaxed);
     /* The message was recorded in the leader's thread: make it ours. */
-    return w.rc ? st_error_restore(&err, w.rc) : STRATA_OK;
+    return w->rc ? st_error_restore(&err, w->rc) : STRATA_OK;
   }
 
   /* This thread leads. */
   strata_batch *group = NULL;
   int group_sync = 0;
-  st_writer *last = &w;
+  st_writer *last = w;
   /* If there is no room, the leader alone reports why. */
-  int rc = make_room(db, w.force_flush);
+  int rc = make_room(db, w);
   if (rc == STRATA_OK) last = build_group(db, &group, &group_sync, &rc);
   if (rc == STRATA_OK && group && atomic_load_explicit(&db->last_seq, memory_order_relaxed) + group->count > ST_SEQ_MAX)
     rc = st_error(STRATA_EINVAL, "sequence numbers are exhausted (2^56 writes)");
@@ -255,6 +278,7 @@ int st_db_write(strata_db *db, strata_batch *batch, int sync, int force_flush) {
       atomic_fetch_add_explicit(&db->stats.groups, 1, memory_order_relaxed);
       atomic_fetch_add_explicit(&db->stats.records, group->count, memory_order_relaxed);
       atomic_fetch_add_explicit(&db->stats.user_bytes, group->user_bytes, memory_order_relaxed);
+      if (st_db_memtable_weigh_due(db)) st_db_maybe_schedule_compaction(db);
     }
   }
 
@@ -263,7 +287,7 @@ int st_db_write(strata_db *db, strata_batch *batch, int sync, int force_flush) {
     st_writer *m = db->queue_head;
     db->queue_head = m->next;
     if (!db->queue_head) db->queue_tail = NULL;
-    if (m != &w) {
+    if (m != w) {
       if (rc) st_error_save(m->err);
       m->rc = rc;
       m->done = 1;
@@ -277,9 +301,19 @@ int st_db_write(strata_db *db, strata_batch *batch, int sync, int force_flush) {
     st_cond_signal(&db->queue_head->cv);
   }
   st_mutex_unlock(&db->mu);
-  st_cond_destroy(&w.cv);
+  st_cond_destroy(&w->cv);
   if (rc == STRATA_OK && batch) atomic_fetch_add_explicit(&db->stats.batches, 1, memory_order_relaxed);
   return rc;
+}
+
+int st_db_write(strata_db *db, strata_batch *batch, int sync, int force_flush) {
+  st_writer w = {.batch = batch, .sync = sync, .force_flush = force_flush};
+  return submit(db, &w);
+}
+
+int st_db_seal_early(strata_db *db, uint64_t log_number) {
+  st_writer w = {.force_flush = 1, .seal_log = log_number};
+  return submit(db, &w);
 }
 
 /* Checks a batch against the limits of db before it is queued. */

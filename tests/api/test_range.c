@@ -584,6 +584,40 @@ static void workers_reclaim_range_deletes(void **state) {
   assert_int_equal(strata_verify(*state, NULL), STRATA_OK);
 }
 
+/* Range deletes still in the memtable are weighed too: deleting half the
+ * partitions seals the memtable early, and its flush and compaction take
+ * the hidden rows off the disk with no strata_flush at all. A delete that
+ * hides little (one partition of 200) leaves the memtable alone: the
+ * weighing after the first write finds it not due, and the one after the
+ * next hundred (well over a quarter more) finds them due. */
+static void memtable_range_deletes_flushed_early(void **state) {
+  strata_options o;
+  strata_options_init(&o);
+  strata_db *db = partitions_compacted(*state, &o);
+  unsigned long long full = table_bytes(db);
+  assert_int_equal(tu_stat(db, "flush.early_for_range_deletes"), 0);
+  assert_int_equal(strata_delete_range(db, K("user0000/"), K("user00000")), STRATA_OK);
+  usleep(300000); /* the write woke a worker to weigh it */
+  assert_int_equal(tu_stat(db, "flush.early_for_range_deletes"), 0);
+  assert_int_equal(tu_stat(db, "memtable.entries"), 1);
+  assert_int_equal(table_bytes(db), full);
+
+  delete_odd_partitions(db);
+  await_reclaimed(db, full, "memtable's range deletes");
+  /* More than one when a worker weighed the deletes while they came. */
+  assert_true(tu_stat(db, "flush.early_for_range_deletes") >= 1);
+  assert_true(tu_stat(db, "compaction.tombstone_triggered") >= 1);
+  char k[32];
+  snprintf(k, sizeof k, "user%04d/item%03d", 0, 7);
+  tu_expect_missing(db, k);
+  snprintf(k, sizeof k, "user%04d/item%03d", 101, 7);
+  tu_expect_missing(db, k);
+  snprintf(k, sizeof k, "user%04d/item%03d", 102, 7);
+  tu_expect_value(db, k, "vvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvv");
+  assert_int_equal(strata_close(db), STRATA_OK);
+  assert_int_equal(strata_verify(*state, NULL), STRATA_OK);
+}
+
 /* A table of range deletes from before an open is weighed once a read
  * has opened it: the manifest does not say which tables hold range
  * tombstones, and the workers do not open tables to ask. Before the
@@ -750,6 +784,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(bounded_scans_open_few_tables, setup, teardown),
       cmocka_unit_test_setup_teardown(compaction_reclaims, setup, teardown),
     cmocka_unit_test_setup_teardown(workers_reclaim_range_deletes, setup, teardown),
+    cmocka_unit_test_setup_teardown(memtable_range_deletes_flushed_early, setup, teardown),
     cmocka_unit_test_setup_teardown(reopened_range_deletes_weighed_after_a_read, setup, teardown),
       cmocka_unit_test_setup_teardown(cut_across_outputs, setup, teardown),
       cmocka_unit_test_setup_teardown(dump_and_verify, setup, teardown),

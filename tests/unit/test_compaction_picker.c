@@ -788,6 +788,56 @@ static void flushed_table_level(void **state) {
   st_version_unref(v);
 }
 
+/* ---- a memtable's range deletes ------------------------------------- */
+
+/* What a flushed table of range deletes would rewrite on its way down:
+ * with level 0 not empty, all of it and what it and the deletes overlap in
+ * level 1; else what the deletes overlap in the first level they overlap.
+ * The deletes' end is taken as inclusive, and NULL reaches past the last
+ * key. Then the rule that makes it due. */
+static void flush_cost(void **state) {
+  (void)state;
+  vb b;
+  vb_init(&b);
+  st_version *v = vb_finish(&b);
+  assert_int_equal(st_compaction_flush_cost(v, "a", 1, "z", 1, 7), 7); /* nothing below */
+  st_version_unref(v);
+
+  vb_init(&b);
+  vb_file(&b, 1, 1, 1 * KIB, "a", "c");
+  vb_file(&b, 1, 2, 2 * KIB, "d", "f");
+  vb_file(&b, 1, 3, 4 * KIB, "g", "i");
+  vb_file(&b, 2, 4, 8 * KIB, "a", "z");
+  v = vb_finish(&b);
+  assert_int_equal(st_compaction_flush_cost(v, "e", 1, "h", 1, 100), 100 + 6 * KIB);
+  assert_int_equal(st_compaction_flush_cost(v, "f", 1, "g", 1, 0), 6 * KIB); /* an end is a key it reaches */
+  assert_int_equal(st_compaction_flush_cost(v, "b", 1, NULL, 0, 0), 7 * KIB);
+  assert_int_equal(st_compaction_flush_cost(v, "j", 1, "k", 1, 0), 8 * KIB); /* level 1 has a gap there */
+  assert_int_equal(st_compaction_flush_cost(v, "0", 1, "1", 1, 0), 0);
+  st_version_unref(v);
+
+  vb_init(&b);
+  vb_file(&b, 0, 10, 512, "x", "y"); /* widens the span to "y" */
+  vb_file(&b, 0, 11, 256, "e", "e");
+  vb_file(&b, 1, 1, 1 * KIB, "a", "c");
+  vb_file(&b, 1, 2, 2 * KIB, "d", "f");
+  vb_file(&b, 1, 3, 4 * KIB, "w", "w");
+  vb_file(&b, 2, 4, 8 * KIB, "a", "z");
+  v = vb_finish(&b);
+  assert_int_equal(st_compaction_flush_cost(v, "b", 1, "c", 1, 100), 100 + 768 + 7 * KIB); /* "b".."y" */
+  assert_int_equal(st_compaction_flush_cost(v, "0", 1, "1", 1, 100), 100 + 768 + 7 * KIB); /* "0".."y" */
+  st_version_unref(v);
+
+  st_compaction_options o;
+  small_options(&o);
+  assert_false(st_compaction_covered_due(&o, ST_COMPACT_COVERED_MIN_BYTES - 1, 0));
+  assert_true(st_compaction_covered_due(&o, ST_COMPACT_COVERED_MIN_BYTES, 0));
+  assert_true(st_compaction_covered_due(&o, 301 * KIB, 1000 * KIB));
+  assert_false(st_compaction_covered_due(&o, 300 * KIB, 1000 * KIB));
+  o.tombstone_ratio = 1;
+  assert_false(st_compaction_covered_due(&o, 1000 * KIB, 1000 * KIB));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(options_and_targets),
@@ -802,6 +852,7 @@ int main(void) {
       cmocka_unit_test(range_deletes_weighed),
       cmocka_unit_test(manual_range),
       cmocka_unit_test(flushed_table_level),
+      cmocka_unit_test(flush_cost),
       cmocka_unit_test(read_due),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
