@@ -326,7 +326,7 @@ static int tombstones_due(st_version *v, const st_compaction_options *o, int lev
   double density = (double)f->tombstones / (double)f->entries;
   int dense = f->entries >= ST_COMPACT_TOMBSTONE_MIN_ENTRIES && density > o->tombstone_ratio;
   int64_t covered = atomic_load_explicit(&f->covered_bytes, memory_order_relaxed);
-  if (covered >= 0 && atomic_load_explicit(&f->range_dels, memory_order_relaxed) != 0) {
+  if (covered >= ST_COMPACT_COVERED_MIN_BYTES && atomic_load_explicit(&f->range_dels, memory_order_relaxed) != 0) {
     pick_req q;
     table_req(v, o, NULL, level, i, ST_COMPACT_RANGE_DELETES, &q);
     uint64_t cost = span_bytes(q.in0, 0, q.n0) + overlap_bytes(v, level + 1, &q.r);

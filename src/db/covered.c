@@ -187,8 +187,8 @@ int st_db_memtable_weigh_due(const strata_db *db) {
   return n > db->rdel_weighed + db->rdel_weighed / 4;
 }
 
-/* Whether mem's range deletes (count of them at least) make its table due
- * for them at once, were it flushed now over the current version. */
+/* Whether mem's range deletes would make its table due for them at once,
+ * were it flushed now over the current version. */
 static int memtable_due(strata_db *db, st_memtable *mem) {
   st_rtombs *rt;
   if (st_memtable_rtombs(mem, &rt) != STRATA_OK || !rt) return 0;
