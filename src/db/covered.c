@@ -180,7 +180,7 @@ out:
 /* ---- the active memtable ---------------------------------------------- */
 
 int st_db_memtable_weigh_due(const strata_db *db) {
-  if (db->rdel_weighing || db->opt.background_threads < 2) return 0; /* no compaction workers */
+  if (db->rdel_weighing) return 0;
   size_t n = atomic_load_explicit(&db->mem->rdel_count, memory_order_relaxed);
   if (n == 0) return 0;
   if (db->rdel_weighed_log != db->wal_number) return 1;

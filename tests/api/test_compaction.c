@@ -2,7 +2,8 @@
  * after overwrites and deletes, no tombstone left at the bottom, the
  * conversation list's sort-key churn kept cheap to scan, write stalls
  * counted, failures during compaction losing nothing, flushed tables
- * placed below level 0, and compactions triggered by reads. */
+ * placed below level 0, compactions triggered by reads, and the early
+ * seal of a memtable for its range deletes. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -478,6 +479,65 @@ static void reads_compact_tables_they_look_into_in_vain(void **state) {
   assert_int_equal(strata_close(db), STRATA_OK);
 }
 
+/* The active memtable's log number. */
+static uint64_t active_log(strata_db *db) {
+  st_mutex_lock(&db->mu);
+  uint64_t log = db->wal_number;
+  st_mutex_unlock(&db->mu);
+  return log;
+}
+
+/*
+ * An early seal (st_db_seal_early, which a worker asks for when the
+ * memtable's range deletes hide enough flushed data) never queues behind
+ * a writer, whose leader could be waiting for that worker's compaction:
+ * with the queue busy it leaves the request, and the next leader seals
+ * before its own write goes in; with the queue empty it seals at once. A
+ * memtable that is no longer the active one, or an empty one, is left
+ * alone. No thread can be held as the queue's leader, so the queue is
+ * made busy by hand here, with no other writer running.
+ */
+static void early_seal_waits_for_nobody(void **state) {
+  static uint64_t busy_marker; /* stands for a leader; never dereferenced */
+  strata_db *db = tu_open(*state, NULL);
+  assert_int_equal(strata_put(db, "a", 1, "1", 1), STRATA_OK);
+  uint64_t log = active_log(db);
+  assert_int_equal(st_db_seal_early(db, log + 1000), STRATA_OK);
+  assert_int_equal(active_log(db), log);
+
+  st_mutex_lock(&db->mu);
+  db->queue_head = (st_writer *)(void *)&busy_marker;
+  st_mutex_unlock(&db->mu);
+  assert_int_equal(st_db_seal_early(db, log), STRATA_OK); /* returns at once */
+  st_mutex_lock(&db->mu);
+  assert_int_equal(db->seal_request, log);
+  db->queue_head = NULL;
+  st_mutex_unlock(&db->mu);
+  assert_int_equal(active_log(db), log);
+  assert_int_equal(tu_stat(db, "flush.early_for_range_deletes"), 0);
+  assert_int_equal(strata_put(db, "b", 1, "2", 1), STRATA_OK);
+  assert_int_equal(tu_stat(db, "flush.early_for_range_deletes"), 1);
+  uint64_t log2 = active_log(db);
+  assert_true(log2 > log);
+  assert_int_equal(tu_stat(db, "memtable.entries"), 1); /* "b", in the new memtable */
+
+  assert_int_equal(st_db_seal_early(db, log2), STRATA_OK);
+  assert_int_equal(tu_stat(db, "flush.early_for_range_deletes"), 2);
+  assert_int_equal(tu_stat(db, "memtable.entries"), 0);
+  uint64_t log3 = active_log(db);
+  assert_true(log3 > log2);
+  assert_int_equal(st_db_seal_early(db, log3), STRATA_OK); /* empty */
+  assert_int_equal(active_log(db), log3);
+  assert_int_equal(tu_stat(db, "flush.early_for_range_deletes"), 2);
+
+  assert_int_equal(strata_flush(db), STRATA_OK);
+  assert_int_equal(strata_close(db), STRATA_OK);
+  db = tu_open(*state, NULL);
+  tu_expect_value(db, "a", "1");
+  tu_expect_value(db, "b", "2");
+  assert_int_equal(strata_close(db), STRATA_OK);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(overwrites_and_deletes_are_reclaimed, setup, teardown),
@@ -487,6 +547,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(write_stalls_are_counted, setup, teardown),
       cmocka_unit_test_setup_teardown(flushes_skip_level0_when_nothing_overlaps, setup, teardown),
       cmocka_unit_test_setup_teardown(reads_compact_tables_they_look_into_in_vain, setup, teardown),
+      cmocka_unit_test_setup_teardown(early_seal_waits_for_nobody, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
