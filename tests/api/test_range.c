@@ -613,7 +613,9 @@ static void memtable_range_deletes_flushed_early(void **state) {
   snprintf(k, sizeof k, "user%04d/item%03d", 101, 7);
   tu_expect_missing(db, k);
   snprintf(k, sizeof k, "user%04d/item%03d", 102, 7);
-  tu_expect_value(db, k, "vvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvv");
+  tu_expect_value(db, k,
+                  "vvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvv"
+                  "vvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvv");
   assert_int_equal(strata_close(db), STRATA_OK);
   assert_int_equal(strata_verify(*state, NULL), STRATA_OK);
 }
