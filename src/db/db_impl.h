@@ -261,8 +261,10 @@ void st_db_weigh_memtable(strata_db *db);
  * l0_slowdown_trigger (stat flush.early_for_range_deletes). Through the
  * write queue when it is empty; else the request is left to the leaders,
  * and this returns at once (never behind a leader that waits for a
- * compaction, which could be the caller's own). Errors as st_db_write.
- * mu not held. */
+ * compaction, which could be the caller's own). A seal that fails is
+ * not made, and fails no write: the leader's group goes into the memtable
+ * there is (unless the failure made the database read-only). Errors as
+ * st_db_write. mu not held. */
 int st_db_seal_early(strata_db *db, uint64_t log_number);
 
 /* File names inside the database directory. */

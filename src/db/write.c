@@ -163,10 +163,15 @@ static int make_room(strata_db *db, st_writer *w) {
     uint64_t early = w->seal_log ? w->seal_log : db->seal_request;
     if (early && early == db->wal_number && db->nimm < db->opt.max_immutable_memtables &&
         l0 < (size_t)db->opt.l0_slowdown_trigger && atomic_load_explicit(&db->mem->entries, memory_order_relaxed)) {
-      rc = st_db_switch_memtable(db);
-      if (rc == STRATA_OK) atomic_fetch_add_explicit(&db->stats.early_flushes, 1, memory_order_relaxed);
-      if (rc || w->seal_log) break;
-      continue; /* a writer's group goes into the new memtable */
+      /* An option, never a reason to fail a write: when the seal fails,
+       * the group goes into the memtable there is, unless the failure made
+       * the database read-only (the loop's first check). */
+      if (st_db_switch_memtable(db) == STRATA_OK)
+        atomic_fetch_add_explicit(&db->stats.early_flushes, 1, memory_order_relaxed);
+      else
+        db->seal_request = 0;
+      if (w->seal_log) break;
+      continue;
     }
     if (w->seal_log) break;
     if (!slowed && !force && l0 >= (size_t)db->opt.l0_slowdown_trigger && l0 < (size_t)db->opt.l0_stop_trigger) {

@@ -497,14 +497,10 @@ static uint64_t active_log(strata_db *db) {
  * alone. No thread can be held as the queue's leader, so the queue is
  * made busy by hand here, with no other writer running.
  */
-static void early_seal_waits_for_nobody(void **state) {
+/* Asks for an early seal of the active memtable with the write queue
+ * made busy by hand, so that the request is left to the next leader. */
+static void request_seal(strata_db *db, uint64_t log) {
   static uint64_t busy_marker; /* stands for a leader; never dereferenced */
-  strata_db *db = tu_open(*state, NULL);
-  assert_int_equal(strata_put(db, "a", 1, "1", 1), STRATA_OK);
-  uint64_t log = active_log(db);
-  assert_int_equal(st_db_seal_early(db, log + 1000), STRATA_OK);
-  assert_int_equal(active_log(db), log);
-
   st_mutex_lock(&db->mu);
   db->queue_head = (st_writer *)(void *)&busy_marker;
   st_mutex_unlock(&db->mu);
@@ -514,7 +510,29 @@ static void early_seal_waits_for_nobody(void **state) {
   db->queue_head = NULL;
   st_mutex_unlock(&db->mu);
   assert_int_equal(active_log(db), log);
+}
+
+static void early_seal_waits_for_nobody(void **state) {
+  st_env *env = fault_env_new();
+  strata_db *db;
+  assert_int_equal(st_db_open(*state, NULL, env, &db), STRATA_OK);
+  assert_int_equal(strata_put(db, "a", 1, "1", 1), STRATA_OK);
+  uint64_t log = active_log(db);
+  assert_int_equal(st_db_seal_early(db, log + 1000), STRATA_OK);
+  assert_int_equal(active_log(db), log);
+
+  /* An early seal is an option, never a reason to fail a write: the next
+   * log cannot be created, and the leader's write goes on in the memtable
+   * it has. */
+  request_seal(db, log);
+  fault_env_fail_on(env, FAULT_OPEN, ".log", 1, STRATA_EIO, 0);
+  assert_int_equal(strata_put(db, "c", 1, "3", 1), STRATA_OK);
+  fault_env_heal(env);
+  assert_int_equal(active_log(db), log);
+  assert_int_equal(tu_stat(db, "memtable.entries"), 2);
   assert_int_equal(tu_stat(db, "flush.early_for_range_deletes"), 0);
+
+  request_seal(db, log);
   assert_int_equal(strata_put(db, "b", 1, "2", 1), STRATA_OK);
   assert_int_equal(tu_stat(db, "flush.early_for_range_deletes"), 1);
   uint64_t log2 = active_log(db);
@@ -532,9 +550,11 @@ static void early_seal_waits_for_nobody(void **state) {
 
   assert_int_equal(strata_flush(db), STRATA_OK);
   assert_int_equal(strata_close(db), STRATA_OK);
+  fault_env_free(env);
   db = tu_open(*state, NULL);
   tu_expect_value(db, "a", "1");
   tu_expect_value(db, "b", "2");
+  tu_expect_value(db, "c", "3");
   assert_int_equal(strata_close(db), STRATA_OK);
 }
 
