@@ -40,6 +40,7 @@ typedef struct st_db_stats {
   atomic_uint_fast64_t user_bytes;           /* key and value bytes written by users */
   atomic_uint_fast64_t slowdown_micros;      /* writes slept: level 0 at l0_slowdown_trigger */
   atomic_uint_fast64_t stop_micros;          /* writes waited: flushes or level 0 behind */
+  atomic_int writers_stopped;                /* waiting in a stop now: a group's leader or strata_flush */
   atomic_uint_fast64_t compactions, trivial_moves, compaction_failures;
   atomic_uint_fast64_t read_compactions; /* installed, picked because reads made a table due */
   atomic_uint_fast64_t tombstone_compactions; /* installed, picked for a table's tombstones */

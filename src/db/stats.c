@@ -98,6 +98,7 @@ static void stats_text(strata_db *db, FILE *f) {
           "writes.user_bytes: %llu\n"
           "writes.slowdown_micros: %llu\n"
           "writes.stop_micros: %llu\n"
+          "writes.stopped: %d\n"
           "amplification.write: %.2f\n"
           "amplification.space: %.2f\n"
           "files.obsolete_deleted: %llu\n"
@@ -121,7 +122,9 @@ static void stats_text(strata_db *db, FILE *f) {
           LOAD(s->compaction_failures),
           LOAD(s->compaction_bytes_read), LOAD(s->compaction_bytes_written), (unsigned long long)shape.pending_bytes,
           compacting, LOAD(s->tombstones_dropped), LOAD(s->versions_dropped), LOAD(s->user_bytes),
-          LOAD(s->slowdown_micros), LOAD(s->stop_micros), write_amp, shape.space_amp, LOAD(s->obsolete_files_deleted), LOAD(db->last_seq), snaps, iters,
+          LOAD(s->slowdown_micros), LOAD(s->stop_micros),
+          atomic_load_explicit(&s->writers_stopped, memory_order_relaxed), write_amp, shape.space_amp,
+          LOAD(s->obsolete_files_deleted), LOAD(db->last_seq), snaps, iters,
           LOAD(s->recovered_logs), LOAD(s->recovered_batches), LOAD(s->recovered_records),
           LOAD(s->wal_tail_dropped_bytes), LOAD(s->wal_corrupt_dropped_bytes),
           (unsigned long long)st_version_set_tail_dropped_bytes(db->vs),

@@ -138,6 +138,14 @@ static size_t level0_files(strata_db *db) {
 /* How long a write sleeps when level 0 nears its stop trigger. */
 #define SLOWDOWN_MICROS 1000
 
+/* A writer starts waiting in a stop: counted in writes.stopped until
+ * make_room returns. The start time, never 0. */
+static uint64_t stop_begins(strata_db *db) {
+  atomic_fetch_add_explicit(&db->stats.writers_stopped, 1, memory_order_relaxed);
+  uint64_t now = db->env->now_micros(db->env);
+  return now ? now : 1;
+}
+
 /*
  * Makes sure the memtable has room for the leader's group (mu held):
  * seals a full memtable, or any non-empty one when forced. Writes are
@@ -187,13 +195,13 @@ static int make_room(strata_db *db, st_writer *w) {
     if (force ? entries == 0 : st_memtable_bytes(db->mem) < db->opt.memtable_bytes) break;
     if (db->nimm >= db->opt.max_immutable_memtables) {
       /* Flushes are behind: wait for one to finish. */
-      if (!stopped_since) stopped_since = db->env->now_micros(db->env);
+      if (!stopped_since) stopped_since = stop_begins(db);
       st_cond_wait(&db->flushed_cv, &db->mu);
       continue;
     }
     if (l0 >= (size_t)db->opt.l0_stop_trigger) {
       /* Compaction is behind: wait for it to empty level 0 a little. */
-      if (!stopped_since) stopped_since = db->env->now_micros(db->env);
+      if (!stopped_since) stopped_since = stop_begins(db);
       st_db_maybe_schedule_compaction(db);
       st_cond_timedwait_ms(&db->compacted_cv, &db->mu, 100);
       continue;
@@ -201,9 +209,11 @@ static int make_room(strata_db *db, st_writer *w) {
     rc = st_db_switch_memtable(db);
     break;
   }
-  if (stopped_since)
+  if (stopped_since) {
     atomic_fetch_add_explicit(&db->stats.stop_micros, db->env->now_micros(db->env) - stopped_since,
                               memory_order_relaxed);
+    atomic_fetch_sub_explicit(&db->stats.writers_stopped, 1, memory_order_relaxed);
+  }
   return rc;
 }
 

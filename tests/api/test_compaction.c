@@ -1,9 +1,11 @@
 /* test_compaction.c - compaction through the public API: space reclaimed
  * after overwrites and deletes, no tombstone left at the bottom, the
  * conversation list's sort-key churn kept cheap to scan, write stalls
- * counted, failures during compaction losing nothing, flushed tables
+ * counted and a writer held at l0_stop_trigger, failures during compaction losing nothing, flushed tables
  * placed below level 0, compactions triggered by reads, and the early
  * seal of a memtable for its range deletes. */
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -284,6 +286,19 @@ static void failed_compaction_edit_is_fatal_for_writes_only(void **state) {
   assert_int_equal(strata_close(db), STRATA_OK);
 }
 
+/* Files at level of strata.levels. */
+static unsigned long long level_files(strata_db *db, int level) {
+  char *text, name[16];
+  unsigned long long n = 0, bytes;
+  assert_int_equal(strata_property(db, "strata.levels", &text), STRATA_OK);
+  snprintf(name, sizeof name, "level.%d:", level);
+  char *at = strstr(text, name);
+  assert_non_null(at);
+  assert_int_equal(sscanf(at + strlen(name), " %llu files, %llu bytes", &n, &bytes), 2);
+  strata_free(text);
+  return n;
+}
+
 static void write_stalls_are_counted(void **state) {
   strata_options o;
   strata_options_init(&o);
@@ -322,18 +337,6 @@ static void write_stalls_are_counted(void **state) {
   assert_int_equal(strata_close(db), STRATA_OK);
 }
 
-/* Files at level of strata.levels. */
-static unsigned long long level_files(strata_db *db, int level) {
-  char *text, name[16];
-  unsigned long long n = 0, bytes;
-  assert_int_equal(strata_property(db, "strata.levels", &text), STRATA_OK);
-  snprintf(name, sizeof name, "level.%d:", level);
-  char *at = strstr(text, name);
-  assert_non_null(at);
-  assert_int_equal(sscanf(at + strlen(name), " %llu files, %llu bytes", &n, &bytes), 2);
-  strata_free(text);
-  return n;
-}
 
 /* A flushed table that overlaps nothing goes straight to level 1 (no
  * level-0 compaction rewrites it); one that overlaps stays at level 0.
@@ -512,6 +515,84 @@ static void request_seal(strata_db *db, uint64_t log) {
   assert_int_equal(active_log(db), log);
 }
 
+/* Holds background compactions back as a strata_compact_range call does
+ * (white-box), or lets them go again. */
+static void hold_compactions(strata_db *db, int hold) {
+  st_mutex_lock(&db->mu);
+  db->manual_compactions += hold ? 1 : -1;
+  st_cond_broadcast(&db->work_cv);
+  st_mutex_unlock(&db->mu);
+}
+
+typedef struct stop_writer {
+  strata_db *db;
+  long n;
+  atomic_int done;
+  int rc;
+} stop_writer;
+
+/* Writes n values over 50 keys, so that every flush overlaps the last. */
+static void *stop_writer_main(void *arg) {
+  stop_writer *w = arg;
+  char key[17], val[101];
+  for (long i = 0; i < w->n && !w->rc; i++) {
+    key16(key, i % 50);
+    snprintf(val, sizeof val, "%0100ld", i);
+    w->rc = strata_put(w->db, key, 16, val, 100);
+  }
+  atomic_store(&w->done, 1);
+  return NULL;
+}
+
+/* With compactions held back, a writer that needs more memtables than
+ * level 0 may take waits at l0_stop_trigger (and says so in
+ * writes.stopped) instead of growing level 0; once compactions run again
+ * it finishes, and nothing is lost. Deterministic: the writes cannot all
+ * fit while compactions are held. */
+static void stop_trigger_holds_writers(void **state) {
+  strata_options o;
+  strata_options_init(&o);
+  o.memtable_bytes = 16 << 10;
+  o.l0_compaction_trigger = 2;
+  o.l0_slowdown_trigger = 3;
+  o.l0_stop_trigger = 4;
+  o.max_immutable_memtables = 1;
+  strata_db *db;
+  assert_int_equal(strata_open(*state, &o, &db), STRATA_OK);
+  hold_compactions(db, 1);
+  /* 2,000 writes of 100 bytes: about 15 memtables, where level 0 and
+   * level 1, the sealed memtable and the active one hold 7 at most. */
+  stop_writer w = {db, 2000, 0, STRATA_OK};
+  pthread_t th;
+  assert_int_equal(pthread_create(&th, NULL, stop_writer_main, &w), 0);
+  int stopped = 0;
+  for (int i = 0; i < 30000 && !stopped; i++) { /* 30 s at most */
+    stopped = tu_stat(db, "writes.stopped") == 1 && level_files(db, 0) == 4;
+    if (!stopped) usleep(1000);
+  }
+  assert_true(stopped);
+  assert_false(atomic_load(&w.done));
+  assert_int_equal(tu_stat(db, "compaction.count"), 0);
+  usleep(50 * 1000); /* a stop that let writes through would show here */
+  assert_int_equal(level_files(db, 0), 4);
+  assert_int_equal(tu_stat(db, "writes.stopped"), 1);
+  assert_false(atomic_load(&w.done));
+
+  hold_compactions(db, 0);
+  assert_int_equal(pthread_join(th, NULL), 0);
+  assert_int_equal(w.rc, STRATA_OK);
+  assert_int_equal(tu_stat(db, "writes.stopped"), 0);
+  assert_true(tu_stat(db, "writes.stop_micros") > 0);
+  assert_true(tu_stat(db, "compaction.count") > 0);
+  char key[17], val[101];
+  for (long k = 0; k < 50; k++) {
+    key16(key, k);
+    snprintf(val, sizeof val, "%0100ld", 1950 + k);
+    tu_expect_value(db, key, val);
+  }
+  assert_int_equal(strata_close(db), STRATA_OK);
+}
+
 static void early_seal_waits_for_nobody(void **state) {
   st_env *env = fault_env_new();
   strata_db *db;
@@ -567,6 +648,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(write_stalls_are_counted, setup, teardown),
       cmocka_unit_test_setup_teardown(flushes_skip_level0_when_nothing_overlaps, setup, teardown),
       cmocka_unit_test_setup_teardown(reads_compact_tables_they_look_into_in_vain, setup, teardown),
+      cmocka_unit_test_setup_teardown(stop_trigger_holds_writers, setup, teardown),
       cmocka_unit_test_setup_teardown(early_seal_waits_for_nobody, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
