@@ -299,13 +299,19 @@ static unsigned long long level_files(strata_db *db, int level) {
   return n;
 }
 
+/* A 16 KiB memtable and level-0 triggers of 2, 3 and 4 tables: stalls
+ * come within a few hundred writes. */
+static void stall_options(strata_options *o) {
+  strata_options_init(o);
+  o->memtable_bytes = 16 << 10;
+  o->l0_compaction_trigger = 2;
+  o->l0_slowdown_trigger = 3;
+  o->l0_stop_trigger = 4;
+}
+
 static void write_stalls_are_counted(void **state) {
   strata_options o;
-  strata_options_init(&o);
-  o.memtable_bytes = 16 << 10;
-  o.l0_compaction_trigger = 2;
-  o.l0_slowdown_trigger = 3;
-  o.l0_stop_trigger = 4;
+  stall_options(&o);
   strata_db *db;
   assert_int_equal(strata_open(*state, &o, &db), STRATA_OK);
   char key[17], val[101];
@@ -551,11 +557,7 @@ static void *stop_writer_main(void *arg) {
  * fit while compactions are held. */
 static void stop_trigger_holds_writers(void **state) {
   strata_options o;
-  strata_options_init(&o);
-  o.memtable_bytes = 16 << 10;
-  o.l0_compaction_trigger = 2;
-  o.l0_slowdown_trigger = 3;
-  o.l0_stop_trigger = 4;
+  stall_options(&o);
   o.max_immutable_memtables = 1;
   strata_db *db;
   assert_int_equal(strata_open(*state, &o, &db), STRATA_OK);

@@ -54,31 +54,23 @@ static size_t length(inject *i, size_t n) {
   return n / 2;
 }
 
-int __real_open(const char *path, int flags, ...);
-ssize_t __real_write(int fd, const void *buf, size_t n);
-ssize_t __real_pread(int fd, void *buf, size_t n, off_t off);
-int __real_fallocate(int fd, int mode, off_t off, off_t len);
-int __real_fstat(int fd, struct stat *st);
-int __real_fstatfs(int fd, struct statfs *st);
-int __real_fdatasync(int fd);
-int __real_ftruncate(int fd, off_t len);
-int __real_close(int fd);
-int __real_nanosleep(const struct timespec *req, struct timespec *rem);
-int __real_pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg);
-void *__real_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off);
-
-int __wrap_open(const char *path, int flags, ...);
-ssize_t __wrap_write(int fd, const void *buf, size_t n);
-ssize_t __wrap_pread(int fd, void *buf, size_t n, off_t off);
-int __wrap_fallocate(int fd, int mode, off_t off, off_t len);
-int __wrap_fstat(int fd, struct stat *st);
-int __wrap_fstatfs(int fd, struct statfs *st);
-int __wrap_fdatasync(int fd);
-int __wrap_ftruncate(int fd, off_t len);
-int __wrap_close(int fd);
-int __wrap_nanosleep(const struct timespec *req, struct timespec *rem);
-int __wrap_pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg);
-void *__wrap_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off);
+/* The real call (__real_name, which the linker points at the libc one)
+ * and its wrapper (__wrap_name, which calls to name reach). */
+#define WRAPPED(ret, name, params) \
+  ret __real_##name params;        \
+  ret __wrap_##name params;
+WRAPPED(int, open, (const char *path, int flags, ...))
+WRAPPED(ssize_t, write, (int fd, const void *buf, size_t n))
+WRAPPED(ssize_t, pread, (int fd, void *buf, size_t n, off_t off))
+WRAPPED(int, fallocate, (int fd, int mode, off_t off, off_t len))
+WRAPPED(int, fstat, (int fd, struct stat *st))
+WRAPPED(int, fstatfs, (int fd, struct statfs *st))
+WRAPPED(int, fdatasync, (int fd))
+WRAPPED(int, ftruncate, (int fd, off_t len))
+WRAPPED(int, close, (int fd))
+WRAPPED(int, nanosleep, (const struct timespec *req, struct timespec *rem))
+WRAPPED(int, pthread_create, (pthread_t * t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg))
+WRAPPED(void *, mmap, (void *addr, size_t len, int prot, int flags, int fd, off_t off))
 
 int __wrap_open(const char *path, int flags, ...) {
   va_list ap;
