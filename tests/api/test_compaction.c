@@ -1,9 +1,10 @@
 /* test_compaction.c - compaction through the public API: space reclaimed
  * after overwrites and deletes, no tombstone left at the bottom, the
  * conversation list's sort-key churn kept cheap to scan, write stalls
- * counted and a writer held at l0_stop_trigger, failures during compaction losing nothing, flushed tables
- * placed below level 0, compactions triggered by reads, and the early
- * seal of a memtable for its range deletes. */
+ * counted and a writer held at l0_stop_trigger, failures during
+ * compaction losing nothing, flushed tables placed below level 0,
+ * compactions triggered by reads, and the early seal of a memtable for
+ * its range deletes. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -342,7 +343,6 @@ static void write_stalls_are_counted(void **state) {
   }
   assert_int_equal(strata_close(db), STRATA_OK);
 }
-
 
 /* A flushed table that overlaps nothing goes straight to level 1 (no
  * level-0 compaction rewrites it); one that overlaps stays at level 0.
