@@ -186,7 +186,8 @@ typedef struct run {
 struct st_skiplist_fetch {
   int live; /* 0: start afresh from the iterator's node */
   unsigned oldest, started;
-  int walking;
+  int walking;               /* runs being walked: their numbers are walkers[0, walking) */
+  unsigned walkers[WALKERS]; /* so that a round steps them without looking at the rest of the window */
   const st_skip_node *next_start, *chase;
   int next_known, chase_done;
   int chase_first; /* the chase is at run 0's start, which may not be an anchor */
@@ -241,8 +242,7 @@ static void fill_ahead(st_skiplist_iter *it) {
       r->pos = f->next_start;
       r->end = NULL;
       r->done = r->full = r->len = 0;
-      f->started++;
-      f->walking++;
+      f->walkers[f->walking++] = f->started++;
       f->next_known = 0;
     }
     /* The anchor chase: one step. */
@@ -260,14 +260,14 @@ static void fill_ahead(st_skiplist_iter *it) {
       f->next_start = c;
       f->next_known = 1;
     }
-    /* Every run being walked: one node on. */
-    for (unsigned k = f->oldest; k != f->started; k++) {
-      run *r = &runs[k % WINDOW];
-      if (r->done || r->full) continue;
+    /* Every run being walked: one node on. One that stops walking leaves
+     * walkers[] (the last takes its place, and its step, this round). */
+    for (int w = 0; w < f->walking;) {
+      run *r = &runs[f->walkers[w] % WINDOW];
       const st_skip_node *x = next_of(r->pos, 0);
       if (!x) {
         r->done = 1; /* the end of the list */
-        f->walking--;
+        f->walkers[w] = f->walkers[--f->walking];
         continue;
       }
       /* The node and the line after it: the entry a scan reads next
@@ -276,13 +276,15 @@ static void fill_ahead(st_skiplist_iter *it) {
       __builtin_prefetch((const char *)x + 64);
       r->buf[r->len++] = x;
       r->pos = x;
-      if (x == r->end) {
+      if (x == r->end)
         r->done = 1;
-        f->walking--;
-      } else if (r->len == RUN_MAX) {
+      else if (r->len == RUN_MAX)
         r->full = 1;
-        f->walking--;
+      else {
+        w++;
+        continue;
       }
+      f->walkers[w] = f->walkers[--f->walking];
     }
     /* Hand over the oldest runs that are done; the oldest that paused
      * full hands over what it holds and walks on. */
@@ -292,7 +294,7 @@ static void fill_ahead(st_skiplist_iter *it) {
       for (int i = 0; i < r->len; i++) f->ahead[n++] = r->buf[i];
       if (r->full) {
         r->full = r->len = 0;
-        f->walking++;
+        f->walkers[f->walking++] = f->oldest;
         break;
       }
       f->oldest++;
