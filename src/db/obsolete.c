@@ -147,8 +147,11 @@ void st_db_delete_obsolete_files(strata_db *db) {
    * live or obsolete: if pending, it is still pending when the pending set
    * is read or live when the live set is read, so it is never taken for an
    * orphan. Tables created after the listing are not considered at all.
+   * A listing that fails partway is swept as far as it got: the reasoning
+   * holds for each name read, and the names not read wait for the next
+   * sweep.
    */
-  db->env->list_dir(db->env, db->dir, list_name, &s);
+  (void)db->env->list_dir(db->env, db->dir, list_name, &s);
   s.live_complete = !s.names_lost;
   st_mutex_lock(&db->mu);
   for (size_t i = 0; i < db->npending; i++) num_add(&s.live, db->pending[i]);

@@ -4,6 +4,7 @@
  * the way cmocka's documentation mocks functions): a wrapper shortens or
  * fails the next calls it is told to, and otherwise calls the real one.
  * The env is also driven through its ordinary results on a real directory. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -21,20 +22,22 @@
 
 /* What the next calls of one wrapped function do: the first `shorten`
  * calls do half of their work (at least a byte), then the next `fail`
- * calls fail with errno err. `calls` counts every call. */
+ * calls fail with errno err. `calls` counts every call. readdir has no
+ * half: its first `shorten` calls are whole, so that a listing fails
+ * partway. */
 typedef struct inject {
   int shorten, fail, err;
   int calls;
 } inject;
 
 static inject in_open, in_write, in_pread, in_fallocate, in_fstat, in_fdatasync, in_ftruncate, in_close, in_nanosleep,
-    in_pthread_create, in_mmap;
+    in_pthread_create, in_mmap, in_readdir;
 static long fake_fs_type; /* fstatfs reports this file system type (0: the real one) */
 
 static void reset(void) {
   inject none = {0, 0, 0, 0};
   in_open = in_write = in_pread = in_fallocate = in_fstat = in_fdatasync = in_ftruncate = in_close = in_nanosleep =
-      in_pthread_create = in_mmap = none;
+      in_pthread_create = in_mmap = in_readdir = none;
   fake_fs_type = 0;
 }
 
@@ -71,6 +74,7 @@ WRAPPED(int, close, (int fd))
 WRAPPED(int, nanosleep, (const struct timespec *req, struct timespec *rem))
 WRAPPED(int, pthread_create, (pthread_t * t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg))
 WRAPPED(void *, mmap, (void *addr, size_t len, int prot, int flags, int fd, off_t off))
+WRAPPED(struct dirent *, readdir, (DIR * d))
 
 int __wrap_open(const char *path, int flags, ...) {
   va_list ap;
@@ -125,6 +129,15 @@ int __wrap_pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(
 
 void *__wrap_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off) {
   return fails(&in_mmap) ? MAP_FAILED : __real_mmap(addr, len, prot, flags, fd, off);
+}
+
+struct dirent *__wrap_readdir(DIR *d) {
+  if (in_readdir.shorten > 0) {
+    in_readdir.shorten--;
+    in_readdir.calls++;
+    return __real_readdir(d);
+  }
+  return fails(&in_readdir) ? NULL : __real_readdir(d);
 }
 
 typedef struct fixture {
@@ -297,6 +310,40 @@ static void failed_calls_are_reported(void **state) {
   assert_int_equal(env->close(file), STRATA_OK);
 }
 
+static void count_name(void *arg, const char *name) {
+  (void)name;
+  ++*(int *)arg;
+}
+
+/* A directory of three files listed whole, then with readdir failing
+ * after two entries: the error names the call and the directory, and the
+ * names passed on before it are the ones read (at most two). */
+static void listing_fails_partway(fixture *f, const char *dir) {
+  st_env *env = f->env;
+  for (int i = 0; i < 3; i++) {
+    char path[700];
+    snprintf(path, sizeof path, "%s/file%d", dir, i);
+    st_file *file;
+    assert_int_equal(env->open_file(env, path, ST_OPEN_CREATE_EXCL, &file), STRATA_OK);
+    assert_int_equal(env->close(file), STRATA_OK);
+  }
+  int names = 0;
+  assert_int_equal(env->list_dir(env, dir, count_name, &names), STRATA_OK);
+  assert_int_equal(names, 3);
+  assert_true(in_readdir.calls >= 6); /* ".", "..", three files and the end: the wrapper ran */
+  names = 0;
+  in_readdir = (inject){2, 1, EIO, 0};
+  assert_int_equal(env->list_dir(env, dir, count_name, &names), STRATA_EIO);
+  expect_message("readdir", dir);
+  assert_int_equal(in_readdir.calls, 3);
+  assert_true(names <= 2);
+  for (int i = 0; i < 3; i++) {
+    char path[700];
+    snprintf(path, sizeof path, "%s/file%d", dir, i);
+    assert_int_equal(env->unlink(env, path), STRATA_OK);
+  }
+}
+
 static void names_and_directories(void **state) {
   fixture *f = *state;
   st_env *env = f->env;
@@ -320,6 +367,7 @@ static void names_and_directories(void **state) {
   expect_message("unlink", other);
   assert_int_equal(env->list_dir(env, other, NULL, NULL), STRATA_NOTFOUND);
   expect_message("opendir", other);
+  listing_fails_partway(f, sub);
 
   st_file *lock, *second = NULL;
   char lockpath[700];
