@@ -1,9 +1,11 @@
 /* test_alloc_fault.c - running out of memory. The program is linked with
  * malloc, calloc and realloc wrapped (-Wl,--wrap, tests/CMakeLists.txt):
  * armed, the wrapper fails the Nth allocation of the calling thread. A
- * sequence of writes (puts, range deletes, a batch mixing kinds), reads
- * (point reads beside and inside deleted ranges, a bounded iterator, a
- * prefix scan) and tuple building runs with the 1st, 2nd, ... allocation
+ * sequence of writes (puts, range deletes, a batch mixing kinds, a
+ * latest-wins value, a list append), reads (point reads beside and inside
+ * deleted ranges, a latest-wins value and a list written before, a read
+ * at a snapshot, a bounded iterator, a prefix scan), a property and tuple
+ * building runs with the 1st, 2nd, ... allocation
  * failing, until a run sees no failure: every malloc, calloc and realloc
  * the sequence makes on its own thread fails once (allocations inside
  * libc, as strdup's or aligned_alloc's, are not wrapped). Each call must return STRATA_OK or
@@ -63,7 +65,7 @@ static void pkey(char *out, int i) { snprintf(out, 8, "p%03d", i); }
 
 /* What the armed sequence's writes did: their return codes. */
 typedef struct outcome {
-  int put, range, batch;
+  int put, range, batch, latest, append;
 } outcome;
 
 /* 1 when rc is an allowed answer to an operation under failing
@@ -93,6 +95,35 @@ static void check_iter(strata_db *db) {
   strata_iter_free(it);
 }
 
+/* The typed values written before arming (open_loaded): l0's winner is
+ * "new" at ts 5 though "old" at ts 3 came after it, and q0 is the list
+ * "a", "b". */
+static void check_typed(strata_db *db) {
+  void *val = NULL;
+  size_t vlen = 0;
+  uint64_t ts = 0;
+  int rc = strata_get_latest(db, "l0", 2, &val, &vlen, &ts);
+  assert_true(allowed(rc));
+  if (rc == STRATA_OK) {
+    assert_int_equal(ts, 5);
+    assert_int_equal(vlen, 3);
+    assert_memory_equal(val, "new", 3);
+    strata_free(val);
+  }
+  rc = strata_get(db, "q0", 2, &val, &vlen);
+  assert_true(allowed(rc));
+  if (rc == STRATA_OK) {
+    size_t pos = 0, elen;
+    const void *e;
+    assert_int_equal(strata_list_next(val, vlen, &pos, &e, &elen), 1);
+    assert_memory_equal(e, "a", 1);
+    assert_int_equal(strata_list_next(val, vlen, &pos, &e, &elen), 1);
+    assert_memory_equal(e, "b", 1);
+    assert_int_equal(strata_list_next(val, vlen, &pos, &e, &elen), 0);
+    strata_free(val);
+  }
+}
+
 static int count_cb(void *arg, const void *k, size_t kl, const void *v, size_t vl) {
   (void)k, (void)kl, (void)v, (void)vl;
   (*(int *)arg)++;
@@ -117,7 +148,10 @@ static int sequence(strata_db *db, long nth, outcome *o) {
   } else {
     o->batch = STRATA_ENOMEM;
   }
+  o->latest = strata_put_latest(db, "l1", 2, "v9", 2, 9);
+  o->append = strata_append(db, "q1", 2, "e1", 2);
   assert_true(allowed(o->put) && allowed(o->range) && allowed(o->batch));
+  assert_true(allowed(o->latest) && allowed(o->append));
 
   /* Reads: a kept key, a key under a tombstone written before arming. */
   pkey(k, 5);
@@ -131,6 +165,27 @@ static int sequence(strata_db *db, long nth, outcome *o) {
   pkey(k, 12);
   rc = strata_get(db, k, 4, &val, &vlen);
   assert_true(rc == STRATA_NOTFOUND || rc == STRATA_ENOMEM);
+  check_typed(db);
+  const strata_snapshot *snap = strata_snapshot_new(db);
+  if (snap) {
+    strata_read_options ro;
+    strata_read_options_init(&ro);
+    ro.snapshot = snap;
+    pkey(k, 7);
+    rc = strata_get_at(db, &ro, k, 4, &val, &vlen);
+    assert_true(allowed(rc));
+    if (rc == STRATA_OK) {
+      assert_int_equal(vlen, 4);
+      assert_memory_equal(val, k, 4);
+      strata_free(val);
+    }
+    strata_snapshot_release(db, snap);
+  }
+  char *text = NULL;
+  rc = strata_property(db, "strata.stats", &text);
+  assert_true(allowed(rc));
+  if (rc == STRATA_OK) assert_non_null(strstr(text, "reads.tombstones_skipped"));
+  strata_free(text);
   check_iter(db);
   int n = 0;
   long long got = strata_scan_prefix(db, NULL, "p19", 3, 0, count_cb, &n);
@@ -182,6 +237,15 @@ static int gone(strata_db *db, int lo, int hi) {
 
 static void verify(strata_db *db, const outcome *o) {
   expect_whole(o->put, has(db, "a1"), 1);
+  expect_whole(o->append, has(db, "q1"), 1);
+  void *v = NULL;
+  size_t vl = 0;
+  uint64_t ts = 0;
+  int lrc = strata_get_latest(db, "l1", 2, &v, &vl, &ts);
+  assert_true(lrc == STRATA_OK || lrc == STRATA_NOTFOUND);
+  expect_whole(o->latest, lrc == STRATA_OK && ts == 9 && vl == 2 && memcmp(v, "v9", 2) == 0, 1);
+  strata_free(v);
+  check_typed(db);
   expect_whole(o->range, gone(db, 50, 60), 10);
   int64_t c = 0;
   int rc = strata_get_int(db, "c1", 2, &c);
@@ -195,8 +259,9 @@ static void verify(strata_db *db, const outcome *o) {
   assert_int_equal(gone(db, 10, 15), 5);
 }
 
-/* A new database in dir holding p000..p199 (each its own name as value),
- * unarmed; half of them flushed to a table first when split. */
+/* A new database in dir holding p000..p199 (each its own name as value)
+ * and the typed values check_typed reads, unarmed; half of the keys
+ * flushed to a table first when split. */
 static strata_db *open_loaded(const char *dir, const strata_options *o, int split) {
   strata_db *db = tu_open(dir, o);
   char k[8];
@@ -205,6 +270,10 @@ static strata_db *open_loaded(const char *dir, const strata_options *o, int spli
     assert_int_equal(strata_put(db, k, 4, k, 4), STRATA_OK);
     if (split && i == NPRE / 2) assert_int_equal(strata_flush(db), STRATA_OK);
   }
+  assert_int_equal(strata_put_latest(db, "l0", 2, "new", 3, 5), STRATA_OK);
+  assert_int_equal(strata_put_latest(db, "l0", 2, "old", 3, 3), STRATA_OK);
+  assert_int_equal(strata_append(db, "q0", 2, "a", 1), STRATA_OK);
+  assert_int_equal(strata_append(db, "q0", 2, "b", 1), STRATA_OK);
   return db;
 }
 
@@ -366,6 +435,7 @@ static void expect_recovered(strata_db *db) {
   int64_t c = 0;
   assert_int_equal(strata_get_int(db, "c1", 2, &c), STRATA_OK);
   assert_int_equal(c, 5);
+  check_typed(db);
 }
 
 /* strata_open of a database with tables and a log to replay, failing the
