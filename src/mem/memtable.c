@@ -45,18 +45,6 @@ static int same_key(const st_skip_node *node, const void *key, size_t klen) {
   return st_ukey_compare(ik, iklen - ST_IKEY_TRAILER, key, klen) == 0;
 }
 
-void st_memtable_entry_decode(const char *entry, const char **ikey_out, size_t *ikey_len_out, const char **val_out,
-                              size_t *vlen_out) {
-  size_t klen;
-  uint64_t vlen;
-  const char *k = ikey_of(entry, &klen);
-  const char *v = st_get_varint64(k + klen, k + klen + ST_VARINT64_MAX, &vlen);
-  *ikey_out = k;
-  *ikey_len_out = klen;
-  *val_out = v;
-  *vlen_out = (size_t)vlen;
-}
-
 int st_memtable_new(size_t budget, st_memtable **m_out) {
   *m_out = NULL;
   st_memtable *m = calloc(1, sizeof *m);

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "base/arena.h"
+#include "base/coding.h"
 #include "base/iter.h"
 #include "env/sync.h"
 #include "format/range_del.h"
@@ -106,8 +107,17 @@ int st_memtable_iter_new(st_memtable *m, st_iter **it_out);
  * passes a hot key in one step. Moving backward, entries show as stored. */
 int st_memtable_iter_new_at(st_memtable *m, uint64_t snapshot, st_iter **it_out);
 
-/* Decodes a stored entry: its internal key and its value. */
-void st_memtable_entry_decode(const char *entry, const char **ikey_out, size_t *ikey_len_out, const char **val_out,
-                              size_t *vlen_out);
+/* Decodes a stored entry: its internal key and its value. Inline: a scan
+ * decodes every entry it passes. */
+static inline void st_memtable_entry_decode(const char *entry, const char **ikey_out, size_t *ikey_len_out,
+                                            const char **val_out, size_t *vlen_out) {
+  uint64_t klen, vlen;
+  const char *k = st_get_varint64(entry, entry + ST_VARINT64_MAX, &klen);
+  const char *v = st_get_varint64(k + klen, k + klen + ST_VARINT64_MAX, &vlen);
+  *ikey_out = k;
+  *ikey_len_out = (size_t)klen;
+  *val_out = v;
+  *vlen_out = (size_t)vlen;
+}
 
 #endif
