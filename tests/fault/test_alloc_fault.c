@@ -297,6 +297,21 @@ static int run_once(long nth, int flushed) {
   return clean;
 }
 
+/* p000..p199 as their own names, less p010..p014 and p120..p179 (range
+ * deletes) but p130, put again as "new" after the second. */
+static void expect_keys(strata_db *db) {
+  char k[8];
+  for (int i = 0; i < NPRE; i++) {
+    pkey(k, i);
+    if (i == 130)
+      tu_expect_value(db, k, "new");
+    else if ((i >= 10 && i < 15) || (i >= 120 && i < 180))
+      tu_expect_missing(db, k);
+    else
+      tu_expect_value(db, k, k);
+  }
+}
+
 /* One run of a flush and a full compaction with the nth allocation of any
  * thread failing; returns 1 when none failed. The memtable holds puts and
  * range deletes over tables that hold older keys, so the flush writes
@@ -322,16 +337,8 @@ static int flush_and_compact_once(long nth) {
   assert_true(allowed(strata_close(db)));
   /* Nothing lost, nothing brought back. */
   db = tu_open(dir, &o);
-  char k[8];
-  for (int i = 0; i < NPRE; i++) {
-    pkey(k, i);
-    if (i == 130)
-      tu_expect_value(db, k, "new");
-    else if ((i >= 10 && i < 15) || (i >= 120 && i < 180))
-      tu_expect_missing(db, k);
-    else
-      tu_expect_value(db, k, k);
-  }
+  expect_keys(db);
+  check_typed(db);
   assert_int_equal(strata_close(db), STRATA_OK);
   tu_rmdir(dir);
   return clean;
@@ -418,20 +425,10 @@ static void level_iterators_run_out(void **state) {
   tu_rmdir(dir);
 }
 
-/* What open_once's database holds: p000..p199 as their own names, less
- * p010..p014 (a range delete in a table) and p120..p179 (one in the log)
- * but p130, put again after it; and the counter c1 at 5, added in the log. */
+/* What open_once's database holds: expect_keys's, the typed values
+ * check_typed reads, and the counter c1 at 5, added in the log. */
 static void expect_recovered(strata_db *db) {
-  char k[8];
-  for (int i = 0; i < NPRE; i++) {
-    pkey(k, i);
-    if (i == 130)
-      tu_expect_value(db, k, "new");
-    else if ((i >= 10 && i < 15) || (i >= 120 && i < 180))
-      tu_expect_missing(db, k);
-    else
-      tu_expect_value(db, k, k);
-  }
+  expect_keys(db);
   int64_t c = 0;
   assert_int_equal(strata_get_int(db, "c1", 2, &c), STRATA_OK);
   assert_int_equal(c, 5);
