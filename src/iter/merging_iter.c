@@ -57,6 +57,12 @@ typedef struct merging_iter {
   size_t target_cap;
   char *pass; /* st_merging_iter_next_key: the user key being passed */
   size_t pass_cap;
+  /* With two children in the heap, moving forward: how the top's user key
+   * compares with the other's (<0 or 0), as next_key_two left them; valid
+   * while rel_ok. Every other move clears rel_ok (rebuild and step_dir,
+   * which every move goes through), so it never outlives the positions it
+   * describes. */
+  int rel, rel_ok;
   char *lower, *upper; /* the reader's bounds (copies), NULL: none */
   size_t llen, ulen;
   uint64_t stepped; /* hidden entries stepped over */
@@ -100,6 +106,7 @@ static inline void sift_top(merging_iter *m) {
 /* Rebuilds the heap from every valid child, noting the first failure. */
 static void rebuild(merging_iter *m, int forward) {
   m->forward = forward;
+  m->rel_ok = 0;
   m->nheap = 0;
   for (size_t i = 0; i < m->n; i++) {
     if (st_iter_valid(m->child[i])) {
@@ -128,6 +135,7 @@ static void fix_top(merging_iter *m) {
  * loops of a scan with the direction known. */
 static inline __attribute__((always_inline)) void step_dir(merging_iter *m, int forward) {
   size_t c = m->heap[0];
+  m->rel_ok = 0;
   const char *k =
       forward ? st_iter_next_key(m->child[c], &m->keys[c].len) : st_iter_prev_key(m->child[c], &m->keys[c].len);
   if (k) {
@@ -490,6 +498,77 @@ void st_merging_iter_next(st_iter *it) { mi_next(it); }
 const char *st_merging_iter_key(const st_iter *it, size_t *len_out) { return mi_key(it, len_out); }
 const char *st_merging_iter_value(const st_iter *it, size_t *len_out) { return mi_value(it, len_out); }
 
+/* Steps past the entries of the user key in m->pass (ulen bytes), the
+ * current one included; the number passed after the current one. */
+static uint64_t pass_rest(merging_iter *m, size_t ulen) {
+  st_iter *it = &m->base;
+  const child_key *top;
+  uint64_t passed = 0;
+  for (;;) {
+    if (m->forward) {
+      step_dir(m, 1);
+      skip_hidden(m);
+    } else {
+      mi_next(it);
+    }
+    if (!mi_valid(it)) return passed;
+    top = &m->keys[m->heap[0]];
+    if (st_ukey_compare(top->k, top->len - ST_IKEY_TRAILER, m->pass, ulen) != 0) return passed;
+    passed++;
+  }
+}
+
+/*
+ * st_merging_iter_next_key in a scan's common case: forward, no range
+ * tombstones, two children (the memtable and the level holding the keys
+ * around it). Each step compares the stepped child's user key with the
+ * other's once; that one comparison also says whether the other child,
+ * when it comes on top, holds the key being passed, and the last one is
+ * kept (m->rel) for the next call. So the key passed is compared again
+ * only when the stepped child stays on top: over half-deleted keys, one
+ * comparison with it per live entry instead of three.
+ */
+static uint64_t next_key_two(merging_iter *m, size_t ulen) {
+  size_t a = m->heap[0], b = m->heap[1];     /* a: the top, stepped; b: the other */
+  int b_same = m->rel_ok ? m->rel == 0 : -1; /* b's user key is the one passed; -1: not known */
+  m->rel_ok = 0;
+  uint64_t passed = 0;
+  for (;;) {
+    size_t len;
+    const char *k = st_iter_next_key(m->child[a], &len);
+    if (!k) {
+      fix_top(m); /* a ended: b alone is left (or a failed) */
+      if (!mi_valid(&m->base)) return passed;
+      if (b_same < 0) b_same = st_ukey_compare(m->keys[b].k, m->keys[b].len - ST_IKEY_TRAILER, m->pass, ulen) == 0;
+      return b_same ? passed + 1 + pass_rest(m, ulen) : passed;
+    }
+    m->keys[a].k = k;
+    m->keys[a].len = len;
+    const child_key *kb = &m->keys[b];
+    int cu = st_ukey_compare(k, len - ST_IKEY_TRAILER, kb->k, kb->len - ST_IKEY_TRAILER);
+    if (cu < 0 || (cu == 0 && st_ikey_trailer(k, len) > st_ikey_trailer(kb->k, kb->len))) {
+      /* a stays on top; b's relation to the key passed is unchanged */
+      m->rel = cu;
+      if (st_ukey_compare(k, len - ST_IKEY_TRAILER, m->pass, ulen) != 0) break;
+      passed++;
+      continue;
+    }
+    m->heap[0] = b;
+    m->heap[1] = a;
+    m->rel = -cu;
+    if (b_same < 0) b_same = st_ukey_compare(kb->k, kb->len - ST_IKEY_TRAILER, m->pass, ulen) == 0;
+    if (!b_same) break;
+    passed++;
+    /* b, on top, holds the key passed; a now stands where cu said. */
+    b_same = cu == 0;
+    size_t t = a;
+    a = b;
+    b = t;
+  }
+  m->rel_ok = 1;
+  return passed;
+}
+
 uint64_t st_merging_iter_next_key(st_iter *it) {
   merging_iter *m = (merging_iter *)it;
   const child_key *top = &m->keys[m->heap[0]];
@@ -504,17 +583,6 @@ uint64_t st_merging_iter_next_key(st_iter *it) {
     m->pass_cap = ulen;
   }
   st_copy_short(m->pass, top->k, ulen);
-  uint64_t passed = 0;
-  for (;;) {
-    if (m->forward) {
-      step_dir(m, 1);
-      skip_hidden(m);
-    } else {
-      mi_next(it);
-    }
-    if (!mi_valid(it)) return passed;
-    top = &m->keys[m->heap[0]];
-    if (st_ukey_compare(top->k, top->len - ST_IKEY_TRAILER, m->pass, ulen) != 0) return passed;
-    passed++;
-  }
+  if (m->forward && m->nheap == 2 && !m->lists) return next_key_two(m, ulen);
+  return pass_rest(m, ulen);
 }
