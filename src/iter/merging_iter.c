@@ -499,8 +499,10 @@ const char *st_merging_iter_key(const st_iter *it, size_t *len_out) { return mi_
 const char *st_merging_iter_value(const st_iter *it, size_t *len_out) { return mi_value(it, len_out); }
 
 /* Steps past the entries of the user key in m->pass (ulen bytes), the
- * current one included; the number passed after the current one. */
-static uint64_t pass_rest(merging_iter *m, size_t ulen) {
+ * current one included; the number passed after the current one. Inlined
+ * into st_merging_iter_next_key, where every scan over one child or more
+ * than two steps. */
+static inline __attribute__((always_inline)) uint64_t pass_rest(merging_iter *m, size_t ulen) {
   st_iter *it = &m->base;
   const child_key *top;
   uint64_t passed = 0;
@@ -583,6 +585,6 @@ uint64_t st_merging_iter_next_key(st_iter *it) {
     m->pass_cap = ulen;
   }
   st_copy_short(m->pass, top->k, ulen);
-  if (m->forward && m->nheap == 2 && !m->lists) return next_key_two(m, ulen);
+  if (m->nheap == 2 && m->forward && !m->lists) return next_key_two(m, ulen);
   return pass_rest(m, ulen);
 }

@@ -10,12 +10,6 @@
 
 #include "strata.h"
 
-struct st_skip_node {
-  const char *entry;
-  int height;                     /* set before the node is linked */
-  _Atomic(st_skip_node *) next[]; /* height links */
-};
-
 /* A node of height links followed by room for extra bytes. */
 static st_skip_node *new_node(st_skiplist *l, const char *entry, int height, size_t extra) {
   size_t links = sizeof(st_skip_node) + sizeof(((st_skip_node *)0)->next[0]) * (size_t)height;
@@ -110,6 +104,7 @@ void st_skiplist_iter_init(st_skiplist_iter *it, const st_skiplist *l) {
   it->fill_runs = 2;
   it->scan = 0;
   it->fetch = NULL;
+  it->ahead = NULL;
 }
 
 void st_skiplist_iter_init_scan(st_skiplist_iter *it, const st_skiplist *l) {
@@ -127,8 +122,6 @@ static void reposition(st_skiplist_iter *it, const st_skip_node *n) {
   it->fill_runs = 2;
   pipeline_stop(it);
 }
-
-const char *st_skiplist_iter_entry(const st_skiplist_iter *it) { return it->node->entry; }
 
 /*
  * Fetching ahead. A scan over a memtable filled in random order waits on
@@ -154,10 +147,6 @@ const char *st_skiplist_iter_entry(const st_skiplist_iter *it) { return it->node
 #define WALKERS 16 /* runs walked at once */
 #define WINDOW 64  /* runs fetched and not handed over yet */
 #define RUN_MAX 64 /* nodes a run holds before it pauses (4x its mean length) */
-/* Taking node i from the buffer prefetches node i + TAKE_AHEAD again: the
- * walk fetched it long before (up to a buffer ago), and L1 may have let it
- * go since (a scan of a memtable: 46.4 to 43.3 ns an entry). */
-#define TAKE_AHEAD 16
 
 /* The first node after x of height > ANCHOR_LEVEL, or NULL: from a node of
  * height h, link h - 1 leads to the next node at least as high. */
@@ -202,6 +191,7 @@ static void pipeline_stop(st_skiplist_iter *it) {
 void st_skiplist_iter_release(st_skiplist_iter *it) {
   free(it->fetch);
   it->fetch = NULL;
+  it->ahead = NULL;
   it->ahead_pos = it->ahead_n = 0;
   it->back_n = 0;
 }
@@ -308,22 +298,13 @@ out:
   if (it->fill_runs < ST_SKIPLIST_AHEAD / 16) it->fill_runs *= 2;
 }
 
-void st_skiplist_iter_next(st_skiplist_iter *it) {
-  /* A step back empties the nodes fetched ahead (prev), so a step forward
-   * after steps back never takes them: it comes below, where the nodes
-   * kept for steps back are forgotten. */
-  if (it->ahead_pos < it->ahead_n) {
-    it->node = it->fetch->ahead[it->ahead_pos++];
-    if (it->ahead_pos + TAKE_AHEAD < it->ahead_n) {
-      const char *n = (const char *)it->fetch->ahead[it->ahead_pos + TAKE_AHEAD];
-      __builtin_prefetch(n);
-      __builtin_prefetch(n + 64);
-    }
-    return;
-  }
+void st_skiplist_iter_next_slow(st_skiplist_iter *it) {
   it->back_n = it->back_run = 0;     /* the buffer's nodes are behind: forget them */
   if (it->scan && ++it->run >= 16) { /* a long scan: fetch many nodes at once */
-    if (!it->fetch && (it->fetch = malloc(sizeof *it->fetch)) != NULL) it->fetch->live = 0;
+    if (!it->fetch && (it->fetch = malloc(sizeof *it->fetch)) != NULL) {
+      it->fetch->live = 0;
+      it->ahead = it->fetch->ahead;
+    }
     if (it->fetch) {
       fill_ahead(it);
       if (it->ahead_n) {
@@ -425,7 +406,10 @@ void st_skiplist_iter_prev(st_skiplist_iter *it) {
   it->fill_runs = 2;
   pipeline_stop(it);
   if (it->scan && ++it->back_run >= 2) { /* a reverse scan, not one step back */
-    if (!it->fetch && (it->fetch = malloc(sizeof *it->fetch)) != NULL) it->fetch->live = 0;
+    if (!it->fetch && (it->fetch = malloc(sizeof *it->fetch)) != NULL) {
+      it->fetch->live = 0;
+      it->ahead = it->fetch->ahead;
+    }
     if (it->fetch && fill_back(it)) {
       it->node = it->back_n ? it->fetch->ahead[--it->back_n] : NULL;
       return;

@@ -21,6 +21,15 @@ typedef int (*st_skiplist_cmp)(const char *a, const char *b);
 
 typedef struct st_skip_node st_skip_node;
 
+/* A node: declared here so that a scan's step and its read of the entry
+ * inline (st_skiplist_iter_next, st_skiplist_iter_entry); only skiplist.c
+ * makes and links nodes. */
+struct st_skip_node {
+  const char *entry;
+  int height;                     /* set before the node is linked */
+  _Atomic(st_skip_node *) next[]; /* height links */
+};
+
 typedef struct st_skiplist {
   st_skiplist_cmp cmp;
   st_arena *arena;
@@ -75,6 +84,7 @@ typedef struct st_skiplist_iter {
   int back_run;             /* prev() calls since the last positioning or forward step */
   int scan;                 /* fetching ahead allowed (st_skiplist_iter_init_scan) */
   st_skiplist_fetch *fetch; /* NULL until a long scan needs it */
+  const st_skip_node **ahead; /* fetch's buffer of nodes (NULL with fetch) */
 } st_skiplist_iter;
 
 /* An iterator for short walks (a key's entries, a seek): it never
@@ -88,8 +98,32 @@ void st_skiplist_iter_init(st_skiplist_iter *it, const st_skiplist *l);
 void st_skiplist_iter_init_scan(st_skiplist_iter *it, const st_skiplist *l);
 void st_skiplist_iter_release(st_skiplist_iter *it);
 static inline int st_skiplist_iter_valid(const st_skiplist_iter *it) { return it->node != NULL; }
-const char *st_skiplist_iter_entry(const st_skiplist_iter *it);
-void st_skiplist_iter_next(st_skiplist_iter *it);
+static inline const char *st_skiplist_iter_entry(const st_skiplist_iter *it) { return it->node->entry; }
+
+/* Taking node i from the buffer prefetches node i + ST_SKIPLIST_TAKE_AHEAD
+ * again: the walk fetched it long before (up to a buffer ago), and L1 may
+ * have let it go since (a scan of a memtable: 46.4 to 43.3 ns an entry). */
+#define ST_SKIPLIST_TAKE_AHEAD 16
+
+/* st_skiplist_iter_next past the nodes fetched ahead (skiplist.c). */
+void st_skiplist_iter_next_slow(st_skiplist_iter *it);
+
+/* Inline: a scan takes most steps from the nodes fetched ahead. A step
+ * back empties them (prev), so a step forward after steps back never takes
+ * them: it goes to the slow path, which forgets the nodes kept for steps
+ * back. */
+static inline void st_skiplist_iter_next(st_skiplist_iter *it) {
+  if (it->ahead_pos < it->ahead_n) {
+    it->node = it->ahead[it->ahead_pos++];
+    if (it->ahead_pos + ST_SKIPLIST_TAKE_AHEAD < it->ahead_n) {
+      const char *n = (const char *)it->ahead[it->ahead_pos + ST_SKIPLIST_TAKE_AHEAD];
+      __builtin_prefetch(n);
+      __builtin_prefetch(n + 64);
+    }
+    return;
+  }
+  st_skiplist_iter_next_slow(it);
+}
 /* Moves to the last entry before the current one (a search, O(log n);
  * a scanning iterator's steps back share one search per stretch). */
 void st_skiplist_iter_prev(st_skiplist_iter *it);
