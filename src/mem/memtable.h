@@ -107,17 +107,27 @@ int st_memtable_iter_new(st_memtable *m, st_iter **it_out);
  * passes a hot key in one step. Moving backward, entries show as stored. */
 int st_memtable_iter_new_at(st_memtable *m, uint64_t snapshot, st_iter **it_out);
 
-/* Decodes a stored entry: its internal key and its value. Inline: a scan
- * decodes every entry it passes. */
+/* A stored entry's internal key. Inline, as the two below: a scan
+ * decodes every entry it passes, and the value only of those it returns. */
+static inline void st_memtable_entry_key(const char *entry, const char **ikey_out, size_t *ikey_len_out) {
+  uint64_t klen;
+  *ikey_out = st_get_varint64(entry, entry + ST_VARINT64_MAX, &klen);
+  *ikey_len_out = (size_t)klen;
+}
+
+/* The value of the entry whose internal key (from st_memtable_entry_key)
+ * is [ikey, ikey + ikey_len): it follows the key. */
+static inline void st_memtable_entry_value(const char *ikey, size_t ikey_len, const char **val_out, size_t *vlen_out) {
+  uint64_t vlen;
+  *val_out = st_get_varint64(ikey + ikey_len, ikey + ikey_len + ST_VARINT64_MAX, &vlen);
+  *vlen_out = (size_t)vlen;
+}
+
+/* Decodes a stored entry: its internal key and its value. */
 static inline void st_memtable_entry_decode(const char *entry, const char **ikey_out, size_t *ikey_len_out,
                                             const char **val_out, size_t *vlen_out) {
-  uint64_t klen, vlen;
-  const char *k = st_get_varint64(entry, entry + ST_VARINT64_MAX, &klen);
-  const char *v = st_get_varint64(k + klen, k + klen + ST_VARINT64_MAX, &vlen);
-  *ikey_out = k;
-  *ikey_len_out = (size_t)klen;
-  *val_out = v;
-  *vlen_out = (size_t)vlen;
+  st_memtable_entry_key(entry, ikey_out, ikey_len_out);
+  st_memtable_entry_value(*ikey_out, *ikey_len_out, val_out, vlen_out);
 }
 
 #endif

@@ -23,10 +23,11 @@ typedef struct mem_iter {
   int status;
   int summarize;     /* a reader's iterator: runs show as their summary */
   uint64_t snapshot; /* ... of the entries visible at this snapshot */
-  /* The current entry, decoded once after each move (the merging
-   * iterator asks for the key after every move, the reader for the value). */
-  const char *key, *val;
-  size_t klen, vlen;
+  /* The current entry's key, decoded once after each move (the merging
+   * iterator asks for it after every move); its value is decoded when
+   * asked for (a scan passes most entries of a memtable of deletes). */
+  const char *key;
+  size_t klen;
   int in_run; /* the current entry stands for its run: value is run_val */
   const char *run_val;
   size_t run_vlen;
@@ -34,11 +35,10 @@ typedef struct mem_iter {
   char sum[ST_COUNTER_BYTES];
 } mem_iter;
 
-/* After a move backward: the current entry, decoded. */
+/* After a move backward: the current entry's key, decoded. */
 static void note(mem_iter *m) {
   m->in_run = 0;
-  if (st_skiplist_iter_valid(&m->it))
-    st_memtable_entry_decode(st_skiplist_iter_entry(&m->it), &m->key, &m->klen, &m->val, &m->vlen);
+  if (st_skiplist_iter_valid(&m->it)) st_memtable_entry_key(st_skiplist_iter_entry(&m->it), &m->key, &m->klen);
 }
 
 /* After a move forward: the current entry, and whether it stands for its
@@ -108,8 +108,13 @@ static const char *m_key(const st_iter *i, size_t *len_out) {
 
 static const char *m_value(const st_iter *i, size_t *len_out) {
   const mem_iter *m = (const mem_iter *)i;
-  *len_out = m->in_run ? m->run_vlen : m->vlen;
-  return m->in_run ? m->run_val : m->val;
+  if (m->in_run) {
+    *len_out = m->run_vlen;
+    return m->run_val;
+  }
+  const char *v;
+  st_memtable_entry_value(m->key, m->klen, &v, len_out);
+  return v;
 }
 
 static int m_status(const st_iter *i) { return ((const mem_iter *)i)->status; }

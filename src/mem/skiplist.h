@@ -84,7 +84,7 @@ typedef struct st_skiplist_iter {
   int back_run;             /* prev() calls since the last positioning or forward step */
   int scan;                 /* fetching ahead allowed (st_skiplist_iter_init_scan) */
   st_skiplist_fetch *fetch; /* NULL until a long scan needs it */
-  const st_skip_node **ahead; /* fetch's buffer of nodes (NULL with fetch) */
+  const st_skip_node **ahead; /* fetch's buffer of nodes (NULL while fetch is) */
 } st_skiplist_iter;
 
 /* An iterator for short walks (a key's entries, a seek): it never
@@ -124,6 +124,7 @@ static inline void st_skiplist_iter_next(st_skiplist_iter *it) {
   }
   st_skiplist_iter_next_slow(it);
 }
+
 /* Moves to the last entry before the current one (a search, O(log n);
  * a scanning iterator's steps back share one search per stretch). */
 void st_skiplist_iter_prev(st_skiplist_iter *it);
