@@ -188,6 +188,16 @@ static void pipeline_stop(st_skiplist_iter *it) {
   if (it->fetch) it->fetch->live = 0;
 }
 
+/* The room for fetching, allocated on first use; 0 without the memory
+ * (the iterator then steps a node at a time). */
+static int have_fetch(st_skiplist_iter *it) {
+  if (!it->fetch && (it->fetch = malloc(sizeof *it->fetch)) != NULL) {
+    it->fetch->live = 0;
+    it->ahead = it->fetch->ahead;
+  }
+  return it->fetch != NULL;
+}
+
 void st_skiplist_iter_release(st_skiplist_iter *it) {
   free(it->fetch);
   it->fetch = NULL;
@@ -301,11 +311,7 @@ out:
 void st_skiplist_iter_next_slow(st_skiplist_iter *it) {
   it->back_n = it->back_run = 0;     /* the buffer's nodes are behind: forget them */
   if (it->scan && ++it->run >= 16) { /* a long scan: fetch many nodes at once */
-    if (!it->fetch && (it->fetch = malloc(sizeof *it->fetch)) != NULL) {
-      it->fetch->live = 0;
-      it->ahead = it->fetch->ahead;
-    }
-    if (it->fetch) {
+    if (have_fetch(it)) {
       fill_ahead(it);
       if (it->ahead_n) {
         it->node = it->fetch->ahead[it->ahead_pos++];
@@ -406,11 +412,7 @@ void st_skiplist_iter_prev(st_skiplist_iter *it) {
   it->fill_runs = 2;
   pipeline_stop(it);
   if (it->scan && ++it->back_run >= 2) { /* a reverse scan, not one step back */
-    if (!it->fetch && (it->fetch = malloc(sizeof *it->fetch)) != NULL) {
-      it->fetch->live = 0;
-      it->ahead = it->fetch->ahead;
-    }
-    if (it->fetch && fill_back(it)) {
+    if (have_fetch(it) && fill_back(it)) {
       it->node = it->back_n ? it->fetch->ahead[--it->back_n] : NULL;
       return;
     }
