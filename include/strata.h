@@ -552,7 +552,9 @@ int strata_compact_range(strata_db *db, const void *begin, size_t blen, const vo
  *                      (records replayed, bytes dropped).
  *   "strata.levels"    files and bytes per level.
  *   "strata.sstables"  every live table: level, number, size, key range,
- *                      sequence range, entries and tombstones.
+ *                      sequence range, entries and tombstones; for a
+ *                      table known to hold range deletes, the bytes of
+ *                      older tables they hide, as estimated.
  * Errors: STRATA_EINVAL (unknown name, NULL argument), STRATA_ENOMEM.
  */
 int strata_property(strata_db *db, const char *name, char **text_out);

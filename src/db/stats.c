@@ -157,8 +157,18 @@ static void sstables_text(strata_db *db, FILE *f) {
         fputs("(past the last key)", f);
       else
         st_escape_write(f, m->largest, m->largest_len - ST_IKEY_TRAILER);
-      fprintf(f, ", seq %llu..%llu, %llu entries, %llu tombstones\n", (unsigned long long)m->min_seq,
+      fprintf(f, ", seq %llu..%llu, %llu entries, %llu tombstones", (unsigned long long)m->min_seq,
               (unsigned long long)m->max_seq, (unsigned long long)m->entries, (unsigned long long)m->tombstones);
+      /* What the picker weighs it by (covered.c): why deleted rows are
+       * still on disk shows here. */
+      if (atomic_load_explicit(&m->range_dels, memory_order_relaxed) > 0) {
+        int64_t covered = atomic_load_explicit(&m->covered_bytes, memory_order_relaxed);
+        if (covered >= 0)
+          fprintf(f, ", range deletes hiding about %lld bytes below", (long long)covered);
+        else
+          fputs(", range deletes not weighed yet", f);
+      }
+      fputc('\n', f);
     }
   }
   st_version_unref(v);

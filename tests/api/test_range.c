@@ -633,6 +633,23 @@ static void memtable_range_deletes_flushed_early(void **state) {
   assert_int_equal(strata_verify(*state, NULL), STRATA_OK);
 }
 
+/* Waits (10 s at most) until strata.sstables lists a table whose range
+ * deletes are weighed; returns the weight. */
+static long long await_weighed(strata_db *db) {
+  for (int i = 0; i < 1000; i++) {
+    char *text;
+    assert_int_equal(strata_property(db, "strata.sstables", &text), STRATA_OK);
+    const char *at = strstr(text, ", range deletes hiding about ");
+    long long bytes = -1;
+    if (at) assert_int_equal(sscanf(at, ", range deletes hiding about %lld bytes below", &bytes), 1);
+    strata_free(text);
+    if (bytes >= 0) return bytes;
+    usleep(10000);
+  }
+  fail_msg("no table's range deletes weighed after 10 s");
+  return -1;
+}
+
 /* A table of range deletes from before an open is weighed once a read
  * has opened it: the manifest does not say which tables hold range
  * tombstones, and the workers do not open tables to ask. Before the
@@ -649,6 +666,10 @@ static void reopened_range_deletes_weighed_after_a_read(void **state) {
   delete_odd_partitions(db);
   put_rows(db, 0, 2, "new", 3, 'v');
   assert_int_equal(strata_flush(db), STRATA_OK);
+  /* The listing shows the weight: about the odd half of what lies below. */
+  long long hidden = await_weighed(db);
+  if (hidden * 10 < (long long)full * 4 || hidden * 10 > (long long)full * 6)
+    fail_msg("range deletes hiding %lld bytes of %llu", hidden, full);
   assert_int_equal(strata_close(db), STRATA_OK);
 
   o.tombstone_compaction_ratio = 0.3;
@@ -656,8 +677,18 @@ static void reopened_range_deletes_weighed_after_a_read(void **state) {
   usleep(1500000); /* the idle workers look again after a second */
   assert_int_equal(tu_stat(db, "compaction.tombstone_triggered"), 0);
   assert_true(table_bytes(db) > full);
+  char *text;
+  assert_int_equal(strata_property(db, "strata.sstables", &text), STRATA_OK);
+  assert_null(strstr(text, "range deletes")); /* not known before a read opens the table */
+  strata_free(text);
   tu_expect_value(db, "user0100/item007",
                   "vvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvv");
+  /* Known now; weighed when an idle worker next looks, at most a second
+   * later, and then soon compacted. */
+  assert_int_equal(strata_property(db, "strata.sstables", &text), STRATA_OK);
+  if (!strstr(text, ", range deletes not weighed yet\n") && !strstr(text, ", range deletes hiding about "))
+    fail_msg("%s", text);
+  strata_free(text);
   await_reclaimed(db, full, "after a read");
   assert_int_equal(tu_stat(db, "compaction.tombstone_triggered"), 1);
   expect_even_partitions(db, 43);
