@@ -25,23 +25,19 @@
 #include "format/kind.h"
 #include "format/typed_value.h"
 
-static const char *ikey_of(const char *entry, size_t *len_out) {
-  uint64_t n;
-  const char *p = st_get_varint64(entry, entry + ST_VARINT64_MAX, &n);
-  *len_out = (size_t)n;
-  return p;
-}
-
 static int entry_cmp(const char *a, const char *b) {
+  const char *ak, *bk;
   size_t alen, blen;
-  const char *ak = ikey_of(a, &alen), *bk = ikey_of(b, &blen);
+  st_memtable_entry_key(a, &ak, &alen);
+  st_memtable_entry_key(b, &bk, &blen);
   return st_ikey_compare(ak, alen, bk, blen);
 }
 
 /* st_memtable_index_same_fn: whether node holds an entry of user key. */
 static int same_key(const st_skip_node *node, const void *key, size_t klen) {
+  const char *ik;
   size_t iklen;
-  const char *ik = ikey_of(st_skiplist_node_entry(node), &iklen);
+  st_memtable_entry_key(st_skiplist_node_entry(node), &ik, &iklen);
   return st_ukey_compare(ik, iklen - ST_IKEY_TRAILER, key, klen) == 0;
 }
 
